@@ -1,0 +1,120 @@
+"""The one run configuration: a frozen dataclass of primitives whose hash is the run id."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+from .errors import ConfigError
+
+SCHEDULES = {
+    "multistep": "lr × gamma at each milestone epoch (LDAM-DRW: ×0.01 at 160 and 180)",
+    "cosine": "cosine decay to 0 after warm-up (Loshchilov & Hutter 2017)",
+    "constant": "constant lr after warm-up",
+}
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that determines a run. Unknown keys are rejected by `from_dict`."""
+
+    dataset: str = "digits"
+    data_path: str = ""              # image folder for `imagefolder`; empty otherwise
+    profile: str = "exp"
+    ratio: float = 50.0
+    minority_fraction: float = 0.5
+    seed: int = 0
+    model: str = "auto"              # "auto" = the data set's default model
+    method: str = "ce"               # a preset name from ltcore.methods.PRESETS
+    method_params: tuple = ()        # ((name, value), ...) overrides of the preset, kept sorted
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 2e-4
+    warmup_epochs: int = 0
+    schedule: str = "cosine"
+    milestones: tuple = ()           # epochs for "multistep"
+    lr_gamma: float = 0.1
+    augment: str = "auto"            # auto|none|crop|crop_flip
+    device: str = "auto"
+    compile: bool = False
+    nc_every: int = 0                # neural-collapse metrics every N epochs (0 = at the end only)
+    snapshot_epochs: tuple = ()      # epochs whose feature snapshots are kept (final always)
+
+    def __post_init__(self):
+        params = self.method_params
+        if isinstance(params, dict):
+            params = params.items()
+        object.__setattr__(self, "method_params", tuple(sorted((str(k), v) for k, v in params)))
+        object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+        object.__setattr__(self, "snapshot_epochs", tuple(sorted(int(m) for m in self.snapshot_epochs)))
+        object.__setattr__(self, "ratio", float(self.ratio))
+        self._check_ranges()
+
+    def _check_ranges(self):
+        checks = [
+            (self.ratio >= 1 and self.ratio < float("inf"), f"imbalance ratio must be ≥ 1, got {self.ratio}"),
+            (0 <= self.minority_fraction <= 1, f"minority fraction must lie in [0, 1], got {self.minority_fraction}"),
+            (self.epochs >= 1, f"epochs must be ≥ 1, got {self.epochs}"),
+            (self.batch_size >= 1, f"batch size must be ≥ 1, got {self.batch_size}"),
+            (self.lr > 0, f"learning rate must be > 0, got {self.lr}"),
+            (self.momentum >= 0 and self.weight_decay >= 0, "momentum and weight decay must be ≥ 0"),
+            (0 <= self.warmup_epochs < self.epochs or self.warmup_epochs == 0,
+             f"warm-up epochs must be in [0, epochs), got {self.warmup_epochs}"),
+            (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
+            (self.device in DEVICES, f"unknown device {self.device!r}; choose one of: {', '.join(DEVICES)}"),
+            (self.augment in ("auto", "none", "crop", "crop_flip"), f"unknown augmentation {self.augment!r}; choose auto, none, crop or crop_flip"),
+            (self.nc_every >= 0, "nc_every must be ≥ 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Config":
+        """Build from a plain dict (JSON, UI); unknown keys are an error, not silently ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
+        values = dict(data)
+        if isinstance(values.get("method_params"), list):
+            values["method_params"] = tuple(tuple(p) for p in values["method_params"])
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["method_params"] = [list(p) for p in self.method_params]
+        d["milestones"] = list(self.milestones)
+        d["snapshot_epochs"] = list(self.snapshot_epochs)
+        return d
+
+    @property
+    def params(self) -> dict:
+        return dict(self.method_params)
+
+    @property
+    def run_id(self) -> str:
+        """Stable 12-hex-digit hash of every field (same config → same id, across processes)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    def replace(self, **changes) -> "Config":
+        return Config.from_dict({**self.to_dict(), **changes})
+
+    def validate(self) -> "Config":
+        """Check names against the registries (data set, model, method); returns self."""
+        from .data import DATASETS
+        from .methods import PRESETS, check_params
+        from .models import MODELS
+
+        DATASETS.get(self.dataset)
+        if self.model != "auto":
+            MODELS.get(self.model)
+        PRESETS.get(self.method)
+        check_params(self.method, self.params)
+        if self.dataset == "imagefolder" and not self.data_path:
+            raise ConfigError("the imagefolder data set needs data_path (a folder of class sub-folders)")
+        return self

@@ -1,0 +1,97 @@
+"""Data-set registry and the long-tailed view of a data set that training and the UI use."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..registry import Registry
+from .imbalance import draw_subset, profile_counts_for
+
+DATASETS = Registry("data set")
+"""name → loader(data_dir: Path, seed: int, **options) -> DataSplit.
+
+meta: shape (C, H, W) or (d,), num_classes, kind ("image"|"vector"), augment
+("crop_flip"|"crop"|"none"), model (default model name), offline (bool: works with no files).
+"""
+
+
+def default_data_dir() -> Path:
+    """`$LTLAB_DATA`, else `~/.cache/longtail-lab` (where downloads and the run store go)."""
+    return Path(os.environ.get("LTLAB_DATA") or Path.home() / ".cache" / "longtail-lab").expanduser()
+
+
+@dataclass
+class DataSplit:
+    """A whole data set: a training pool and a balanced test set, as tensors.
+
+    Images are uint8 (N, C, H, W) and converted per batch on the device; vectors are float32 (N, d).
+    """
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: list[str]
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def available_counts(self) -> list[int]:
+        return torch.bincount(self.y_train, minlength=self.num_classes).tolist()
+
+
+@dataclass
+class LongTailData:
+    """The long-tailed training subset (drawn with a seed) and the untouched balanced test set."""
+
+    split: DataSplit
+    train_idx: torch.Tensor
+    counts: list[int]
+    profile: str
+    ratio: float
+
+    @property
+    def x_train(self) -> torch.Tensor:
+        return self.split.x_train[self.train_idx]
+
+    @property
+    def y_train(self) -> torch.Tensor:
+        return self.split.y_train[self.train_idx]
+
+    @property
+    def actual_ratio(self) -> float:
+        nonzero = [c for c in self.counts if c > 0]
+        return max(nonzero) / min(nonzero) if nonzero else float("nan")
+
+
+def load_split(name: str, data_dir: str | Path | None = None, seed: int = 0, **options) -> DataSplit:
+    """Load a registered data set (raises DataMissingError with instructions when files are absent)."""
+    entry = DATASETS.get(name)
+    path = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    return entry.obj(path, seed, **options)
+
+
+def make_longtail(split: DataSplit, profile: str = "exp", ratio: float = 100.0, seed: int = 0,
+                  minority_fraction: float = 0.5) -> LongTailData:
+    """Apply an imbalance profile to a split's training pool; identical inputs → identical subset."""
+    counts = profile_counts_for(split.available_counts(), ratio, profile, minority_fraction)
+    idx = draw_subset(split.y_train, counts, seed)
+    return LongTailData(split, idx, counts, profile, float(ratio))
+
+
+def balanced_like(lt: LongTailData, seed: int = 0) -> LongTailData:
+    """A balanced subset of the same total size as `lt` (for relative accuracy, Zhang et al. §4.1)."""
+    avail = lt.split.available_counts()
+    k = len(avail)
+    per_class = sum(lt.counts) // k
+    counts = [min(per_class, a) for a in avail]
+    idx = draw_subset(lt.split.y_train, counts, seed)
+    return LongTailData(lt.split, idx, counts, "balanced", 1.0)

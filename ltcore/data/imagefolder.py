@@ -1,0 +1,1 @@
+"""The user's own folder of class sub-folders (torchvision ImageFolder rules)."""

@@ -1,0 +1,38 @@
+"""Model = backbone (features) + a separate classifier head, so geometry metrics and decoupled
+training can reach both."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..registry import Registry
+
+MODELS = Registry("model")
+"""name → factory(in_shape: tuple, num_classes: int) -> nn.Module backbone with `out_dim`."""
+
+
+class LTModel(nn.Module):
+    """`features(x)` is the penultimate feature h; `classifier(h)` gives the logits z."""
+
+    def __init__(self, backbone: nn.Module, classifier: nn.Module):
+        super().__init__()
+        self.backbone = backbone
+        self.classifier = classifier
+
+    @property
+    def feature_dim(self) -> int:
+        return self.backbone.out_dim
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+def build_model(name: str, in_shape: tuple, num_classes: int,
+                classifier: nn.Module | None = None) -> LTModel:
+    """Backbone from the registry plus `classifier` (a plain linear layer when None)."""
+    backbone = MODELS.get(name).obj(tuple(in_shape), num_classes)
+    head = classifier if classifier is not None else nn.Linear(backbone.out_dim, num_classes)
+    return LTModel(backbone, head)

@@ -1,0 +1,87 @@
+"""ResNets for small images: the CIFAR ResNet-32 of the LDAM-DRW recipe (He et al. 2016, §4.2;
+option-A shortcuts as in Cao et al.'s `models/resnet_cifar.py`) and torchvision's ResNet-18 with a
+3×3 stem and no max-pool for 32×32 inputs."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import MODELS
+
+
+class BasicBlockA(nn.Module):
+    """3×3-3×3 residual block; a down-sampling shortcut subsamples and zero-pads channels (option A)."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.pad = planes - in_planes
+        self.stride = stride
+
+    def shortcut(self, x):
+        if self.stride == 1 and self.pad == 0:
+            return x
+        x = x[:, :, ::self.stride, ::self.stride]
+        return F.pad(x, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    """ResNet-(6n+2) for 32×32 images: 16/32/64 channels, global pooling → 64-d feature."""
+
+    def __init__(self, in_channels: int = 3, blocks_per_stage: int = 5):
+        super().__init__()
+        self.out_dim = 64
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        layers, in_planes = [], 16
+        for planes, stride in ((16, 1), (32, 2), (64, 2)):
+            for b in range(blocks_per_stage):
+                layers.append(BasicBlockA(in_planes, planes, stride if b == 0 else 1))
+                in_planes = planes
+        self.layers = nn.Sequential(*layers)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+
+    def forward(self, x):
+        out = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return torch.flatten(F.adaptive_avg_pool2d(out, 1), 1)
+
+
+class ResNet18Small(nn.Module):
+    """torchvision ResNet-18 with a 3×3 stride-1 stem and no max-pool (512-d feature)."""
+
+    def __init__(self, in_channels: int = 3):
+        super().__init__()
+        from torchvision.models import resnet18
+
+        net = resnet18(weights=None)
+        net.conv1 = nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False)
+        net.maxpool = nn.Identity()
+        net.fc = nn.Identity()
+        self.net = net
+        self.out_dim = 512
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@MODELS.register("resnet32", "CIFAR ResNet-32 of the LDAM-DRW recipe, 0.46M params, 64-d feature",
+                 inputs="image")
+def resnet32(in_shape, num_classes):
+    return CifarResNet(in_shape[0], 5)
+
+
+@MODELS.register("resnet18", "torchvision ResNet-18 adapted to small images (3×3 stem, no "
+                 "max-pool), 512-d feature", inputs="image")
+def resnet18(in_shape, num_classes):
+    return ResNet18Small(in_shape[0])

@@ -1,0 +1,219 @@
+"""The training loop: one Trainer owns data, model, optimiser, schedule, evaluation and events.
+
+Data stays on the device (see data/device_loader.py); each epoch's order comes from the method's
+sampler as an index tensor; on CUDA the step runs under bf16 autocast with channels_last.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .config import Config
+from .data import DATASETS, DeviceBatches, LongTailData, load_split, make_longtail
+from .errors import LTError
+from .methods import build_method
+from .metrics import evaluate_logits, tracking
+from .models import build_model
+from .result import RunResult
+
+EventFn = Callable[[dict], None]
+StopFn = Callable[[], bool]
+
+
+class TrainingDiverged(LTError):
+    """The loss became NaN/inf; the run stops with what it had."""
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """auto → cuda, then mps, then cpu; an explicit device that is absent is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise LTError("device 'cuda' was asked for but no CUDA GPU is available; use --device auto or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise LTError("device 'mps' was asked for but Apple MPS is not available; use --device auto or cpu")
+    return torch.device(name)
+
+
+def device_label(device: torch.device) -> str:
+    """Readable device name for the UI/CLI (GPU model or 'CPU')."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
+
+
+def lr_at(config: Config, epoch: int) -> float:
+    """Learning rate for an epoch: linear warm-up, then multistep / cosine / constant."""
+    base = config.lr
+    if epoch < config.warmup_epochs:
+        return base * (epoch + 1) / config.warmup_epochs
+    if config.schedule == "multistep":
+        return base * config.lr_gamma ** sum(epoch >= m for m in config.milestones)
+    if config.schedule == "cosine":
+        span = max(config.epochs - config.warmup_epochs, 1)
+        return base * 0.5 * (1 + math.cos(math.pi * (epoch - config.warmup_epochs) / span))
+    return base
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def prepare_data(config: Config, data_dir=None) -> LongTailData:
+    """Load the configured data set and draw its long-tailed training subset."""
+    options = {"path": config.data_path} if config.data_path else {}
+    split = load_split(config.dataset, data_dir, config.seed, **options)
+    return make_longtail(split, config.profile, config.ratio, config.seed, config.minority_fraction)
+
+
+class Trainer:
+    """Owns one run. `fit()` returns a RunResult; `should_stop` ends it after the current step."""
+
+    def __init__(self, config: Config, data: LongTailData | None = None, data_dir=None,
+                 on_event: EventFn | None = None, should_stop: StopFn | None = None):
+        self.config = config.validate()
+        self.device = resolve_device(config.device)
+        self.on_event = on_event or (lambda e: None)
+        self.should_stop = should_stop or (lambda: False)
+        seed_everything(config.seed)
+        self.data = data if data is not None else prepare_data(config, data_dir)
+        split = self.data.split
+        meta = DATASETS.get(config.dataset).meta
+        self.num_classes = split.num_classes
+        self.cuda = self.device.type == "cuda"
+        augment = meta.get("augment", "none") if config.augment == "auto" else config.augment
+        image = split.x_train.dim() == 4
+        channels_last = self.cuda and image
+        self.train_batches = DeviceBatches(self.data.x_train, self.data.y_train, self.device, split.mean,
+                                           split.std, augment, channels_last=channels_last, seed=config.seed)
+        self.test_batches = DeviceBatches(split.x_test, split.y_test, self.device, split.mean, split.std,
+                                          "none", channels_last=channels_last)
+        self.method = build_method(config.method, config.params, self.data.counts, config.epochs, self.device)
+        model_name = meta.get("model", "mlp") if config.model == "auto" else config.model
+        in_shape = tuple(split.x_train.shape[1:])
+        backbone_model = build_model(model_name, in_shape, self.num_classes)
+        backbone_model.classifier = self.method.make_classifier(backbone_model.feature_dim)
+        self.model = backbone_model.to(self.device)
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.forward_model = torch.compile(self.model) if config.compile else self.model
+        self.optimizer = torch.optim.SGD(self.method.param_groups(self.model), lr=config.lr,
+                                         momentum=config.momentum, weight_decay=config.weight_decay)
+        self.gen = torch.Generator(device=self.device).manual_seed(config.seed)
+        self.history: list[dict] = []
+        self.extras: dict = {}
+        self.stopped = False
+        self.epoch = 0
+
+    def autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else torch.autocast("cpu", enabled=False)
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr * group.get("lr_scale", 1.0)
+
+    def train_epoch(self, epoch: int) -> dict:
+        """One pass over this epoch's sampler order; returns mean loss and running train accuracy."""
+        self.model.train()
+        self.method.on_epoch_start(epoch)
+        lr = lr_at(self.config, epoch)
+        self.set_lr(lr)
+        order = self.method.epoch_order(self.train_batches.y, epoch, self.gen)
+        loss_sum = torch.zeros((), device=self.device)
+        steps = 0
+        for xb, yb in self.train_batches.batches(order, self.config.batch_size, drop_last=True):
+            with self.autocast():
+                loss = self.method.training_loss(self.forward_model, xb, yb, epoch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.method.after_step()
+            loss_sum += loss.detach().float()
+            steps += 1
+            if self.should_stop():
+                self.stopped = True
+                break
+        mean_loss = float(loss_sum) / max(steps, 1)
+        if not math.isfinite(mean_loss):
+            raise TrainingDiverged(f"loss became {mean_loss} in epoch {epoch + 1}; "
+                                   "try a smaller learning rate")
+        return {"loss": mean_loss, "lr": lr, "steps": steps}
+
+    @torch.no_grad()
+    def predict(self, batches: DeviceBatches, with_features: bool = False):
+        """Logits (and penultimate features) for every sample of `batches`, in storage order."""
+        self.model.eval()
+        logits, feats = [], []
+        for xb, _ in batches.eval_batches():
+            with self.autocast():
+                if with_features:
+                    h = self.model.features(xb)
+                    feats.append(h.float())
+                logits.append(self.method.logits(self.model, xb).float())
+        out = torch.cat(logits) if logits else torch.zeros(0, self.num_classes)
+        return (out, torch.cat(feats)) if with_features else out
+
+    def evaluate(self) -> dict:
+        """Metrics on the balanced test set."""
+        return evaluate_logits(self.predict(self.test_batches), self.test_batches.y, self.data.counts)
+
+    def fit(self) -> RunResult:
+        start = time.perf_counter()
+        status, error = "done", ""
+        self.on_event({"type": "start", "run_id": self.config.run_id, "epochs": self.config.epochs,
+                       "device": device_label(self.device), "class_counts": self.data.counts})
+        try:
+            for epoch in range(self.config.epochs):
+                if self.should_stop():
+                    self.stopped = True
+                    break
+                t0 = time.perf_counter()
+                stats = self.train_epoch(epoch)
+                self.epoch = epoch + 1
+                metrics = self.evaluate()
+                row = {"epoch": epoch + 1, **stats, "train_acc": self.train_accuracy(),
+                       "test_acc": metrics["overall_acc"], "balanced_acc": metrics["balanced_acc"],
+                       **{f"{g}_acc": v for g, v in metrics["shot_acc"].items()},
+                       "per_class_acc": metrics["per_class_acc"], "seconds": time.perf_counter() - t0}
+                self.history.append(row)
+                tracking.on_epoch(self, epoch + 1)
+                self.on_event({"type": "epoch", "epochs": self.config.epochs, **row})
+                if self.stopped:
+                    break
+            if not self.stopped:
+                self.method.second_stage(self)
+        except TrainingDiverged as exc:
+            status, error = "failed", str(exc)
+        if self.stopped:
+            status = "stopped"
+        metrics = self.evaluate()
+        tracking.on_end(self)
+        self.extras.update(self.method.summary())
+        result = RunResult(self.config, status, device_label(self.device), list(self.data.split.classes),
+                           list(self.data.counts), metrics, self.history, time.perf_counter() - start,
+                           self.epoch, self.extras, error, model=self.model)
+        self.on_event({"type": "end", "status": status, "run_id": self.config.run_id, "error": error})
+        return result
+
+    @torch.no_grad()
+    def train_accuracy(self) -> float:
+        """Accuracy on the (long-tailed) training set without augmentation."""
+        logits = self.predict(self.train_batches)
+        return float((logits.argmax(1) == self.train_batches.y).float().mean())
+
+
+def train(config: Config, on_event: EventFn | None = None, should_stop: StopFn | None = None,
+          data: LongTailData | None = None, data_dir=None) -> RunResult:
+    """Train one configuration and return its result (see Trainer)."""
+    return Trainer(config, data, data_dir, on_event, should_stop).fit()
