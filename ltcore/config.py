@@ -24,6 +24,7 @@ class Config:
     profile: str = "exp"
     ratio: float = 50.0
     minority_fraction: float = 0.5
+    balanced_total: bool = False     # spread the profile's total equally (relative-accuracy reference)
     seed: int = 0
     model: str = "auto"              # "auto" = the data set's default model
     method: str = "ce"               # a preset name from ltcore.methods.PRESETS

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .config import Config
-from .data import DATASETS, DeviceBatches, LongTailData, load_split, make_longtail
+from .data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
 from .errors import LTError
 from .methods import build_method
 from .metrics import evaluate_logits, tracking
@@ -74,7 +74,8 @@ def prepare_data(config: Config, data_dir=None) -> LongTailData:
     """Load the configured data set and draw its long-tailed training subset."""
     options = {"path": config.data_path} if config.data_path else {}
     split = load_split(config.dataset, data_dir, config.seed, **options)
-    return make_longtail(split, config.profile, config.ratio, config.seed, config.minority_fraction)
+    data = make_longtail(split, config.profile, config.ratio, config.seed, config.minority_fraction)
+    return balanced_like(data, config.seed) if config.balanced_total else data
 
 
 class Trainer:
@@ -114,7 +115,9 @@ class Trainer:
         self.history: list[dict] = []
         self.extras: dict = {}
         self.stopped = False
+        self.skip_main_loop = False
         self.epoch = 0
+        self.method.prepare(self)
 
     def autocast(self):
         return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else torch.autocast("cpu", enabled=False)
@@ -174,7 +177,7 @@ class Trainer:
         self.on_event({"type": "start", "run_id": self.config.run_id, "epochs": self.config.epochs,
                        "device": device_label(self.device), "class_counts": self.data.counts})
         try:
-            for epoch in range(self.config.epochs):
+            for epoch in range(0 if self.skip_main_loop else self.config.epochs):
                 if self.should_stop():
                     self.stopped = True
                     break

@@ -22,6 +22,10 @@ class Method:
         self.device = device
         self.prior = torch.tensor(counts, dtype=torch.float32, device=device) / max(sum(counts), 1)
 
+    def prepare(self, trainer) -> None:
+        """Called once after the model is built, before training: may load weights (transfer, a
+        reused stage-1 checkpoint) and set `trainer.skip_main_loop = True` to go straight to stage 2."""
+
     def make_classifier(self, feat_dim: int) -> nn.Module:
         """The classifier head (linear by default)."""
         return nn.Linear(feat_dim, self.num_classes)

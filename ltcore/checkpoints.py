@@ -1,0 +1,39 @@
+"""Model checkpoints as files named by run id; always loaded with `weights_only=True`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .config import Config
+from .data import default_data_dir
+
+
+def checkpoint_dir(root: str | Path | None = None) -> Path:
+    """`<data dir>/checkpoints` unless `root` is given."""
+    return Path(root) if root else default_data_dir() / "checkpoints"
+
+
+def checkpoint_path(config: Config, root: str | Path | None = None) -> Path:
+    return checkpoint_dir(root) / f"{config.run_id}.pt"
+
+
+def save_checkpoint(config: Config, model: torch.nn.Module, root: str | Path | None = None) -> Path:
+    """Write the model's state dict (CPU tensors) atomically; returns the path."""
+    path = checkpoint_path(config, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_state(path: str | Path) -> dict:
+    """A state dict from a file, never unpickling anything but tensors and plain containers."""
+    return torch.load(Path(path), map_location="cpu", weights_only=True)
+
+
+def find_checkpoint(config: Config, root: str | Path | None = None) -> dict | None:
+    """The saved state of `config`'s run, or None when it was never saved."""
+    path = checkpoint_path(config, root)
+    return load_state(path) if path.exists() else None
