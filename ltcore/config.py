@@ -40,6 +40,7 @@ class Config:
     lr_gamma: float = 0.1
     augment: str = "auto"            # auto|none|crop|crop_flip
     device: str = "auto"
+    precision: str = "auto"          # auto (bf16 where the hardware has it natively) | fp32 | bf16
     compile: bool = False
     nc_every: int = 0                # neural-collapse metrics every N epochs (0 = at the end only)
     snapshot_epochs: tuple = ()      # epochs whose feature snapshots are kept (final always)
@@ -67,6 +68,7 @@ class Config:
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
             (self.device in DEVICES, f"unknown device {self.device!r}; choose one of: {', '.join(DEVICES)}"),
             (self.augment in ("auto", "none", "crop", "crop_flip"), f"unknown augmentation {self.augment!r}; choose auto, none, crop or crop_flip"),
+            (self.precision in ("auto", "fp32", "bf16"), f"unknown precision {self.precision!r}; choose auto, fp32 or bf16"),
             (self.nc_every >= 0, "nc_every must be ≥ 0"),
         ]
         for ok, message in checks:
@@ -116,6 +118,7 @@ class Config:
             MODELS.get(self.model)
         PRESETS.get(self.method)
         check_params(self.method, self.params)
-        if self.dataset == "imagefolder" and not self.data_path:
-            raise ConfigError("the imagefolder data set needs data_path (a folder of class sub-folders)")
+        if DATASETS.get(self.dataset).meta.get("needs_path") and not self.data_path:
+            raise ConfigError(f"the {self.dataset} data set needs a folder: set data_path "
+                              "(--data-path) to a folder of class sub-folders")
         return self

@@ -51,6 +51,26 @@ def device_label(device: torch.device) -> str:
     return device.type
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether bf16 matrix work is native here: CUDA with bf16 support, or a CPU with AVX512-BF16/AMX."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            flags = open("/proc/cpuinfo").read()
+        except OSError:
+            return False
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    return False
+
+
+def use_bf16(config: Config, device: torch.device) -> bool:
+    """bf16 autocast: always when asked; with `auto`, on CUDA and on bf16-native CPUs for image models."""
+    if config.precision != "auto":
+        return config.precision == "bf16"
+    return device.type == "cuda" or (device.type == "cpu" and native_bf16(device))
+
+
 def lr_at(config: Config, epoch: int) -> float:
     """Learning rate for an epoch: linear warm-up, then multistep / cosine / constant."""
     base = config.lr
@@ -72,7 +92,8 @@ def seed_everything(seed: int) -> None:
 
 def prepare_data(config: Config, data_dir=None) -> LongTailData:
     """Load the configured data set and draw its long-tailed training subset."""
-    options = {"path": config.data_path} if config.data_path else {}
+    needs_path = DATASETS.get(config.dataset).meta.get("needs_path", False)
+    options = {"path": config.data_path} if needs_path else {}
     split = load_split(config.dataset, data_dir, config.seed, **options)
     data = make_longtail(split, config.profile, config.ratio, config.seed, config.minority_fraction)
     return balanced_like(data, config.seed) if config.balanced_total else data
@@ -95,7 +116,8 @@ class Trainer:
         self.cuda = self.device.type == "cuda"
         augment = meta.get("augment", "none") if config.augment == "auto" else config.augment
         image = split.x_train.dim() == 4
-        channels_last = self.cuda and image
+        channels_last = image and self.device.type in ("cuda", "cpu")
+        self.bf16 = use_bf16(config, self.device) and (image or self.cuda)
         self.train_batches = DeviceBatches(self.data.x_train, self.data.y_train, self.device, split.mean,
                                            split.std, augment, channels_last=channels_last, seed=config.seed)
         self.test_batches = DeviceBatches(split.x_test, split.y_test, self.device, split.mean, split.std,
@@ -120,38 +142,56 @@ class Trainer:
         self.method.prepare(self)
 
     def autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else torch.autocast("cpu", enabled=False)
+        """bf16 autocast on CUDA (and bf16-native CPUs, see use_bf16); a no-op otherwise."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def set_lr(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
 
     def train_epoch(self, epoch: int) -> dict:
-        """One pass over this epoch's sampler order; returns mean loss and running train accuracy."""
+        """One pass over this epoch's sampler order; returns mean loss and running train accuracy.
+
+        Train accuracy is read from the classifier outputs of the training steps themselves (a
+        forward hook), as most trainers report it, instead of a second pass over the data.
+        """
         self.model.train()
         self.method.on_epoch_start(epoch)
         lr = lr_at(self.config, epoch)
         self.set_lr(lr)
         order = self.method.epoch_order(self.train_batches.y, epoch, self.gen)
         loss_sum = torch.zeros((), device=self.device)
-        steps = 0
-        for xb, yb in self.train_batches.batches(order, self.config.batch_size, drop_last=True):
-            with self.autocast():
-                loss = self.method.training_loss(self.forward_model, xb, yb, epoch)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            self.method.after_step()
-            loss_sum += loss.detach().float()
-            steps += 1
-            if self.should_stop():
-                self.stopped = True
-                break
+        correct = torch.zeros((), device=self.device)
+        seen, steps = 0, 0
+        captured = {}
+        hook = self.model.classifier.register_forward_hook(lambda m, i, out: captured.__setitem__("z", out))
+        try:
+            # a last batch of one image would break BatchNorm; smaller remainders still train
+            drop_last = len(order) % self.config.batch_size == 1
+            for xb, yb in self.train_batches.batches(order, self.config.batch_size, drop_last=drop_last):
+                with self.autocast():
+                    loss = self.method.training_loss(self.forward_model, xb, yb, epoch)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.method.after_step()
+                loss_sum += loss.detach().float()
+                z = captured.pop("z", None)
+                if isinstance(z, torch.Tensor) and z.shape[0] == yb.shape[0]:
+                    correct += (z.detach().argmax(1) == yb).sum()
+                    seen += yb.shape[0]
+                steps += 1
+                if self.should_stop():
+                    self.stopped = True
+                    break
+        finally:
+            hook.remove()
         mean_loss = float(loss_sum) / max(steps, 1)
         if not math.isfinite(mean_loss):
             raise TrainingDiverged(f"loss became {mean_loss} in epoch {epoch + 1}; "
                                    "try a smaller learning rate")
-        return {"loss": mean_loss, "lr": lr, "steps": steps}
+        return {"loss": mean_loss, "lr": lr, "steps": steps,
+                "train_acc": float(correct) / seen if seen else None}
 
     @torch.no_grad()
     def predict(self, batches: DeviceBatches, with_features: bool = False):
@@ -185,7 +225,7 @@ class Trainer:
                 stats = self.train_epoch(epoch)
                 self.epoch = epoch + 1
                 metrics = self.evaluate()
-                row = {"epoch": epoch + 1, **stats, "train_acc": self.train_accuracy(),
+                row = {"epoch": epoch + 1, **stats,
                        "test_acc": metrics["overall_acc"], "balanced_acc": metrics["balanced_acc"],
                        **{f"{g}_acc": v for g, v in metrics["shot_acc"].items()},
                        "per_class_acc": metrics["per_class_acc"], "seconds": time.perf_counter() - t0}
@@ -208,12 +248,6 @@ class Trainer:
                            self.epoch, self.extras, error, model=self.model)
         self.on_event({"type": "end", "status": status, "run_id": self.config.run_id, "error": error})
         return result
-
-    @torch.no_grad()
-    def train_accuracy(self) -> float:
-        """Accuracy on the (long-tailed) training set without augmentation."""
-        logits = self.predict(self.train_batches)
-        return float((logits.argmax(1) == self.train_batches.y).float().mean())
 
 
 def train(config: Config, on_event: EventFn | None = None, should_stop: StopFn | None = None,

@@ -79,3 +79,28 @@ def load_gaussians(data_dir: Path, seed: int = 0) -> DataSplit:
     shape=(32,), num_classes=10, kind="vector", augment="none", model="mlp", offline=True)
 def load_gaussians_hd(data_dir: Path, seed: int = 0) -> DataSplit:
     return gaussian_mixture(10, 32)
+
+
+def synthetic_images(num_classes: int = 10, train_per_class: int = 500, test_per_class: int = 100,
+                     shape: tuple = (3, 32, 32)) -> DataSplit:
+    """Random uint8 images with a class-dependent colour shift: CIFAR-shaped, learnable, no files."""
+    gen = torch.Generator().manual_seed(0)
+    tint = torch.randint(-40, 41, (num_classes, shape[0], 1, 1), generator=gen)
+
+    def sample(n):
+        y = torch.arange(num_classes).repeat_interleave(n)
+        x = torch.randint(60, 196, (len(y), *shape), generator=gen) + tint[y]
+        return x.clamp(0, 255).to(torch.uint8), y
+
+    x_tr, y_tr = sample(train_per_class)
+    x_te, y_te = sample(test_per_class)
+    return DataSplit("synthetic_cifar", x_tr, y_tr, x_te, y_te, [f"c{k}" for k in range(num_classes)],
+                     mean=(0.5,) * shape[0], std=(0.25,) * shape[0])
+
+
+@DATASETS.register(
+    "synthetic_cifar", "random CIFAR-shaped 3×32×32 images with class tints, 10 classes (benchmarks, "
+    "smoke tests of the CIFAR pipeline offline)", shape=(3, 32, 32), num_classes=10, kind="image",
+    augment="crop_flip", model="resnet32", offline=True)
+def load_synthetic_cifar(data_dir: Path, seed: int = 0, train_per_class: int = 500) -> DataSplit:
+    return synthetic_images(train_per_class=train_per_class)

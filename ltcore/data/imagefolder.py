@@ -1,1 +1,142 @@
-"""The user's own folder of class sub-folders (torchvision ImageFolder rules)."""
+"""The user's own folder of class sub-folders (torchvision ImageFolder rules).
+
+Classes are the sorted sub-folder names (hidden ones such as `.ipynb_checkpoints` are ignored);
+files with torchvision's IMG_EXTENSIONS are decoded, converted to RGB and fitted to size×size
+(centre crop to a square, antialiased resize) as uint8. Other files and images PIL cannot read
+are skipped and counted in `DataSplit.warnings`. A balanced test split (the same number per class,
+fixed seed) is held out; the training pool keeps the folder's natural imbalance.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError, DataMissingError
+from .base import DATASETS, DataSplit
+from .embedded import TEST_HOLDOUT_SEED, balanced_holdout
+
+TEST_FRACTION = 0.2       # of the smallest class, held out per class for the balanced test set
+TEST_MAX_PER_CLASS = 50
+NAMES_SHOWN = 5           # skipped files named in a warning
+
+
+def test_per_class(smallest: int) -> int:
+    """Balanced test images per class: min(20% of the smallest class, 50), at least 1."""
+    return max(1, min(int(TEST_FRACTION * smallest), TEST_MAX_PER_CLASS))
+
+
+def _hidden(path: str, root: Path) -> bool:
+    return any(part.startswith(".") for part in Path(path).relative_to(root).parts)
+
+
+def scan_folder(root: Path) -> tuple[list[str], list[tuple[str, int]], list[str]]:
+    """(classes, [(image path, class index)], [non-image paths]) following ImageFolder's rules."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension, make_dataset
+
+    classes = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+    if len(classes) < 2:
+        found = f" (found: {', '.join(classes)})" if classes else ""
+        raise DataMissingError(
+            f"an image folder needs at least 2 class sub-folders in {root}{found}; put each class's "
+            f"images in its own sub-folder, e.g. {root / 'cat' / '001.png'}")
+    files = make_dataset(str(root), {c: i for i, c in enumerate(classes)},
+                         is_valid_file=lambda p: not _hidden(p, root), allow_empty=True)
+    images = [(p, k) for p, k in files if has_file_allowed_extension(p, IMG_EXTENSIONS)]
+    others = [p for p, _ in files if not has_file_allowed_extension(p, IMG_EXTENSIONS)]
+    return classes, images, others
+
+
+def decode_image(path: str, size: int) -> np.ndarray | None:
+    """(size, size, 3) uint8 RGB, or None when PIL cannot read the file."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (size, size))  # JPEG: decode at a reduced scale (much faster)
+            rgb = ImageOps.fit(img.convert("RGB"), (size, size), Image.Resampling.BILINEAR)
+            return np.asarray(rgb, dtype=np.uint8)
+    except Exception:  # truncated, corrupt or mislabelled files are skipped and counted
+        return None
+
+
+@lru_cache(maxsize=4)
+def decode_folder(samples: tuple, size: int, signature: tuple):
+    """Decode every image once per (files, sizes, mtimes): (x uint8 NCHW, y, unreadable paths)."""
+    workers = min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:  # PIL releases the GIL while decoding
+        arrays = list(pool.map(lambda s: decode_image(s[0], size), samples))
+    ok = [i for i, a in enumerate(arrays) if a is not None]
+    unreadable = tuple(samples[i][0] for i, a in enumerate(arrays) if a is None)
+    x = torch.from_numpy(np.stack([arrays[i] for i in ok])) if ok else torch.zeros(0, size, size, 3,
+                                                                                      dtype=torch.uint8)
+    y = torch.tensor([samples[i][1] for i in ok], dtype=torch.long)
+    return x.permute(0, 3, 1, 2).contiguous(), y, unreadable
+
+
+def channel_stats(x: torch.Tensor, chunk: int = 4096) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std of uint8 images in [0, 1] units, in chunks (bounded memory)."""
+    s = torch.zeros(x.shape[1], dtype=torch.float64)
+    s2 = torch.zeros_like(s)
+    for start in range(0, len(x), chunk):
+        xb = x[start:start + chunk].to(torch.float64) / 255.0
+        s += xb.sum(dim=(0, 2, 3))
+        s2 += (xb * xb).sum(dim=(0, 2, 3))
+    n = max(len(x) * x.shape[2] * x.shape[3], 1)
+    mean = s / n
+    std = (s2 / n - mean * mean).clamp_min(0).sqrt().clamp_min(1 / 255)  # flat colour: no 1/0
+    return tuple(mean.tolist()), tuple(std.tolist())
+
+
+def _skip_warning(what: str, paths, root: Path) -> list[str]:
+    if not paths:
+        return []
+    names = [Path(p).relative_to(root).as_posix() for p in paths]
+    more = f", … (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
+    plural = "s" if len(names) != 1 else ""
+    return [f"skipped {len(names)} {what}{plural}: {', '.join(names[:NAMES_SHOWN])}{more}"]
+
+
+def _root(path) -> Path:
+    if not path:
+        raise ConfigError("the imagefolder data set needs a path (a folder of class sub-folders)")
+    root = Path(path).expanduser().resolve()
+    if not root.exists():
+        raise DataMissingError(f"image folder {root} does not exist; give the path of a folder "
+                               "that holds one sub-folder of images per class")
+    if not root.is_dir():
+        raise ConfigError(f"{root} is a file, not a folder; give the folder that holds one "
+                          "sub-folder of images per class")
+    return root
+
+
+@DATASETS.register(
+    "imagefolder", "your own folder of class sub-folders (ImageFolder rules), RGB resized to 32×32; "
+    "natural imbalance kept (profile none) or re-profiled; balanced test of min(20% of the "
+    "smallest class, 50) per class", shape=(3, 32, 32), num_classes=None, kind="image",
+    augment="crop_flip", model="resnet32", offline=False, needs_path=True)
+def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 32) -> DataSplit:
+    """Load `path` (data_dir is unused); the test split's seed is fixed, independent of `seed`."""
+    if int(size) < 4:
+        raise ConfigError(f"image size must be at least 4 pixels, got {size}")
+    root = _root(path)
+    classes, samples, others = scan_folder(root)
+    signature = tuple((p, st.st_size, st.st_mtime_ns) for p, st in
+                      ((p, os.stat(p)) for p, _ in samples))
+    x, y, unreadable = decode_folder(tuple(samples), int(size), signature)
+    counts = torch.bincount(y, minlength=len(classes)).tolist()
+    short = [f"{c} ({n})" for c, n in zip(classes, counts) if n < 2]
+    if short:
+        raise DataMissingError(
+            f"class folder(s) {', '.join(short)} in {root} have fewer than 2 readable images; each "
+            "class needs at least 2 (one is held out for the balanced test set): add images or "
+            "remove the folder")
+    tr, te = balanced_holdout(y, test_per_class(min(counts)), TEST_HOLDOUT_SEED)
+    mean, std = channel_stats(x[tr])
+    warnings = (_skip_warning("non-image file", others, root)
+                + _skip_warning("unreadable image file", unreadable, root))
+    return DataSplit("imagefolder", x[tr], y[tr], x[te], y[te], classes, mean, std, warnings)

@@ -67,9 +67,19 @@ def profile_counts_for(available: list[int], ratio: float, profile: str,
     balanced = max(available) - min(available) <= 0.1 * max(available)
     n_max = min(available) if balanced else max(available)
     target = class_counts(len(available), n_max, ratio, profile, minority_fraction)
+    # every class keeps at least one image, so no class is absent from training (log n_k finite)
     if balanced:
-        return [min(t, a) for t, a in zip(target, available)]
+        return [min(max(t, 1), a) for t, a in zip(target, available)]
     counts = [0] * len(available)
     for rank, k in enumerate(order):
-        counts[k] = min(target[rank], available[k])
+        counts[k] = min(max(target[rank], 1), available[k])
     return counts
+
+
+def gini(counts: list[int]) -> float:
+    """Gini coefficient of class sizes, Σ_i Σ_j |n_i − n_j| / (2K Σ_k n_k): 0 when balanced, → 1
+    as one class holds everything (used as an imbalance measure by Yang et al. IJCV'22, §3)."""
+    k, total = len(counts), sum(counts)
+    if k == 0 or total == 0:
+        return 0.0
+    return sum(abs(a - b) for a in counts for b in counts) / (2 * k * total)

@@ -16,10 +16,11 @@ def shot_groups(train_counts, many: int = 100, few: int = 20) -> tuple[list[str]
         groups = ["many" if c > many else "few" if c < few else "medium" for c in counts]
         return groups, f"thresholds: many > {many}, few < {few} training images"
     order = sorted(range(len(counts)), key=lambda k: -counts[k])
-    size = math.ceil(len(counts) / 3)
-    groups = [""] * len(counts)
+    k_all = len(counts)
+    sizes = [k_all // 3 + (1 if i < k_all % 3 else 0) for i in range(3)]  # 10 → 4, 3, 3
+    groups = [""] * k_all
     for rank, k in enumerate(order):
-        groups[k] = GROUPS[min(rank // size, 2)] if size else "many"
+        groups[k] = GROUPS[0 if rank < sizes[0] else 1 if rank < sizes[0] + sizes[1] else 2]
     return groups, f"terciles of class frequency (largest class has ≤ {many} images)"
 
 

@@ -1,0 +1,1 @@
+"""Long-Tail Lab dashboard: UI building blocks (the pages live in ../pages, one thin file each)."""

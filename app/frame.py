@@ -1,0 +1,105 @@
+"""The frame around every page: session state seeded from the URL, the sidebar, the URL kept in
+step with the state, and errors shown as one-line messages."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from ltcore import LTError
+from ltcore.data import DATASETS, PROFILES
+from ltcore.methods import PRESETS
+from ltcore.models import MODELS
+
+from . import state
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+log = logging.getLogger("ltlab.app")
+
+
+def _checked(values: dict) -> tuple[dict, list[str]]:
+    """Drop names the registries do not know (a link from another version), saying so."""
+    problems = []
+    fallback = state.defaults()
+    checks = {"dataset": DATASETS.names(), "profile": list(PROFILES), "model": ["auto", *MODELS.names()]}
+    for key, allowed in checks.items():
+        if values[key] not in allowed:
+            problems.append(f"unknown {key} `{values[key]}` in the link; using `{fallback[key]}`")
+            values[key] = fallback[key]
+    unknown = [m for m in values["methods"] if m not in PRESETS]
+    if unknown:
+        problems.append(f"unknown method(s) {', '.join(unknown)} in the link were left out")
+        values["methods"] = [m for m in values["methods"] if m in PRESETS] or fallback["methods"]
+    if values["ratio"] < 1:
+        problems.append("the imbalance ratio must be ≥ 1; using 1")
+        values["ratio"] = 1.0
+    return values, problems
+
+
+def init_state() -> None:
+    """First run of a session: every key from the URL (else its default). Later runs: re-assign
+    the keys so values of widgets on other pages survive page changes."""
+    ss = st.session_state
+    if "_ready" not in ss:
+        parsed, problems = state.parse_query(st.query_params.to_dict())
+        values, more = _checked({**state.defaults(), **parsed})
+        for key, value in values.items():
+            ss[key] = value
+        ss["_link_problems"] = problems + more
+        ss["_ready"] = True
+    else:
+        for key in state.FIELDS:
+            if key in ss:
+                ss[key] = ss[key]
+
+
+def values() -> dict:
+    """The current view as plain values (what `state.make_config` takes)."""
+    return {key: st.session_state[key] for key in state.FIELDS}
+
+
+def sync_url() -> None:
+    """Write the state into the query string (only when it changed, so the URL does not flicker)."""
+    wanted = state.to_query(values())
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def load_css() -> None:
+    st.html(f"<style>{(ASSETS / 'style.css').read_text()}</style>")
+
+
+@st.cache_resource(show_spinner=False)
+def device_name() -> str:
+    """The device training uses here (GPU model or CPU)."""
+    from ltcore.train import device_label, resolve_device
+
+    return device_label(resolve_device("auto"))
+
+
+def sidebar() -> None:
+    """Data set, imbalance ratio and device: always visible."""
+    with st.sidebar:
+        st.selectbox("Data set", DATASETS.names(), key="dataset",
+                     format_func=lambda n: n, help="Registered data sets; `digits` needs no download.")
+        st.number_input("Imbalance ratio ρ", min_value=1.0, max_value=10000.0, step=10.0, key="ratio",
+                        help="n_max / n_min of the training set (1 = balanced).")
+        st.caption(f"Device: **{device_name()}**")
+        for problem in st.session_state.get("_link_problems", []):
+            st.warning(problem)
+
+
+@contextlib.contextmanager
+def guard(what: str = ""):
+    """Show an LTError as its message (it says what to change); anything else as one line."""
+    try:
+        yield
+    except LTError as exc:
+        st.error(f"{what}{exc}" if what else str(exc))
+        st.stop()
+    except Exception as exc:  # never show a traceback to the user; keep it in the server log
+        log.exception("unexpected error")
+        st.error(f"{what}unexpected error: {type(exc).__name__}: {exc}")
+        st.stop()

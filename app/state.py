@@ -1,0 +1,106 @@
+"""The view's state: one set of keys shared by widgets, `st.session_state` and the URL query
+string, so a shared link reproduces the view. Pure functions; no streamlit import."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ltcore import Config
+
+
+@dataclass(frozen=True)
+class Field:
+    """One mirrored value: how to read it from a URL string and how to write it back."""
+
+    default: Any
+    parse: Callable[[str], Any]
+    dump: Callable[[Any], str] = str
+
+
+def _names(text: str) -> list[str]:
+    return [part for part in (p.strip() for p in text.split(",")) if part]
+
+
+def _dump_names(values: list[str]) -> str:
+    return ",".join(values)
+
+
+def _params(text: str) -> dict:
+    value = json.loads(text)
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ValueError("params must be a JSON object {method: {name: value}}")
+    return value
+
+
+def _dump_params(value: dict) -> str:
+    return json.dumps({m: p for m, p in sorted(value.items()) if p}, sort_keys=True, separators=(",", ":"))
+
+
+_DEFAULT = Config()
+UI_EPOCHS = 20  # fewer than the core's recipe default so a first run takes seconds on a CPU
+
+FIELDS: dict[str, Field] = {
+    "dataset": Field(_DEFAULT.dataset, str),
+    "data_path": Field("", str),
+    "profile": Field(_DEFAULT.profile, str),
+    "ratio": Field(_DEFAULT.ratio, float, lambda v: f"{v:g}"),
+    "mu": Field(_DEFAULT.minority_fraction, float, lambda v: f"{v:g}"),
+    "seed": Field(_DEFAULT.seed, int),
+    "methods": Field(["ce"], _names, _dump_names),
+    "model": Field(_DEFAULT.model, str),
+    "epochs": Field(UI_EPOCHS, int),
+    "lr": Field(_DEFAULT.lr, float, lambda v: f"{v:g}"),
+    "batch_size": Field(_DEFAULT.batch_size, int),
+    "seeds": Field(1, int),
+    "params": Field({}, _params, _dump_params),
+    "runs": Field([], _names, _dump_names),
+    "baseline": Field("", str),
+    "lesson": Field(1, int),
+}
+"""Keys mirrored in the URL (also the `st.session_state` keys of their widgets)."""
+
+
+def defaults() -> dict:
+    """A fresh copy of every default value."""
+    return {k: (list(f.default) if isinstance(f.default, list) else
+                dict(f.default) if isinstance(f.default, dict) else f.default) for k, f in FIELDS.items()}
+
+
+def parse_query(query: dict[str, str]) -> tuple[dict, list[str]]:
+    """Values found in a query string and one message per value that could not be read."""
+    values, problems = {}, []
+    for key, raw in query.items():
+        field = FIELDS.get(key)
+        if field is None:
+            continue
+        raw = raw[-1] if isinstance(raw, list) else raw
+        try:
+            values[key] = field.parse(raw)
+        except (ValueError, TypeError):
+            problems.append(f"ignored `{key}={raw}` from the link: not a valid {key}")
+    return values, problems
+
+
+def to_query(values: dict) -> dict[str, str]:
+    """The query string for a state: only values that differ from their defaults."""
+    out = {}
+    for key, field in FIELDS.items():
+        if key in values and values[key] != field.default and values[key] not in ("", [], {}):
+            out[key] = field.dump(values[key])
+    return out
+
+
+def make_config(values: dict, method: str, seed: int | None = None) -> Config:
+    """The core `Config` for one method (and seed) of the current view; raises ConfigError."""
+    return Config(dataset=values["dataset"], data_path=values.get("data_path", ""),
+                  profile=values["profile"], ratio=values["ratio"], minority_fraction=values["mu"],
+                  seed=values["seed"] if seed is None else seed, model=values["model"], method=method,
+                  method_params=tuple(values.get("params", {}).get(method, {}).items()),
+                  epochs=values["epochs"], batch_size=values["batch_size"], lr=values["lr"]).validate()
+
+
+def make_configs(values: dict) -> list[Config]:
+    """Every configuration the Train button submits: methods × seeds (seed, seed+1, ...)."""
+    seeds = [values["seed"] + i for i in range(max(int(values["seeds"]), 1))]
+    return [make_config(values, m, s) for m in values["methods"] for s in seeds]

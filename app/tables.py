@@ -1,0 +1,26 @@
+"""Tables of runs for display and download (numbers straight from the stored results)."""
+from __future__ import annotations
+
+import pandas as pd
+
+GROUPS = ("many", "medium", "few")
+
+
+def summary_table(run_ids, results, labels, relative: dict | None = None) -> pd.DataFrame:
+    """One row per run: overall, balanced, many/medium/few, relative accuracy, ECE, macro-F1, wall time."""
+    relative = relative or {}
+    rows = []
+    for rid, r, label in zip(run_ids, results, labels):
+        rel = relative.get(rid) or {}
+        rows.append({
+            "run": label, "method": r.config.method, "dataset": r.config.dataset, "ratio": r.config.ratio,
+            "seed": r.config.seed, "epochs": r.epochs_completed, "status": r.status,
+            "overall_acc": r.metrics.get("overall_acc"), "balanced_acc": r.metrics.get("balanced_acc"),
+            **{f"{g}_acc": (r.metrics.get("shot_acc") or {}).get(g) for g in GROUPS},
+            "relative_acc": rel.get("value"), "ece": r.metrics.get("ece"),
+            "macro_f1": r.metrics.get("macro_f1"), "wall_seconds": r.wall_seconds, "run_id": rid,
+        })
+    return pd.DataFrame(rows)
+
+
+PERCENT_COLUMNS = ["overall_acc", "balanced_acc", *(f"{g}_acc" for g in GROUPS), "relative_acc", "macro_f1"]

@@ -1,0 +1,253 @@
+"""Command line: `python -m ltcore train|datasets|models|methods|runs ...`.
+
+Bad input (ranges, unknown names, missing data) prints one `error:` line and exits with code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import SCHEDULES, Config
+from .errors import LTError
+
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message):
+        sys.stderr.write(f"error: {message} (see `python -m ltcore {self.prog.split()[-1]} --help`)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parse_value(text: str, like=None):
+    """Turn a CLI string into the type of `like` (the preset default), else int/float/bool/str."""
+    if isinstance(like, bool) or text.lower() in ("true", "false"):
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise LTError(f"expected true or false, got {text!r}")
+        return text.lower() in ("true", "1", "yes")
+    for cast in ((int,) if isinstance(like, int) else ()) + (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def method_param_defaults() -> dict:
+    """Every hyper-parameter any preset takes, with one representative default (for typing)."""
+    from .methods import PRESETS
+
+    found = {}
+    for entry in PRESETS.entries():
+        for name, default in entry.meta.get("params", {}).items():
+            found.setdefault(name, default)
+    return found
+
+
+def add_train_parser(sub) -> None:
+    from .recipes import RECIPES
+
+    d = Config()
+    p = sub.add_parser("train", help="train one configuration and print its per-class results")
+    p.add_argument("--dataset", default=d.dataset, help="data set name (see `datasets`)")
+    p.add_argument("--data-path", default="", help="folder of class sub-folders for --dataset imagefolder")
+    p.add_argument("--data-dir", default=None, help="where data sets live/download (env LTLAB_DATA)")
+    p.add_argument("--profile", default=d.profile, help="imbalance profile: exp, step or none")
+    p.add_argument("--ratio", type=float, default=d.ratio, help="imbalance ratio ρ = n_max/n_min (≥ 1)")
+    p.add_argument("--minority-fraction", type=float, default=d.minority_fraction, help="μ of the step profile")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--recipe", default="quick", help=f"training recipe: {', '.join(RECIPES.names())}")
+    p.add_argument("--method", default=d.method, help="method preset (see `methods`)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="method hyper-parameter override (repeatable)")
+    p.add_argument("--model", default=None, help="model (see `models`); default: the data set's")
+    for name, typ in (("epochs", int), ("batch-size", int), ("lr", float), ("momentum", float),
+                      ("weight-decay", float), ("warmup-epochs", int), ("lr-gamma", float)):
+        p.add_argument(f"--{name}", type=typ, default=None)
+    p.add_argument("--schedule", default=None, help=f"lr schedule: {', '.join(SCHEDULES)}")
+    p.add_argument("--milestones", default=None, help="comma-separated epochs for multistep, e.g. 160,180")
+    p.add_argument("--augment", default=None, help="auto, none, crop or crop_flip")
+    p.add_argument("--device", default=d.device, help="auto (cuda → mps → cpu), cpu, cuda or mps")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--nc-every", type=int, default=None, help="neural-collapse metrics every N epochs")
+    p.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON")
+    p.add_argument("--no-store", action="store_true", help="do not record the run in the run store")
+    p.add_argument("--tensorboard", default=None, metavar="DIR", help="also write TensorBoard event files")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
+    taken = {a.dest for a in p._actions}
+    for name, default in sorted(method_param_defaults().items()):
+        if name not in taken:
+            p.add_argument(f"--{name.replace('_', '-')}", dest=f"mp_{name}", default=None,
+                           help=f"method hyper-parameter {name} (default {default!r} in its presets)")
+    p.set_defaults(handler=cmd_train)
+
+
+def config_from_args(args) -> Config:
+    """Recipe values, then explicit flags, then method params → a validated Config."""
+    from .recipes import RECIPES
+
+    values = dict(RECIPES.get(args.recipe).obj)
+    flat = {"dataset": args.dataset, "data_path": args.data_path, "profile": args.profile,
+            "ratio": args.ratio, "minority_fraction": args.minority_fraction, "seed": args.seed,
+            "method": args.method, "device": args.device, "compile": args.compile}
+    values.update(flat)
+    for key in ("model", "epochs", "batch_size", "lr", "momentum", "weight_decay", "warmup_epochs",
+                "lr_gamma", "schedule", "augment", "nc_every"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    if args.milestones is not None:
+        try:
+            values["milestones"] = tuple(int(m) for m in args.milestones.split(",") if m.strip())
+        except ValueError:
+            raise LTError(f"--milestones takes comma-separated epochs, got {args.milestones!r}") from None
+    defaults = method_param_defaults()
+    params = {}
+    for item in args.param:
+        if "=" not in item:
+            raise LTError(f"--param takes NAME=VALUE, got {item!r}")
+        name, text = item.split("=", 1)
+        params[name.strip()] = _parse_value(text.strip(), defaults.get(name.strip()))
+    for name, default in defaults.items():
+        text = getattr(args, f"mp_{name}", None)
+        if text is not None:
+            params[name] = _parse_value(text, default)
+    values["method_params"] = params
+    return Config.from_dict(values).validate()
+
+
+def _fmt(x, pct=True) -> str:
+    return "—" if x is None else (f"{100 * x:6.2f}" if pct else f"{x}")
+
+
+def render_result(result) -> str:
+    """The readable table: per-class counts and accuracies, many/medium/few, wall time."""
+    m = result.metrics
+    lines = [f"run {result.run_id}  {result.config.dataset} {result.config.profile} ρ={result.config.ratio:g}"
+             f"  method {result.config.method}  device {result.device}  status {result.status}",
+             f"{'class':>12} {'train n':>8} {'group':>7} {'test acc %':>10}"]
+    for name, n, g, a in zip(result.class_names, result.class_counts, m["shot_groups"], m["per_class_acc"]):
+        lines.append(f"{name[:12]:>12} {n:>8} {g:>7} {_fmt(a):>10}")
+    shots = m["shot_acc"]
+    lines.append(f"overall {_fmt(m['overall_acc']).strip()}%   balanced {_fmt(m['balanced_acc']).strip()}%   "
+                 f"many {_fmt(shots['many']).strip()}   medium {_fmt(shots['medium']).strip()}   "
+                 f"few {_fmt(shots['few']).strip()}   ({m['shot_rule']})")
+    lines.append(f"train images {sum(result.class_counts)}   epochs {result.epochs_completed}   "
+                 f"wall {result.wall_seconds:.2f} s")
+    if result.error:
+        lines.append(f"error: {result.error}")
+    return "\n".join(lines)
+
+
+def _progress(event: dict) -> None:
+    if event["type"] == "epoch":
+        few = event.get("few_acc")
+        sys.stderr.write(f"epoch {event['epoch']:>4}/{event['epochs']}  loss {event['loss']:.4f}  "
+                         f"bal acc {100 * event['balanced_acc']:.2f}%  few {_fmt(few).strip()}  "
+                         f"({event['seconds']:.2f} s)\n")
+
+
+def cmd_train(args) -> int:
+    from .train import train
+
+    config = config_from_args(args)
+    callbacks = [] if args.quiet else [_progress]
+    recorder = None
+    if not args.no_store:
+        from .runs.cli import store_recorder
+
+        recorder = store_recorder(config, args.data_dir)
+        callbacks.append(recorder.on_event)
+    if args.tensorboard:
+        from .runs.tensorboard import tensorboard_writer
+
+        callbacks.append(tensorboard_writer(args.tensorboard, config))
+
+    def on_event(event):
+        for cb in callbacks:
+            cb(event)
+
+    result = train(config, on_event=on_event, data_dir=args.data_dir,
+                   should_stop=recorder.should_stop if recorder else None)
+    if recorder:
+        recorder.finish(result)
+    print(render_result(result))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
+        print(f"wrote {args.json}")
+    return 0 if result.status != "failed" else 1
+
+
+def _print_registry(registry, extra=lambda e: "") -> int:
+    width = max((len(n) for n in registry.names()), default=4)
+    for entry in registry.entries():
+        print(f"{entry.name:<{width}}  {entry.description}{extra(entry)}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from .data import DATASETS
+
+    return _print_registry(DATASETS, lambda e: f"  [shape {e.meta.get('shape')}, "
+                           f"{'offline' if e.meta.get('offline') else 'needs files'}]")
+
+
+def cmd_models(args) -> int:
+    from .models import MODELS
+
+    return _print_registry(MODELS)
+
+
+def cmd_methods(args) -> int:
+    from . import methods
+
+    print("Presets:")
+    _print_registry(methods.PRESETS, lambda e: "".join(
+        [f"\n    paper: {e.meta['paper']}" if e.meta.get("paper") else "",
+         f"\n    params: {', '.join(f'{k}={v!r}' for k, v in e.meta.get('params', {}).items())}"
+         if e.meta.get("params") else ""]))
+    for title in ("SAMPLERS", "LOSSES", "CLASSIFIERS"):
+        registry = getattr(methods, title)
+        if len(registry):
+            print(f"\n{title.capitalize()}:")
+            _print_registry(registry, lambda e: f"  ({e.meta['paper']})" if e.meta.get("paper") else "")
+    for title in ("AUGMENTATIONS", "POSTHOC", "STAGE2"):
+        registry = getattr(methods, title, None)
+        if registry is not None and len(registry):
+            print(f"\n{title.capitalize()}:")
+            _print_registry(registry, lambda e: f"  ({e.meta['paper']})" if e.meta.get("paper") else "")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="ltcore", description="Long-Tail Lab core: train and compare "
+                           "long-tailed learning methods.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    add_train_parser(sub)
+    sub.add_parser("datasets", help="list data sets").set_defaults(handler=cmd_datasets)
+    sub.add_parser("models", help="list models").set_defaults(handler=cmd_models)
+    sub.add_parser("methods", help="list method presets and slots").set_defaults(handler=cmd_methods)
+    try:
+        from .runs.cli import add_subparser
+    except ImportError:
+        add_subparser = None
+    if add_subparser:
+        add_subparser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except LTError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130

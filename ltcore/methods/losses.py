@@ -1,0 +1,200 @@
+"""Losses for long-tailed learning: `forward(logits, targets)` gives the mean loss.
+
+Class weights w enter as the weighted mean Σ_i w_{y_i} ℓ_i / Σ_i w_{y_i} (Cao et al. 2019,
+Algorithm 1; PyTorch's `weight=`); with no weights it is the plain mean. Weight vectors are
+normalised to Σ_k w_k = K (Cui et al. 2019, §4). Empty classes count as one image wherever a count
+is divided by or logged.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import ConfigError
+from .registries import LOSSES
+
+
+def as_counts(counts) -> torch.Tensor:
+    """n_k as a float tensor, empty classes counted as 1."""
+    return torch.as_tensor(list(counts), dtype=torch.float32).clamp(min=1)
+
+
+def log_prior(counts) -> torch.Tensor:
+    """log π_k with π_k = n_k / Σ_j n_j."""
+    n = as_counts(counts)
+    return (n / n.sum()).log()
+
+
+def inverse_frequency_weights(counts) -> torch.Tensor:
+    """w_k ∝ 1/n_k, normalised to Σ w_k = K."""
+    w = 1.0 / as_counts(counts)
+    return w * len(w) / w.sum()
+
+
+def class_balanced_weights(counts, beta: float) -> torch.Tensor:
+    """Cui et al. CVPR'19 Eq. 3: w_k = (1−β)/(1−β^{n_k}) (inverse effective number), Σ w_k = K."""
+    n = as_counts(counts).double()
+    w = (1.0 - beta) / (1.0 - torch.pow(torch.tensor(beta, dtype=torch.float64), n))
+    return (w * len(w) / w.sum()).float()
+
+
+def ldam_margins(counts, max_margin: float) -> torch.Tensor:
+    """Cao et al. NeurIPS'19 Eq. 13: Δ_k = C / n_k^{1/4}, C chosen so that max_k Δ_k = max_margin."""
+    m = as_counts(counts).pow(-0.25)
+    return m * (max_margin / m.max())
+
+
+def inverse_prior(counts) -> torch.Tensor:
+    """SADE's π̄: the prior's values handed out in reverse rank order (most frequent → smallest)."""
+    n = as_counts(counts)
+    prior = n / n.sum()
+    out = torch.empty_like(prior)
+    out[torch.argsort(prior, descending=True, stable=True)] = torch.sort(prior).values
+    return out
+
+
+class ClassLoss(nn.Module):
+    """Base: subclasses give the unweighted per-sample loss ℓ_i; `weight` (K or None) re-weights."""
+
+    def __init__(self, counts, weight: torch.Tensor | None = None):
+        super().__init__()
+        self.num_classes = len(counts)
+        self.register_buffer("counts", as_counts(counts))
+        self.register_buffer("base_weight", None if weight is None else weight.float())
+        self.register_buffer("weight", self.base_weight)
+
+    def per_sample(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        losses = self.per_sample(logits.float(), targets)
+        if self.weight is None:
+            return losses.mean()
+        w = self.weight[targets]
+        return (w * losses).sum() / w.sum()
+
+    def mixed(self, logits: torch.Tensor, y_a: torch.Tensor, y_b: torch.Tensor,
+              lam: torch.Tensor) -> torch.Tensor:
+        """Mixed-label loss λ_i ℓ(z_i, a_i) + (1−λ_i) ℓ(z_i, b_i) (Zhang et al. ICLR'18), weighted
+        per term when class weights are set."""
+        z = logits.float()
+        la, lb = self.per_sample(z, y_a), self.per_sample(z, y_b)
+        if self.weight is None:
+            return (lam * la + (1 - lam) * lb).mean()
+        wa, wb = lam * self.weight[y_a], (1 - lam) * self.weight[y_b]
+        return (wa * la + wb * lb).sum() / (wa + wb).sum()
+
+
+class CrossEntropy(ClassLoss):
+    """Softmax cross-entropy −log softmax(z)_y (optionally class-weighted)."""
+
+    def per_sample(self, logits, targets):
+        return F.cross_entropy(logits, targets, reduction="none")
+
+
+class FocalLoss(ClassLoss):
+    """Lin et al. ICCV'17 Eq. 5 (softmax form): −(1 − p_y)^γ log p_y; γ = 0 is CE."""
+
+    def __init__(self, counts, gamma: float = 1.0, weight=None):
+        super().__init__(counts, weight)
+        self.gamma = float(gamma)
+
+    def per_sample(self, logits, targets):
+        logp = F.log_softmax(logits, 1).gather(1, targets[:, None]).squeeze(1)
+        return -(1 - logp.exp()).clamp(min=0).pow(self.gamma) * logp
+
+
+class LDAMLoss(ClassLoss):
+    """Cao et al. NeurIPS'19 Eq. 13: CE on s·(z − Δ_y e_y); `logits` are cosine-classifier outputs."""
+
+    def __init__(self, counts, max_margin: float = 0.5, scale: float = 30.0, weight=None):
+        super().__init__(counts, weight)
+        self.register_buffer("margins", ldam_margins(counts, max_margin))
+        self.scale = float(scale)
+
+    def per_sample(self, logits, targets):
+        margin = F.one_hot(targets, self.num_classes) * self.margins[targets][:, None]
+        return F.cross_entropy(self.scale * (logits - margin), targets, reduction="none")
+
+
+class LogitAdjustedLoss(ClassLoss):
+    """Menon et al. ICLR'21 Eq. 10: CE on z_k + τ log π_k; τ = 0 is CE, τ = 1 Balanced Softmax."""
+
+    def __init__(self, counts, tau: float = 1.0, weight=None):
+        super().__init__(counts, weight)
+        self.register_buffer("offset", float(tau) * log_prior(counts))
+
+    def per_sample(self, logits, targets):
+        return F.cross_entropy(logits + self.offset, targets, reduction="none")
+
+
+class BalancedSoftmax(ClassLoss):
+    """Ren et al. NeurIPS'20 Eq. 4: CE on z_k + log n_k."""
+
+    def __init__(self, counts, weight=None):
+        super().__init__(counts, weight)
+        self.register_buffer("offset", as_counts(counts).log())
+
+    def per_sample(self, logits, targets):
+        return F.cross_entropy(logits + self.offset, targets, reduction="none")
+
+
+class DotRegression(ClassLoss):
+    """Yang et al. NeurIPS'22 Eq. 14: ½ (w_yᵀĥ − ‖w_y‖‖ĥ‖)²/‖ĥ‖; with the ETF classifier's unit-norm
+    features and class vectors (logits z_y = w_yᵀĥ) this is ½ (z_y − 1)²."""
+
+    def per_sample(self, logits, targets):
+        return 0.5 * (logits.gather(1, targets[:, None]).squeeze(1) - 1.0).pow(2)
+
+
+class DiverseExpertLoss(ClassLoss):
+    """SADE (Zhang et al. NeurIPS'22, `DiverseExpertLoss`): logits (3, B, K) of three experts; the sum
+    of CE(z¹), CE(z² + log π) and CE(z³ + log π − τ log π̄)."""
+
+    def __init__(self, counts, tau: float = 2.0, weight=None):
+        super().__init__(counts, weight)
+        lp = log_prior(counts)
+        self.register_buffer("offsets", torch.stack([torch.zeros_like(lp), lp,
+                                                     lp - float(tau) * inverse_prior(counts).log()]))
+
+    def per_sample(self, logits, targets):
+        if logits.dim() != 3 or logits.shape[0] != 3:
+            raise ConfigError("loss 'sade' needs the three-expert classifier ('experts')")
+        return sum(F.cross_entropy(z + off, targets, reduction="none")
+                   for z, off in zip(logits, self.offsets))
+
+
+LOSSES.add("ce", CrossEntropy, "softmax cross-entropy", paper="—", params={})
+LOSSES.add("inv_ce", lambda counts: CrossEntropy(counts, inverse_frequency_weights(counts)),
+           "cross-entropy weighted by inverse class frequency (w ∝ 1/n_k)",
+           paper="inverse-frequency re-weighting (e.g. Huang et al. CVPR'16)", params={})
+LOSSES.add("cb_ce", lambda counts, beta=0.9999: CrossEntropy(counts, class_balanced_weights(counts, beta)),
+           "class-balanced cross-entropy, w ∝ (1−β)/(1−β^n)", paper="Cui et al. CVPR'19",
+           params={"beta": 0.9999})
+LOSSES.add("focal", FocalLoss, "focal loss −(1−p)^γ log p", paper="Lin et al. ICCV'17",
+           params={"gamma": 1.0})
+LOSSES.add("cb_focal", lambda counts, beta=0.9999, gamma=1.0: FocalLoss(
+    counts, gamma, class_balanced_weights(counts, beta)), "class-balanced focal loss",
+    paper="Cui et al. CVPR'19", params={"beta": 0.9999, "gamma": 1.0})
+LOSSES.add("ldam", LDAMLoss, "label-distribution-aware margin loss on cosine logits, Δ ∝ n^-1/4",
+           paper="Cao et al. NeurIPS'19", params={"max_margin": 0.5, "scale": 30.0})
+LOSSES.add("la", LogitAdjustedLoss, "logit-adjusted loss: CE on z + τ log π",
+           paper="Menon et al. ICLR'21", params={"tau": 1.0})
+LOSSES.add("balanced_softmax", BalancedSoftmax, "balanced softmax: CE on z + log n",
+           paper="Ren et al. NeurIPS'20", params={})
+LOSSES.add("dot_regression", DotRegression, "dot-regression loss for the fixed ETF classifier",
+           paper="Yang et al. NeurIPS'22", params={}, classifier="etf")
+LOSSES.add("sade", DiverseExpertLoss, "SADE diverse-expert loss: plain, balanced and inverse-prior experts",
+           paper="Zhang et al. NeurIPS'22", params={"tau": 2.0}, classifier="experts")
+
+
+def build_loss(name: str, class_counts, **params) -> ClassLoss:
+    """A registered loss with its defaults overridden by `params`; unknown parameters are an error."""
+    entry = LOSSES.get(name)
+    defaults = entry.meta.get("params", {})
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        takes = ", ".join(defaults) or "none"
+        raise ConfigError(f"loss {name!r} has no parameter(s) {', '.join(unknown)}; it takes: {takes}")
+    return entry.obj(list(class_counts), **{**defaults, **params})

@@ -1,0 +1,113 @@
+"""Re-sampling: each epoch's order as an index tensor drawn on the labels' device.
+
+Kang et al. ICLR'20 §3.1: class k is drawn with probability p_k ∝ n_k^q (q = 1 instance-balanced,
+q = ½ square-root, q = 0 class-balanced) and an image uniformly inside its class; epochs keep N
+draws. ROS/RUS change the epoch size (K·n_max / K·n_min).
+"""
+from __future__ import annotations
+
+import torch
+
+from .registries import SAMPLERS
+
+
+def class_probabilities(counts: torch.Tensor, q: float) -> torch.Tensor:
+    """p_k = n_k^q / Σ_j n_j^q over the non-empty classes (0 for empty ones)."""
+    n = counts.double()
+    p = torch.where(n > 0, n.clamp(min=1).pow(q), torch.zeros_like(n))
+    return (p / p.sum()).float()
+
+
+def draw_by_class(labels: torch.Tensor, class_probs: torch.Tensor, num: int,
+                  gen: torch.Generator | None) -> torch.Tensor:
+    """`num` indices with replacement: class k with probability p_k, uniform inside the class."""
+    counts = torch.bincount(labels, minlength=len(class_probs)).float()
+    per_sample = (class_probs.to(labels.device) / counts.clamp(min=1))[labels]
+    return torch.multinomial(per_sample, num, replacement=True, generator=gen)
+
+
+class InstanceBalanced:
+    """Every image once per epoch, in random order (plain training)."""
+
+    def __init__(self, counts, epochs):
+        pass
+
+    def order(self, labels, epoch, gen):
+        return torch.randperm(len(labels), device=labels.device, generator=gen)
+
+
+class PowerSampler:
+    """Class probability ∝ n_k^q; N draws with replacement per epoch (Kang et al. Eq. 1)."""
+
+    def __init__(self, counts, epochs, q: float):
+        self.q = q
+
+    def probabilities(self, counts: torch.Tensor, epoch: int) -> torch.Tensor:
+        return class_probabilities(counts, self.q)
+
+    def order(self, labels, epoch, gen):
+        counts = torch.bincount(labels, minlength=int(labels.max()) + 1)
+        return draw_by_class(labels, self.probabilities(counts, epoch), len(labels), gen)
+
+
+class ProgressiveSampler(PowerSampler):
+    """Kang et al. Eq. 2: p_k(t) = (1 − t/T)·p_k^IB + (t/T)·p_k^CB, t the epoch, T the epochs."""
+
+    def __init__(self, counts, epochs):
+        super().__init__(counts, epochs, 1.0)
+        self.epochs = max(int(epochs), 1)
+
+    def probabilities(self, counts, epoch):
+        t = min(epoch, self.epochs) / self.epochs
+        return (1 - t) * class_probabilities(counts, 1.0) + t * class_probabilities(counts, 0.0)
+
+
+class RandomOverSampler:
+    """ROS: every image plus draws with replacement from its class up to n_max per class."""
+
+    def __init__(self, counts, epochs):
+        pass
+
+    def order(self, labels, epoch, gen):
+        counts = torch.bincount(labels)
+        target = int(counts.max())
+        parts = []
+        for k in torch.nonzero(counts).flatten().tolist():
+            idx = torch.nonzero(labels == k).flatten()
+            extra = torch.randint(len(idx), (target - len(idx),), device=labels.device, generator=gen)
+            parts += [idx, idx[extra]]
+        order = torch.cat(parts)
+        return order[torch.randperm(len(order), device=labels.device, generator=gen)]
+
+
+class RandomUnderSampler:
+    """RUS: n_min images per class drawn without replacement, fresh each epoch."""
+
+    def __init__(self, counts, epochs):
+        pass
+
+    def order(self, labels, epoch, gen):
+        counts = torch.bincount(labels)
+        target = int(counts[counts > 0].min())
+        parts = []
+        for k in torch.nonzero(counts).flatten().tolist():
+            idx = torch.nonzero(labels == k).flatten()
+            parts.append(idx[torch.randperm(len(idx), device=labels.device, generator=gen)[:target]])
+        order = torch.cat(parts)
+        return order[torch.randperm(len(order), device=labels.device, generator=gen)]
+
+
+SAMPLERS.add("instance", InstanceBalanced, "instance-balanced: every image once per epoch (q = 1)",
+             paper="Kang et al. ICLR'20", params={})
+SAMPLERS.add("class_balanced", lambda counts, epochs: PowerSampler(counts, epochs, 0.0),
+             "class-balanced: classes drawn uniformly (q = 0)", paper="Kang et al. ICLR'20", params={})
+SAMPLERS.add("sqrt", lambda counts, epochs: PowerSampler(counts, epochs, 0.5),
+             "square-root: class probability ∝ √n_k (q = ½)", paper="Mahajan et al. ECCV'18; "
+             "Kang et al. ICLR'20", params={})
+SAMPLERS.add("progressive", ProgressiveSampler,
+             "progressively-balanced: from instance- to class-balanced over the epochs",
+             paper="Kang et al. ICLR'20", params={})
+SAMPLERS.add("ros", RandomOverSampler, "random over-sampling: tail images repeated up to n_max",
+             paper="Buda et al. Neural Networks'18", params={})
+SAMPLERS.add("rus", RandomUnderSampler, "random under-sampling: head images dropped down to n_min",
+             paper="Buda et al. Neural Networks'18", params={})

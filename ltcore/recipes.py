@@ -1,0 +1,14 @@
+"""Named training recipes: groups of Config values that reproduce a paper's schedule exactly."""
+from __future__ import annotations
+
+from .registry import Registry
+
+RECIPES = Registry("recipe")
+
+RECIPES.add("quick", {}, "the defaults: cosine schedule, lr 0.1, batch 128 (small data, seconds on a CPU)")
+RECIPES.add(
+    "ldam", {"model": "resnet32", "epochs": 200, "batch_size": 128, "lr": 0.1, "momentum": 0.9,
+             "weight_decay": 2e-4, "warmup_epochs": 5, "schedule": "multistep",
+             "milestones": (160, 180), "lr_gamma": 0.01},
+    "CIFAR-LT standard (Cao et al. 2019 cifar_train.py): ResNet-32, 200 ep, SGD 0.1, wd 2e-4, "
+    "5 warm-up, ×0.01 at 160 and 180")

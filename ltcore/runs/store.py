@@ -1,0 +1,314 @@
+"""The run store: one SQLite file (WAL) with runs, per-epoch history and results; arrays, checkpoints
+and logs as files beside it. Safe for many threads and processes (every write is `BEGIN IMMEDIATE`)."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+from ..config import Config
+from ..data import default_data_dir
+from ..errors import LTError
+from ..result import RunResult
+from .arrays import file_sha256, join_arrays, read_array, split_arrays, write_array
+from .procs import pid_alive
+from .version import code_version, store_run_id
+
+STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
+ACTIVE = ("queued", "running")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, config_id TEXT NOT NULL, code_version TEXT NOT NULL, config TEXT NOT NULL,
+    status TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL, device TEXT DEFAULT '',
+    error TEXT DEFAULT '', stop_requested REAL DEFAULT 0, worker_pid INTEGER, owner_pid INTEGER,
+    attempts INTEGER DEFAULT 0, epoch INTEGER DEFAULT 0, checkpoint TEXT DEFAULT '',
+    checkpoint_sha256 TEXT DEFAULT '');
+CREATE TABLE IF NOT EXISTS history (run_id TEXT NOT NULL, epoch INTEGER NOT NULL, row TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch));
+CREATE TABLE IF NOT EXISTS results (run_id TEXT PRIMARY KEY, result TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS arrays (run_id TEXT NOT NULL, key TEXT NOT NULL, file TEXT NOT NULL,
+    sha256 TEXT NOT NULL, dtype TEXT, shape TEXT, PRIMARY KEY (run_id, key));
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+"""
+
+
+class RunStore:
+    """Runs by id (`<config hash>-<code version>`); `path` defaults to `<data dir>/runs.sqlite`."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path).expanduser().resolve() if path else default_data_dir().resolve() / "runs.sqlite"
+        self.root = self.path.parent
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+        with self._tx() as db:
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                db.execute(statement)
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _connect(self):
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout=60000")
+        db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _tx(self):
+        """A write transaction that takes the write lock up front (no read→write upgrade deadlocks)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _row(self, db, run_id: str):
+        row = db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        return dict(row) if row else None
+
+    def run_id_for(self, config: Config) -> str:
+        return store_run_id(config)
+
+    def log_path(self, run_id: str) -> Path:
+        return self.root / "logs" / f"{run_id}.log"
+
+    def array_dir(self, run_id: str) -> Path:
+        return self.root / "arrays" / run_id
+
+    def checkpoint_root(self, run_id: str) -> Path:
+        return self.root / "checkpoints" / run_id.rsplit("-", 1)[-1]
+
+    # -- reading ----------------------------------------------------------------------------------
+    def get(self, run_id: str) -> dict | None:
+        """The run's row (status, times, device, error, ...) with `config` parsed, or None."""
+        with self._connect() as db:
+            row = self._row(db, run_id)
+            if row:
+                row["has_result"] = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone() is not None
+        if row:
+            row["config"] = json.loads(row["config"])
+        return row
+
+    def config(self, run_id: str) -> Config:
+        row = self.get(run_id)
+        if row is None:
+            raise LTError(f"no run {run_id!r} in the store {self.path}")
+        return Config.from_dict(row["config"])
+
+    def history(self, run_id: str) -> list[dict]:
+        with self._connect() as db:
+            rows = db.execute("SELECT row FROM history WHERE run_id=? ORDER BY epoch", (run_id,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def stop_requested(self, run_id: str) -> bool:
+        with self._connect() as db:
+            row = db.execute("SELECT stop_requested FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def resolve(self, prefix: str) -> str:
+        """The one run id starting with `prefix` (CLI convenience); LTError when none or several."""
+        with self._connect() as db:
+            ids = [r[0] for r in db.execute("SELECT run_id FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'",
+                                            (prefix.replace("%", r"\%").replace("_", r"\_"),))]
+        if len(ids) != 1:
+            what = "no run" if not ids else f"{len(ids)} runs ({', '.join(ids[:5])})"
+            raise LTError(f"{what} match {prefix!r}; `python -m ltcore runs list` shows the ids")
+        return ids[0]
+
+    def load_result(self, run_id: str) -> RunResult:
+        """The stored RunResult (arrays restored and checksum-verified); LTError when there is none."""
+        with self._connect() as db:
+            row = db.execute("SELECT result FROM results WHERE run_id=?", (run_id,)).fetchone()
+            arrays = {r["key"]: dict(r) for r in db.execute("SELECT * FROM arrays WHERE run_id=?", (run_id,))}
+        if row is None:
+            raise LTError(f"run {run_id!r} has no stored result (not finished, or not in {self.path})")
+        folder = self.array_dir(run_id)
+
+        def load(key, kind):
+            if key not in arrays:
+                raise LTError(f"run {run_id!r} refers to a missing array {key!r}; delete it and train again")
+            return read_array(folder / arrays[key]["file"], arrays[key]["sha256"], kind)
+        return RunResult.from_dict(join_arrays(json.loads(row[0]), load))
+
+    def list_runs(self, status: str | None = None, limit: int | None = None, **config_filters) -> list[dict]:
+        """Run summaries, newest first; filter by status and by config fields (dataset="digits", ...)."""
+        query, args = "SELECT r.*, s.result FROM runs r LEFT JOIN results s USING (run_id)", []
+        if status:
+            query, args = query + " WHERE r.status=?", [status]
+        with self._connect() as db:
+            rows = [dict(r) for r in db.execute(query + " ORDER BY r.created DESC", args)]
+        out = []
+        for row in rows:
+            config = json.loads(row["config"])
+            if any(config.get(k) != v for k, v in config_filters.items()):
+                continue
+            out.append(summarize(row, config, json.loads(row["result"]) if row["result"] else {}))
+            if limit and len(out) >= limit:
+                break
+        return out
+
+    def load_checkpoint(self, run_id: str) -> dict:
+        """The run's model state dict, checksum-verified and loaded with `weights_only=True`."""
+        from ..checkpoints import load_state
+        row = self.get(run_id)
+        if not row or not row["checkpoint"]:
+            raise LTError(f"run {run_id!r} has no checkpoint in the store")
+        path = Path(row["checkpoint"])
+        if not path.exists() or file_sha256(path) != row["checkpoint_sha256"]:
+            raise LTError(f"checkpoint {path} is missing or corrupt (checksum mismatch); train the run again")
+        return load_state(path)
+
+    # -- writing ----------------------------------------------------------------------------------
+    def claim(self, config: Config, owner_pid: int | None = None, force: bool = False) -> tuple[str, str]:
+        """Atomically decide what a request for `config` means: ("cached" | "joined" | "queued", run_id).
+
+        done (or failed with a result: the loss diverged) → cached; queued/running by a live process →
+        joined; anything else (new, stopped, failed, interrupted, or `force` on a finished run) → queued.
+        """
+        run_id = self.run_id_for(config)
+        with self._tx() as db:
+            row = self._row(db, run_id)
+            if row:
+                has_result = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone()
+                final = row["status"] == "done" or (row["status"] == "failed" and has_result)
+                if final and not force:
+                    return "cached", run_id
+                if row["status"] in ACTIVE and _alive(row):
+                    return "joined", run_id
+            self._reset(db, run_id, config, owner_pid or os.getpid())
+        shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
+        return "queued", run_id
+
+    def _reset(self, db, run_id: str, config: Config, owner_pid: int) -> None:
+        for table in ("history", "results", "arrays"):
+            db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+        db.execute(
+            "INSERT INTO runs (run_id, config_id, code_version, config, status, created, owner_pid) "
+            "VALUES (?,?,?,?,'queued',?,?) ON CONFLICT(run_id) DO UPDATE SET status='queued', "
+            "created=excluded.created, owner_pid=excluded.owner_pid, started=NULL, finished=NULL, "
+            "device='', error='', stop_requested=0, worker_pid=NULL, epoch=0, checkpoint='', "
+            "checkpoint_sha256=''",
+            (run_id, config.run_id, run_id.rsplit("-", 1)[-1], json.dumps(config.to_dict()), time.time(),
+             owner_pid))
+
+    def mark_running(self, run_id: str, worker_pid: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET status='running', started=?, worker_pid=?, attempts=attempts+1 "
+                       "WHERE run_id=? AND status='queued'", (time.time(), worker_pid, run_id))
+
+    def set_device(self, run_id: str, device: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET device=? WHERE run_id=?", (device, run_id))
+
+    def add_epoch(self, run_id: str, row: dict) -> None:
+        """Record one finished epoch (readable at once by every process: live curves)."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO history VALUES (?,?,?)", (run_id, int(row["epoch"]), json.dumps(row)))
+            db.execute("UPDATE runs SET epoch=MAX(epoch, ?) WHERE run_id=?", (int(row["epoch"]), run_id))
+
+    def request_stop(self, run_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET stop_requested=? WHERE run_id=? AND stop_requested=0", (time.time(), run_id))
+
+    def mark_finished(self, run_id: str, status: str, error: str = "", only_pid: int | None = None) -> bool:
+        """End a run without a result (stopped while queued, crash, OOM, ...). With `only_pid`, only if
+        the run is still active under that worker (a newer attempt is left alone). True if changed."""
+        assert status in STATUSES
+        query = "UPDATE runs SET status=?, error=?, finished=? WHERE run_id=?"
+        args = [status, error, time.time(), run_id]
+        if only_pid is not None:
+            query += " AND status IN ('queued','running') AND worker_pid=?"
+            args.append(only_pid)
+        with self._tx() as db:
+            return db.execute(query, args).rowcount > 0
+
+    def save_result(self, result: RunResult, run_id: str | None = None, checkpoint: Path | None = None) -> str:
+        """Store a RunResult (history, arrays as checksummed files, optional checkpoint); returns the run id."""
+        run_id = run_id or self.run_id_for(result.config)
+        data, arrays = split_arrays(result.to_dict())
+        folder = self.array_dir(run_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        written = {key: write_array(folder, key, array) for key, array in arrays.items()}
+        ckpt = (str(checkpoint), file_sha256(Path(checkpoint))) if checkpoint else ("", "")
+        with self._tx() as db:
+            if self._row(db, run_id) is None:
+                self._reset(db, run_id, result.config, os.getpid())
+            for table in ("history", "arrays"):
+                db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+            db.executemany("INSERT INTO history VALUES (?,?,?)",
+                           [(run_id, int(h.get("epoch", i + 1)), json.dumps(h)) for i, h in enumerate(result.history)])
+            db.executemany("INSERT INTO arrays VALUES (?,?,?,?,?,?)",
+                           [(run_id, k, w["file"], w["sha256"], w["dtype"], json.dumps(w["shape"]))
+                            for k, w in written.items()])
+            db.execute("INSERT OR REPLACE INTO results VALUES (?,?)", (run_id, json.dumps(data)))
+            db.execute("UPDATE runs SET status=?, error=?, device=?, epoch=?, finished=?, checkpoint=?, "
+                       "checkpoint_sha256=? WHERE run_id=?",
+                       (result.status, result.error, result.device, result.epochs_completed, time.time(),
+                        *ckpt, run_id))
+        return run_id
+
+    def delete(self, run_id: str) -> None:
+        """Remove a run with its history, result, arrays, checkpoint and log; active runs are refused."""
+        row = self.get(run_id)
+        if row is None:
+            raise LTError(f"no run {run_id!r} in the store")
+        if row["status"] in ACTIVE and _alive(row):
+            raise LTError(f"run {run_id} is {row['status']}; stop it before deleting it")
+        with self._tx() as db:
+            for table in ("history", "results", "arrays", "runs"):
+                db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+        shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
+        for path in (Path(row["checkpoint"]) if row["checkpoint"] else None, self.log_path(run_id)):
+            if path and path.exists():
+                path.unlink()
+
+    def recover(self) -> list[str]:
+        """Mark runs left queued/running by processes that no longer exist as `interrupted`."""
+        marked = []
+        with self._tx() as db:
+            for row in db.execute("SELECT * FROM runs WHERE status IN ('queued','running')").fetchall():
+                if not _alive(dict(row)):
+                    db.execute("UPDATE runs SET status='interrupted', finished=?, error=? WHERE run_id=?",
+                               (time.time(), "the process running it ended (server restart or crash); "
+                                "re-run it", row["run_id"]))
+                    marked.append(row["run_id"])
+        return marked
+
+    def export(self, run_ids: list[str], folder: str | Path) -> list[Path]:
+        from .export import export_runs
+        return export_runs(self, run_ids, Path(folder))
+
+
+def _alive(row: dict) -> bool:
+    """Is someone still working on an active row? running → its worker; queued → its owner process."""
+    pid = row["worker_pid"] if row["status"] == "running" else row["owner_pid"]
+    return bool(pid) and pid_alive(int(pid))
+
+
+def summarize(row: dict, config: dict, result: dict) -> dict:
+    """One line of `runs list`: identity, status, key config fields and headline metrics."""
+    shots = result.get("shot_acc") or {}
+    return {
+        "run_id": row["run_id"], "status": row["status"], "dataset": config.get("dataset"),
+        "method": config.get("method"), "ratio": config.get("ratio"), "model": config.get("model"),
+        "seed": config.get("seed"), "epoch": row["epoch"], "epochs": config.get("epochs"),
+        "overall_acc": result.get("overall_acc"), "balanced_acc": result.get("balanced_acc"),
+        **{f"{g}_acc": shots.get(g) for g in ("many", "medium", "few")},
+        "device": row["device"], "created": row["created"], "started": row["started"],
+        "finished": row["finished"], "wall_seconds": result.get("wall_seconds"), "error": row["error"],
+        "code_version": row["code_version"], "attempts": row["attempts"],
+    }
+
+
+__all__ = ["RunStore", "STATUSES", "code_version"]

@@ -1,0 +1,31 @@
+"""Optional TensorBoard event files: an `on_event` callback writing each epoch's scalars."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..errors import LTError
+
+SCALARS = ("loss", "lr", "train_acc", "test_acc", "balanced_acc", "many_acc", "medium_acc", "few_acc")
+
+
+def tensorboard_callback(logdir: str | Path, run_name: str) -> Callable[[dict], None]:
+    """Writes `<logdir>/<run_name>/events.*` (view with `tensorboard --logdir DIR`)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise LTError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    writer = SummaryWriter(log_dir=str(Path(logdir) / run_name))
+
+    def on_event(event: dict) -> None:
+        if event.get("type") == "epoch":
+            for name in SCALARS:
+                value = event.get(name)
+                if isinstance(value, (int, float)):
+                    writer.add_scalar(name, value, int(event["epoch"]))
+            for i, acc in enumerate(event.get("per_class_acc") or []):
+                writer.add_scalar(f"per_class_acc/{i}", acc, int(event["epoch"]))
+            writer.flush()
+        elif event.get("type") == "end":
+            writer.close()
+    return on_event

@@ -1,0 +1,45 @@
+"""Data page: the long-tailed training set of the chosen data set, profile, ratio and seed."""
+import streamlit as st
+
+from app import charts, dataview, frame, widgets
+from ltcore.data import PROFILES
+
+st.title("Data: what does the long tail look like?")
+widgets.first_experiment_box()
+
+v = frame.values()
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+c1.selectbox("Imbalance profile", list(PROFILES), key="profile", format_func=lambda p: f"{p}: {PROFILES[p]}")
+c2.number_input("Seed (which images are kept)", min_value=0, step=1, key="seed")
+if v["profile"] == "step":
+    c3.slider("Minority fraction μ", 0.0, 1.0, step=0.05, key="mu")
+log_scale = c4.toggle("Log scale", value=False, key="data_log")
+if v["dataset"] == "imagefolder":
+    st.text_input("Image folder (one sub-folder per class)", key="data_path",
+                  placeholder="/path/to/images")
+
+with frame.guard():
+    data = dataview.longtail(v)
+summary = dataview.summary(data)
+split = data.split
+m = st.columns(5)
+m[0].metric("Training images", f"{summary['total']:,}")
+m[1].metric("Actual ratio ρ", f"{summary['actual_ratio']:.1f}", help="largest class / smallest class")
+m[2].metric("Smallest class", summary["smallest"], help=f"largest class: {summary['largest']}")
+m[3].metric("Gini coefficient", f"{summary['gini']:.2f}", help="0 = balanced, → 1 = one class has everything")
+m[4].metric("Test images", f"{sum(summary['test_counts']):,}", help="the test set stays balanced")
+for warning in split.warnings:
+    st.warning(warning)
+
+st.plotly_chart(charts.label_histogram(split.classes, data.counts, summary["test_counts"],
+                                       summary["groups"], log=log_scale), key="histogram")
+st.caption(f"Colours: many / medium / few-shot classes ({summary['rule']}).")
+widgets.download_table(widgets.counts_table(split.classes, data.counts, summary["test_counts"],
+                                            summary["groups"]), "class_counts")
+
+x_train, y_train = data.x_train.numpy(), data.y_train.numpy()
+if dataview.kind(v["dataset"]) == "image" and x_train.ndim == 4:
+    order = charts.frequency_order(data.counts)
+    st.plotly_chart(charts.sample_gallery(x_train, y_train, split.classes, order), key="gallery")
+elif x_train.ndim == 2 and x_train.shape[1] == 2:
+    st.plotly_chart(charts.scatter_2d(x_train, y_train, split.classes), key="scatter")

@@ -1,0 +1,53 @@
+"""Train page: choose methods and settings, send runs to the job system, watch them train."""
+import streamlit as st
+
+from app import editor, frame, jobs, monitor, state, widgets
+from ltcore.methods import PRESETS
+from ltcore.models import MODELS
+
+st.title("Train: run methods on this training set")
+v = frame.values()
+st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, ρ = {v['ratio']:g}, seed {v['seed']} "
+           f"(change them on the Data page or in the sidebar) · runs on **{frame.device_name()}**")
+
+st.multiselect("Methods", PRESETS.names(), key="methods", placeholder="choose one or more methods",
+               help="Each method is a preset of the core; one run per method and seed.")
+c = st.columns(5)
+c[0].selectbox("Model", ["auto", *MODELS.names()], key="model",
+               help="`auto` = the data set's default model")
+c[1].number_input("Epochs", min_value=1, max_value=1000, step=5, key="epochs")
+c[2].number_input("Learning rate", min_value=1e-5, max_value=10.0, step=0.01, format="%g", key="lr")
+c[3].number_input("Batch size", min_value=1, max_value=4096, step=32, key="batch_size")
+c[4].number_input("Seeds", min_value=1, max_value=10, step=1, key="seeds",
+                  help=f"runs seeds {v['seed']}, {v['seed'] + 1}, … (each seed draws another training subset)")
+editor.method_params(v["methods"])
+with st.expander("What the methods do"):
+    st.dataframe([{"method": e.name, "description": e.description, "paper": e.meta.get("paper", "")}
+                  for e in PRESETS.entries()], hide_index=True)
+
+configs = []
+if v["methods"]:
+    with frame.guard():
+        configs = state.make_configs(frame.values())
+left, right = st.columns([1, 4], vertical_alignment="center")
+if left.button(f"Train {len(configs)} run{'s' * (len(configs) != 1)}", type="primary",
+               icon=":material/play_arrow:", disabled=not configs):
+    widgets.submit(configs)
+right.caption("Configurations trained before load at once from the store; the same configuration "
+              "started by someone else is joined, not trained twice.")
+
+run_ids = st.session_state["runs"]
+if run_ids:
+    st.subheader("Runs")
+    monitor.show(run_ids)
+    st.caption("Leave the page or reload the browser at any time: runs keep training and the link keeps them.")
+else:
+    st.info("No runs yet: pick methods above and press Train.")
+
+others = [r for r in jobs.active() if r not in run_ids]
+if others:
+    with st.expander(f"Other runs training on this server ({len(others)})"):
+        for rid in others:
+            st.write(f"`{rid}`")
+        if st.button("Stop everything on this server", icon=":material/stop_circle:"):
+            jobs.stop_all()

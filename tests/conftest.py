@@ -1,0 +1,21 @@
+"""Suite-wide isolation: no network, and every run store/checkpoint under a temporary data dir."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path_factory, monkeypatch):
+    """LTLAB_DATA points at a fresh folder per test; downloads are switched off."""
+    data = tmp_path_factory.mktemp("ltlab_data")
+    monkeypatch.setenv("LTLAB_DATA", str(data))
+    monkeypatch.setenv("LTLAB_OFFLINE", "1")
+    return data
+
+
+os.environ.setdefault("LTLAB_OFFLINE", "1")

@@ -1,0 +1,57 @@
+"""Imbalance profiles: the published CIFAR-LT sizes, step profile, determinism of the subset."""
+import pytest
+import torch
+
+from ltcore.data import class_counts, draw_subset, load_split, make_longtail
+from ltcore.errors import ConfigError
+
+
+@pytest.mark.parametrize("classes,n_max,ratio,total,tail", [
+    (10, 5000, 100, 12406, 50), (10, 5000, 50, 13996, 100), (10, 5000, 10, 20431, 500),
+    (100, 500, 100, 10847, 5), (100, 500, 50, 12608, 10), (100, 500, 10, 19573, 50),
+])
+def test_exp_profile_matches_ldam_drw_training_set_sizes(classes, n_max, ratio, total, tail):
+    counts = class_counts(classes, n_max, ratio)
+    assert sum(counts) == total
+    assert counts[0] == n_max and counts[-1] == tail
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_step_profile_keeps_majority_at_max_and_minority_at_max_over_ratio():
+    assert class_counts(10, 5000, 100, "step") == [5000] * 5 + [50] * 5
+    assert class_counts(10, 5000, 10, "step", minority_fraction=0.2) == [5000] * 8 + [500] * 2
+
+
+def test_none_profile_is_balanced():
+    assert class_counts(4, 30, 100, "none") == [30, 30, 30, 30]
+
+
+@pytest.mark.parametrize("kwargs", [dict(ratio=0.5), dict(ratio=float("inf")), dict(profile="zipf"),
+                                    dict(minority_fraction=1.5)])
+def test_bad_profile_arguments_raise_a_clear_error(kwargs):
+    args = dict(num_classes=10, max_count=100, ratio=10) | kwargs
+    with pytest.raises(ConfigError):
+        class_counts(**args)
+
+
+def test_subset_is_identical_for_identical_inputs_and_differs_with_seed():
+    split = load_split("digits")
+    a = make_longtail(split, "exp", 50, seed=3)
+    b = make_longtail(load_split("digits"), "exp", 50, seed=3)
+    c = make_longtail(split, "exp", 50, seed=4)
+    assert torch.equal(a.train_idx, b.train_idx)
+    assert not torch.equal(a.train_idx, c.train_idx)
+    assert a.counts == c.counts
+    assert torch.bincount(a.y_train, minlength=10).tolist() == a.counts
+
+
+def test_digits_long_tail_has_requested_ratio_and_untouched_balanced_test_set():
+    lt = make_longtail(load_split("digits"), "exp", 50, seed=0)
+    assert lt.counts[0] // lt.counts[-1] == pytest.approx(50, rel=0.3)
+    assert set(torch.bincount(lt.split.y_test).tolist()) == {50}
+
+
+def test_draw_subset_caps_at_what_a_class_has():
+    labels = torch.tensor([0, 0, 0, 1])
+    idx = draw_subset(labels, [2, 5], seed=0)
+    assert torch.bincount(labels[idx]).tolist() == [2, 1]

@@ -1,0 +1,83 @@
+"""The Trainer: events every epoch, stop mid-run, repeatable CPU runs, schedules, evaluation."""
+import math
+
+import pytest
+
+from ltcore import Config, train
+from ltcore.train import lr_at
+
+TINY = dict(dataset="digits", ratio=20, epochs=3, batch_size=64)
+
+
+def test_events_after_every_epoch_carry_what_a_live_chart_needs():
+    events = []
+    result = train(Config(**TINY), on_event=events.append)
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    for e in epochs:
+        assert {"loss", "train_acc", "test_acc", "balanced_acc", "many_acc", "few_acc", "per_class_acc",
+                "seconds"} <= set(e)
+        assert len(e["per_class_acc"]) == 10 and math.isfinite(e["loss"])
+    assert events[0]["type"] == "start" and events[-1]["type"] == "end"
+    assert result.status == "done" and result.epochs_completed == 3
+    assert result.history[-1]["balanced_acc"] == pytest.approx(result.history[-1]["test_acc"])
+
+
+def test_should_stop_ends_the_run_cleanly_and_keeps_what_was_computed():
+    steps = {"n": 0}
+
+    def stop_after_first_epoch():
+        steps["n"] += 1
+        return steps["n"] > 4  # digits ρ20 at batch 64 has ~6 steps per epoch
+    result = train(Config(**(TINY | {"epochs": 20})), should_stop=stop_after_first_epoch)
+    assert result.status == "stopped"
+    assert 1 <= result.epochs_completed < 20
+    assert len(result.per_class_acc) == 10 and 0 <= result.balanced_acc <= 1
+
+
+def test_cpu_runs_with_the_same_seed_are_repeatable():
+    a = train(Config(**TINY, seed=5, precision="fp32"))
+    b = train(Config(**TINY, seed=5, precision="fp32"))
+    assert a.per_class_acc == b.per_class_acc
+    assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
+
+
+def test_evaluation_reports_balanced_and_many_medium_few_accuracy():
+    result = train(Config(**TINY))
+    m, counts = result.metrics, result.class_counts
+    assert sum(m["test_counts"]) == 500 and set(m["test_counts"]) == {50}
+    assert "thresholds" in m["shot_rule"]  # digits' head class has 124 > 100 images
+    assert m["shot_groups"] == ["many" if c > 100 else "few" if c < 20 else "medium" for c in counts]
+    acc = m["per_class_acc"]
+    few = [a for a, c in zip(acc, counts) if c < 20]
+    assert m["balanced_acc"] == pytest.approx(sum(acc) / 10)
+    assert m["shot_acc"]["few"] == pytest.approx(sum(few) / len(few))
+
+
+def test_small_data_falls_back_to_frequency_terciles():
+    result = train(Config(**(TINY | {"epochs": 1, "balanced_total": True})))  # 34 images per class
+    assert max(result.class_counts) <= 100 and "terciles" in result.shot_rule
+    assert sorted(result.shot_groups) == ["few"] * 3 + ["many"] * 4 + ["medium"] * 3
+
+
+def test_ldam_recipe_schedule_warmup_and_multistep():
+    cfg = Config(epochs=200, lr=0.1, warmup_epochs=5, schedule="multistep", milestones=(160, 180),
+                 lr_gamma=0.01)
+    assert lr_at(cfg, 0) == pytest.approx(0.02)
+    assert lr_at(cfg, 4) == pytest.approx(0.1)
+    assert lr_at(cfg, 159) == pytest.approx(0.1)
+    assert lr_at(cfg, 160) == pytest.approx(0.001)
+    assert lr_at(cfg, 199) == pytest.approx(0.00001)
+
+
+def test_cosine_schedule_decays_to_zero_after_warmup():
+    cfg = Config(epochs=10, lr=0.2, warmup_epochs=2, schedule="cosine")
+    assert lr_at(cfg, 2) == pytest.approx(0.2)
+    assert lr_at(cfg, 6) == pytest.approx(0.1)
+    assert lr_at(cfg, 9) < 0.01
+
+
+def test_diverging_loss_fails_the_run_with_a_readable_message():
+    result = train(Config(dataset="gaussians", epochs=3, lr=1e12, momentum=0.0, weight_decay=0.0))
+    assert result.status == "failed"
+    assert "loss became" in result.error and "epoch" in result.error
