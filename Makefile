@@ -1,27 +1,36 @@
 # Two commands: `make run` starts the app on the embedded default data; `make test` runs the suite.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8501
 
 .PHONY: run test venv browser bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(shell command -v $(PYTHON) || echo python3) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt
-	@touch $(STAMP)
+	touch $(STAMP)
 
 venv: $(STAMP)
 
-run: $(STAMP)
-	$(PY) -m streamlit run app/main.py --server.headless true --browser.gatherUsageStats false
+# Debian's chromium for the real-browser test (never `playwright install`); skipped without apt/root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	      (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium install failed"; \
+	    else echo "no chromium and no apt-get as root: the browser test will be skipped"; fi; }
 
-test: $(STAMP)
+run: $(STAMP)
+	$(PY) -m streamlit run app/main.py --server.headless true --server.port $(PORT) \
+	  --browser.gatherUsageStats false
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/nc_speed.py
 
 clean:
 	rm -rf $(VENV)

@@ -20,8 +20,8 @@ def frequency_order(counts) -> list[int]:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=50, r=30, t=60, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    """Title on top, legend on the right (clear of subplot titles and axis titles)."""
+    fig.update_layout(title=title, height=height, margin=dict(l=50, r=30, t=70, b=40))
     return fig
 
 
@@ -38,7 +38,8 @@ def label_histogram(class_names, train_counts, test_counts, groups, log: bool = 
                         marker_color=color, row=1, col=1, hovertemplate="class %{x}: %{y} images")
     fig.add_bar(x=names, y=[test_counts[k] for k in order], name="test", marker_color="#94a3b8",
                 row=1, col=2, hovertemplate="class %{x}: %{y} images")
-    fig.update_xaxes(categoryorder="array", categoryarray=names, title="class (most → least frequent)")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
+                     title="class (most → least frequent)")
     fig.update_yaxes(type="log" if log else "linear", title="images", row=1, col=1)
     fig.update_yaxes(type="log" if log else "linear", row=1, col=2)
     return _layout(fig, "How many images each class has")
@@ -108,7 +109,8 @@ def per_class_accuracy(results, labels) -> go.Figure:
             fig.add_scatter(x=names, y=[r.class_counts[k] for k in order], mode="lines+markers",
                             name="training images" + (f" (ρ{r.config.ratio:g})" if len(results) > 1 else ""),
                             line=dict(color="#475569", dash="dot"), secondary_y=True)
-    fig.update_xaxes(categoryorder="array", categoryarray=names, title="class (most → least frequent)")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
+                     title="class (most → least frequent)")
     fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title="training images", rangemode="tozero", showgrid=False, secondary_y=True)
     fig.update_layout(barmode="group")
@@ -139,7 +141,8 @@ def accuracy_change(results, labels, baseline) -> go.Figure:
         fig.add_bar(x=names, y=[r.per_class_acc[k] - baseline.per_class_acc[k] for k in order], name=label,
                     marker_color=PALETTE[i % len(PALETTE)])
     fig.add_hline(y=0, line_color="#475569")
-    fig.update_xaxes(categoryorder="array", categoryarray=names, title="class (most → least frequent)")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
+                     title="class (most → least frequent)")
     fig.update_yaxes(title="accuracy change", tickformat="+.0%")
     fig.update_layout(barmode="group")
     return _layout(fig, "Change in per-class accuracy against the baseline")

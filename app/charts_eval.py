@@ -43,13 +43,15 @@ def reliability_diagram(results, labels) -> go.Figure:
 
 
 def tau_points(curve) -> tuple[list[float], dict[str, list]]:
-    """(τ values, {metric: values}) from a τ-norm sweep stored as rows or as columns."""
+    """(τ values, {metric: values}) from a τ-norm sweep: [[τ, balanced acc], ...] as the core stores
+    it, or rows {tau, metric...}, or columns {tau: [...], metric: [...]}."""
     if isinstance(curve, dict):
         taus = list(curve.get("tau") or curve.get("taus") or [])
-        series = {k: list(v) for k, v in curve.items() if k not in ("tau", "taus", "best_tau", "chosen")
-                  and isinstance(v, list) and len(v) == len(taus)}
-        return taus, series
+        return taus, {k: list(v) for k, v in curve.items()
+                      if k not in ("tau", "taus") and isinstance(v, list) and len(v) == len(taus)}
     rows = list(curve or [])
+    if rows and isinstance(rows[0], (list, tuple)):
+        return [float(r[0]) for r in rows], {"balanced_acc": [float(r[1]) for r in rows]}
     taus = [row["tau"] for row in rows]
     keys = [k for k in (rows[0] if rows else {}) if k != "tau" and isinstance(rows[0][k], (int, float))]
     return taus, {k: [row.get(k) for row in rows] for k in keys}

@@ -6,28 +6,42 @@ import json
 
 import streamlit as st
 
-from ltcore.methods import CLASSIFIERS, LOSSES, PRESETS, SAMPLERS
+from ltcore.methods import PRESETS
+from ltcore.methods.registries import PARAMS, SLOTS
 
-SLOTS = {"loss": LOSSES, "sampler": SAMPLERS, "classifier": CLASSIFIERS}
+
+def _kind(name: str, default) -> str:
+    spec = PARAMS.get(name)
+    if spec is not None:
+        return spec.kind
+    return {bool: "bool", int: "int", float: "float", str: "str"}.get(type(default), "json")
 
 
 def _widget(method: str, name: str, default, current):
+    """One parameter's widget: a slot → its registry's names; numbers (optionally automatic = None)."""
     key = f"param_{method}_{name}"
-    label = name
-    registry = SLOTS.get(name)
-    if isinstance(default, bool):
-        return st.checkbox(label, value=bool(current), key=key)
-    if isinstance(default, int):
-        return st.number_input(label, value=int(current), step=1, key=key)
-    if isinstance(default, float):
-        return st.number_input(label, value=float(current), format="%g", key=key)
-    if isinstance(default, str) and registry is not None and default in registry:
+    spec = PARAMS.get(name)
+    help_text = spec.help if spec else None
+    kind = _kind(name, default)
+    if name in SLOTS:
+        registry = SLOTS[name]
         names = registry.names()
-        return st.selectbox(label, names, index=names.index(current) if current in names else 0, key=key,
-                            format_func=lambda n: f"{n}: {registry.get(n).description}")
-    if isinstance(default, str):
-        return st.text_input(label, value=str(current), key=key)
-    text = st.text_input(f"{label} (JSON)", value=json.dumps(current), key=key)
+        return st.selectbox(f"{name} ({registry.kind})", names, index=names.index(current) if current in names else 0,
+                            key=key, help=help_text, format_func=lambda n: f"{n}: {registry.get(n).description}")
+    if kind in ("int", "float"):
+        if spec is not None and spec.optional:
+            auto = st.checkbox(f"{name}: automatic", value=current is None, key=f"{key}_auto", help=help_text)
+            if auto:
+                return None
+        start = current if current is not None else (default if default is not None else 0)
+        if kind == "int":
+            return int(st.number_input(name, value=int(start), step=1, key=key, help=help_text))
+        return float(st.number_input(name, value=float(start), format="%g", key=key, help=help_text))
+    if kind == "bool":
+        return st.checkbox(name, value=bool(current), key=key, help=help_text)
+    if kind == "str":
+        return st.text_input(name, value=str(current or ""), key=key, help=help_text)
+    text = st.text_input(f"{name} (JSON)", value=json.dumps(current), key=key, help=help_text)
     try:
         return json.loads(text)
     except ValueError:
@@ -58,6 +72,7 @@ def method_params(methods: list[str]) -> None:
                     params[method] = {}
                     for name in defaults:
                         st.session_state.pop(f"param_{method}_{name}", None)
+                        st.session_state.pop(f"param_{method}_{name}_auto", None)
                     st.session_state["params"] = {m: p for m, p in params.items() if p}
                     st.rerun()
     st.session_state["params"] = {m: p for m, p in params.items() if p}

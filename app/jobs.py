@@ -12,8 +12,7 @@ ACTIVE = ("queued", "running")
 
 @st.cache_resource(show_spinner=False)
 def _system(data_dir: str):
-    from ltcore.runs.jobs import JobManager
-    from ltcore.runs.store import RunStore
+    from ltcore.runs import JobManager, RunStore
 
     store = RunStore()
     return store, JobManager(store)

@@ -45,8 +45,9 @@ def _run_row(run_id: str, label: str, s: dict) -> None:
         st.warning(f"{label}: {s['error']}")
 
 
-def show(run_ids: list[str], key: str = "monitor") -> dict[str, dict]:
-    """Progress rows and live curves of `run_ids`; returns their latest statuses."""
+def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True) -> dict[str, dict]:
+    """Progress rows and live curves of `run_ids` (curves only while training unless
+    `curves_when_done`); returns their latest statuses."""
     first = jobs.statuses(run_ids)
     live = any(s["status"] in jobs.ACTIVE for s in first.values())
 
@@ -63,7 +64,7 @@ def show(run_ids: list[str], key: str = "monitor") -> dict[str, dict]:
             for rid in active:
                 jobs.stop(rid)
         curves = [(label, now[rid]["history"]) for rid, label in zip(ids, labels) if now[rid]["history"]]
-        if curves:
+        if curves and (active or curves_when_done):
             st.plotly_chart(charts.training_curves(curves), key=f"{key}_curves")
         if live and not active:
             st.rerun()  # the last run ended: refresh the page once and stop polling

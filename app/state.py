@@ -91,9 +91,18 @@ def to_query(values: dict) -> dict[str, str]:
     return out
 
 
+def geometry_schedule(epochs: int, measurements: int = 20, snapshots: int = 8) -> dict:
+    """Config fields that make a run record neural-collapse metrics about `measurements` times and
+    keep about `snapshots` feature snapshots (first epoch, evenly spaced, last) for the Geometry page."""
+    every = max(epochs // measurements, 1)
+    marks = {1, epochs} | {round(1 + i * (epochs - 1) / max(snapshots - 1, 1)) for i in range(snapshots)}
+    return {"nc_every": every, "snapshot_epochs": tuple(sorted(m for m in marks if 1 <= m <= epochs))}
+
+
 def make_config(values: dict, method: str, seed: int | None = None) -> Config:
-    """The core `Config` for one method (and seed) of the current view; raises ConfigError."""
-    return Config(dataset=values["dataset"], data_path=values.get("data_path", ""),
+    """The core `Config` for one method (and seed) of the current view, recording geometry along
+    the way; raises ConfigError."""
+    return Config(**geometry_schedule(int(values["epochs"])), dataset=values["dataset"], data_path=values.get("data_path", ""),
                   profile=values["profile"], ratio=values["ratio"], minority_fraction=values["mu"],
                   seed=values["seed"] if seed is None else seed, model=values["model"], method=method,
                   method_params=tuple(values.get("params", {}).get(method, {}).items()),

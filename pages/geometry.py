@@ -1,2 +1,69 @@
+"""Geometry page: neural collapse and minority collapse of the penultimate features."""
 import streamlit as st
-st.title("geometry")
+
+from app import charts_geometry, jobs, widgets
+from app.labels import run_labels
+from ltcore.data import default_data_dir
+from ltcore.metrics import project_snapshots
+
+st.title("Geometry: do the features collapse?")
+st.markdown(
+    "Trained long enough, a network's last-layer features of each class shrink to their class mean "
+    "(**NC1**), the means spread out as far apart as possible — equal norms and angles, a *simplex "
+    "ETF* (**NC2**) — the classifier lines up with them (**NC3**) and the network ends up picking the "
+    "nearest class mean (**NC4**). Under imbalance the tail classes' classifier rows squeeze together: "
+    "**minority collapse**.")
+
+
+@st.cache_data(show_spinner="Projecting features…", max_entries=16)
+def projected(data_dir: str, run_id: str, dim: int) -> list[dict]:
+    return project_snapshots(jobs.result(run_id).extras.get("snapshots") or [], dim)
+
+
+options = widgets.run_options()
+if not options:
+    st.info("No runs yet. Train some on the Train page (or run lesson 6 on the Learn page).")
+    st.page_link(widgets.PAGES / "train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+run_ids = widgets.pick_runs(options)
+results = {rid: r for rid in run_ids if (r := jobs.result(rid)) is not None}
+ids = [rid for rid in run_ids if rid in results]
+if not ids:
+    st.info("Choose one or more finished runs above.")
+    st.stop()
+labels = dict(zip(ids, run_labels([results[rid].config for rid in ids])))
+
+tracked = [rid for rid in ids if len(results[rid].extras.get("nc_history") or []) > 1]
+if tracked:
+    st.plotly_chart(charts_geometry.nc_history([results[r] for r in tracked], [labels[r] for r in tracked]),
+                    key="nc_history")
+else:
+    st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
+               "record it along the way.")
+
+chosen = st.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
+result = results[chosen]
+if "neural_collapse" not in result.extras:
+    st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")
+    st.stop()
+mc = result.extras.get("minority_collapse") or {}
+c = st.columns(3)
+for col, (name, key) in zip(c, (("tail vs tail", "mean_cos_tail"), ("head vs head", "mean_cos_head"),
+                                 ("head vs tail", "mean_cos_head_tail"))):
+    if mc.get(key) is not None:
+        col.metric(f"Mean classifier cosine, {name}", f"{mc[key]:.2f}",
+                   help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {-1 / (len(result.class_counts) - 1):.2f}")
+st.plotly_chart(charts_geometry.norms_vs_frequency(result), key="norms")
+st.plotly_chart(charts_geometry.cosine_heatmaps(result), key="cosines")
+
+snapshots = result.extras.get("snapshots") or []
+if snapshots:
+    dim = st.radio("Feature scatter", [2, 3], format_func=lambda d: f"{d}-D", horizontal=True, key="geometry_dim")
+    feature_dim = len(snapshots[-1]["features"][0]) if snapshots[-1]["features"] else 0
+    if feature_dim < dim:
+        st.info(f"The features have {feature_dim} dimensions: showing 2-D.")
+        dim = 2
+    frames = projected(str(default_data_dir()), chosen, dim)
+    st.plotly_chart(charts_geometry.feature_scatter(frames, result.class_names, dim), key="features")
+    st.caption("Drag the epoch slider or press play. Points: training features; ✕: class means; red lines: "
+               "classifier directions (scaled to the means). One PCA basis for all epochs, so motion is real.")

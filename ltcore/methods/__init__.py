@@ -1,38 +1,58 @@
-"""Method registries: presets users know, and the slots they compose."""
+"""The method zoo: slot registries, named presets and their composition (see registries.SLOTS)."""
 from __future__ import annotations
 
 import torch
 
 from ..errors import ConfigError
-from ..registry import Registry
 from .base import Method
+from .registries import (AUGMENTATIONS, CLASSIFIERS, LOSSES, PARAMS, POSTHOC, PRESETS, REGULARIZERS,
+                         REWEIGHTING, SAMPLERS, SLOTS, STAGE2, check_value)
+from . import classifiers, losses, mixing, regularizers, samplers, schedules, stage2  # noqa: F401
+from .compose import COMMON, ComposedMethod, check_combination
+from .losses import build_loss
+from . import presets  # noqa: F401  (registers the presets)
 
-PRESETS = Registry("method")
-"""preset name → Method subclass/factory(params, counts, epochs, device); meta: paper, params."""
-LOSSES = Registry("loss")
-SAMPLERS = Registry("sampler")
-CLASSIFIERS = Registry("classifier")
 
-PRESETS.add("ce", Method, "plain cross-entropy with instance-balanced sampling (the baseline)",
-            paper="—", params={})
+def resolve_params(method: str, params: dict) -> dict:
+    """The preset's full parameters with `params` applied; raises ConfigError on anything invalid."""
+    entry = PRESETS.get(method)
+    slots = entry.meta.get("slots")
+    merged = {}
+    if slots is not None:
+        merged.update({**slots, **COMMON})
+        for slot, registry in SLOTS.items():
+            choice = params.get(slot, slots[slot])
+            check_value(slot, choice)
+            merged.update(registry.get(choice).meta.get("params", {}))
+    merged.update(entry.meta.get("params", {}))
+    unknown = sorted(set(params) - set(merged))
+    if unknown:
+        takes = ", ".join(merged) or "none"
+        raise ConfigError(f"method {method!r} has no parameter(s) {', '.join(unknown)}; it takes: {takes}")
+    for name, value in params.items():
+        check_value(name, value)
+    merged.update(params)
+    for name in entry.meta.get("requires", ()):
+        if not merged.get(name):
+            raise ConfigError(f"method {method!r} needs {name}: {PARAMS[name].help}")
+    if slots is not None:
+        check_combination(merged)
+    return merged
 
 
 def check_params(method: str, params: dict) -> None:
-    """Reject hyper-parameters the preset does not take."""
-    allowed = PRESETS.get(method).meta.get("params", {})
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        hint = f"; it takes: {', '.join(allowed)}" if allowed else "; it takes none"
-        raise ConfigError(f"method {method!r} has no parameter(s) {', '.join(unknown)}{hint}")
+    """Reject hyper-parameters the preset does not take, bad values and impossible slot combinations."""
+    resolve_params(method, params)
 
 
 def build_method(name: str, params: dict, counts: list[int], epochs: int,
                  device: torch.device) -> Method:
     """Instantiate a preset with its defaults overridden by `params`."""
-    entry = PRESETS.get(name)
-    check_params(name, params)
-    merged = {**entry.meta.get("params", {}), **params}
-    return entry.obj(merged, counts, epochs, device)
+    method = PRESETS.get(name).obj(resolve_params(name, params), counts, epochs, device)
+    method.name = name
+    return method
 
 
-__all__ = ["CLASSIFIERS", "LOSSES", "Method", "PRESETS", "SAMPLERS", "build_method", "check_params"]
+__all__ = ["AUGMENTATIONS", "CLASSIFIERS", "LOSSES", "Method", "PARAMS", "POSTHOC", "PRESETS",
+           "REGULARIZERS", "REWEIGHTING", "SAMPLERS", "SLOTS", "STAGE2", "ComposedMethod", "build_loss",
+           "build_method", "check_params", "resolve_params"]

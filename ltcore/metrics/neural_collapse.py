@@ -180,6 +180,10 @@ def neural_collapse(features: torch.Tensor, labels: torch.Tensor, weight: torch.
                                           "weight_norms", "weight_cosine")})
     if out["nc2_equinorm_means"] is None:
         notes.append("all class means coincide: NC1 and NC2 equinorm of the means are undefined (None)")
+    undefined = [key for key in SCALARS if out[key] is not None and not math.isfinite(out[key])]
+    if undefined:                                                     # e.g. a zero classifier: 0/0
+        notes.append(f"{', '.join(undefined)} undefined for this input (None)")
+        out.update({key: None for key in undefined})
     for note in notes:
         warnings.warn(note, NCWarning, stacklevel=2)
     out["warnings"] = notes

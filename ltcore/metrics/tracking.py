@@ -57,11 +57,14 @@ def balanced_points(labels: torch.Tensor, max_points: int = SNAPSHOT_POINTS, see
     return order[:max_points].sort().values
 
 
-def classifier_params(model, num_classes: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """(W, b) of `model.classifier` when it has a K×d `.weight` (and a K `.bias`); else None."""
+def classifier_params(model, num_classes: int, feature_dim: int | None = None):
+    """(W, b) of `model.classifier` when it has a K×d `.weight` (and a K `.bias`); else (None, None)
+    (e.g. multi-expert heads, or an ETF head acting on a projection of h rather than on h)."""
     head = getattr(model, "classifier", None)
     weight, bias = getattr(head, "weight", None), getattr(head, "bias", None)
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or weight.shape[0] != num_classes:
+        return None, None
+    if feature_dim is not None and weight.shape[1] != feature_dim:
         return None, None
     ok_bias = isinstance(bias, torch.Tensor) and bias.shape == (num_classes,)
     return weight.detach().float(), bias.detach().float() if ok_bias else None
@@ -92,7 +95,7 @@ def measure(trainer) -> tuple[dict, dict]:
     """(NC dict, snapshot) of the trainer's current model on its fixed training subsample."""
     sub, points = _subset(trainer)
     logits, feats = trainer.predict(sub, with_features=True)
-    weight, bias = classifier_params(trainer.model, trainer.num_classes)
+    weight, bias = classifier_params(trainer.model, trainer.num_classes, feats.shape[1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NCWarning)
         nc = neural_collapse(feats, sub.y, weight, bias, predictions=logits.argmax(1),
@@ -152,7 +155,7 @@ def on_end(trainer) -> None:
     for key in ("mean_cosine", "weight_cosine", "mean_norms", "weight_norms"):
         nc[key] = _round(nc[key])
     trainer.extras["neural_collapse"] = nc
-    weight, _ = classifier_params(trainer.model, trainer.num_classes)
+    weight, _ = classifier_params(trainer.model, trainer.num_classes, trainer.model.feature_dim)
     trainer.extras["minority_collapse"] = _round(minority_collapse(trainer.data.counts, weight, nc["mean_norms"]))
     trainer.extras["nc_settings"] = {"samples": nc["samples"], "max_samples": NC_SAMPLES,
                                      "snapshot_points": SNAPSHOT_POINTS, "seed": trainer.config.seed,

@@ -1,11 +1,13 @@
-"""Command-line pieces: `python -m ltcore runs list|show|export|delete`, and the `train` command's
-store options (`--no-store`, `--reuse`, `--tensorboard DIR`) with `train_from_args`."""
+"""Command-line pieces: `python -m ltcore runs list|show|export|delete`, and `store_recorder`, which
+the `train` command uses to record its run in the store (unless `--no-store`)."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import time
+from pathlib import Path
 
 from ..config import Config
 from ..errors import LTError
@@ -17,6 +19,7 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     """Add `runs` (list|show|export|delete) to an argparse subparsers object; handler: `run_command`."""
     runs = subparsers.add_parser("runs", help="list, show, export or delete stored runs")
     runs.add_argument("--db", help="store file (default: <data dir>/runs.sqlite; data dir = $LTLAB_DATA)")
+    runs.add_argument("--data-dir", help="data folder whose runs.sqlite to use (default: $LTLAB_DATA)")
     sub = runs.add_subparsers(dest="runs_command", required=True)
     listing = sub.add_parser("list", help="stored runs, newest first")
     listing.add_argument("--status", choices=STATUSES)
@@ -31,13 +34,13 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="folder to write into")
     delete = sub.add_parser("delete", help="remove runs with their files")
     delete.add_argument("run_ids", nargs="+", help="run ids or prefixes")
-    runs.set_defaults(func=run_command)
+    runs.set_defaults(handler=run_command)
     return runs
 
 
 def run_command(args) -> int:
     """Handle `runs ...`; LTError propagates for the caller to print as one line (exit 2)."""
-    store = RunStore(args.db)
+    store = RunStore(args.db) if args.db else store_for(getattr(args, "data_dir", None))
     if args.runs_command == "list":
         filters = {k: v for k, v in (("dataset", args.dataset), ("method", args.method)) if v}
         rows = store.list_runs(status=args.status, limit=args.limit, **filters)
@@ -94,47 +97,51 @@ def format_run(store: RunStore, run_id: str) -> str:
     return "\n".join(lines)
 
 
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """Store options for the `train` command."""
-    parser.add_argument("--no-store", action="store_true", help="do not write the run to the run store")
-    parser.add_argument("--reuse", action="store_true",
-                        help="return a finished identical run from the store instead of training again")
-    parser.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard event files under DIR")
-    parser.add_argument("--db", help="store file (default: <data dir>/runs.sqlite)")
+class StoreRecorder:
+    """Records an in-process `train()` of the CLI in the store: history per epoch, the dashboard's
+    Stop honoured through `should_stop`, result + checkpoint on `finish`. If the command ends before
+    `finish` (an error, Ctrl-C), the run is marked `interrupted` at exit."""
+
+    def __init__(self, config: Config, store: RunStore):
+        from .execute import StopPoll
+        self.store, self.config = store, config
+        state, self.run_id = store.claim(config, os.getpid(), force=True)
+        if state == "joined":
+            raise LTError(f"run {self.run_id} is already queued or running in another process "
+                          "(the dashboard?); wait for it, or pass --no-store")
+        store.mark_running(self.run_id, os.getpid())
+        self.should_stop = StopPoll(store, self.run_id)
+        self.finished = False
+        atexit.register(self._abandoned)
+
+    def on_event(self, event: dict) -> None:
+        from .execute import record_event
+        record_event(self.store, self.run_id, event)
+
+    def finish(self, result: RunResult, save_checkpoint: bool = True) -> str:
+        """Store the result (and the model's weights for done/stopped runs); returns the run id."""
+        from ..checkpoints import save_checkpoint as save
+        checkpoint = None
+        if save_checkpoint and result.model is not None and result.status in ("done", "stopped"):
+            checkpoint = save(self.config, result.model, self.store.checkpoint_root(self.run_id))
+        self.store.save_result(result, self.run_id, checkpoint)
+        self.finished = True
+        return self.run_id
+
+    def fail(self, message: str, status: str = "failed") -> None:
+        self.store.mark_finished(self.run_id, status, message, only_pid=os.getpid())
+        self.finished = True
+
+    def _abandoned(self) -> None:
+        if not self.finished:
+            self.fail("the train command ended before the run finished (see its output)", "interrupted")
 
 
-def train_from_args(config: Config, args, on_event=None, data_dir=None) -> RunResult:
-    """What `train` runs: plain `train()` with `--no-store`, else `train_and_store` (+ TensorBoard)."""
-    events = [on_event] if on_event else []
-    if getattr(args, "tensorboard", None):
-        from .tensorboard import tensorboard_callback
-        events.append(tensorboard_callback(args.tensorboard, f"{config.run_id}"))
-
-    def fan_out(event):
-        for fn in events:
-            fn(event)
-    if getattr(args, "no_store", False):
-        from ..train import train
-        return train(config, on_event=fan_out, data_dir=data_dir)
-    store = RunStore(getattr(args, "db", None))
-    return train_and_store(config, store, fan_out, reuse=getattr(args, "reuse", False), data_dir=data_dir)
+def store_for(data_dir=None) -> RunStore:
+    """The store in `data_dir` (the CLI's --data-dir), else in $LTLAB_DATA."""
+    return RunStore(Path(data_dir).expanduser() / "runs.sqlite" if data_dir else None)
 
 
-def train_and_store(config: Config, store: RunStore | None = None, on_event=None, reuse: bool = False,
-                    data_dir=None) -> RunResult:
-    """Train in this process, recording the run (history, result, checkpoint) in the store; a Stop
-    from the dashboard is honoured. With `reuse`, a finished identical run is returned untrained."""
-    from .execute import execute
-    store = store or RunStore()
-    state, run_id = store.claim(config.validate(), os.getpid(), force=not reuse)
-    if state == "cached":
-        return store.load_result(run_id)
-    if state == "joined":
-        raise LTError(f"run {run_id} is already queued or running in another process; wait for it "
-                      "(python -m ltcore runs show) or pass --no-store")
-    store.mark_running(run_id, os.getpid())
-    result = execute(store, run_id, on_event=on_event, data_dir=data_dir)
-    if result is None:
-        row = store.get(run_id)
-        raise LTError(f"run {run_id} {row['status']}: {row['error']}")
-    return result
+def store_recorder(config: Config, data_dir=None) -> StoreRecorder:
+    """The CLI `train` command's recorder, on the store in `data_dir` (default: $LTLAB_DATA)."""
+    return StoreRecorder(config, store_for(data_dir))

@@ -52,6 +52,14 @@ class StopPoll:
         return self.value
 
 
+def record_event(store: RunStore, run_id: str, event: dict) -> None:
+    """A Trainer event into the store: the device at start, one history row per finished epoch."""
+    if event["type"] == "start":
+        store.set_device(run_id, event["device"])
+    elif event["type"] == "epoch":
+        store.add_epoch(run_id, {k: v for k, v in event.items() if k not in ("type", "epochs")})
+
+
 def execute(store: RunStore, run_id: str, save_checkpoints: bool = True,
             on_event: Callable[[dict], None] | None = None, data_dir=None) -> RunResult | None:
     """Train the stored run `run_id` (already marked running). Returns the result, or None on failure
@@ -60,10 +68,7 @@ def execute(store: RunStore, run_id: str, save_checkpoints: bool = True,
     extra = on_event or (lambda e: None)
 
     def events(event: dict) -> None:
-        if event["type"] == "start":
-            store.set_device(run_id, event["device"])
-        elif event["type"] == "epoch":
-            store.add_epoch(run_id, {k: v for k, v in event.items() if k not in ("type", "epochs")})
+        record_event(store, run_id, event)
         extra(event)
 
     should_stop = StopPoll(store, run_id)

@@ -49,6 +49,7 @@ class JobManager:
         self._queue: collections.deque[str] = collections.deque()
         self._procs: dict[str, tuple[subprocess.Popen, int | None]] = {}
         self._adopted: dict[str, int] = {}
+        self._exiting: list[subprocess.Popen] = []
         self._trained: set[str] = set()
         self._closed = False
         self.interrupted_on_start = self.store.recover()
@@ -119,7 +120,8 @@ class JobManager:
     def active(self) -> list[str]:
         """Run ids this manager is running (first) or has queued, in order."""
         with self._cond:
-            return [*self._procs, *self._adopted, *self._queue]
+            running, queued = [*self._procs, *self._adopted], list(self._queue)
+        return [r for r in running if self.store.get(r)["status"] == "running"] + queued
 
     def shutdown(self, kill: bool = False, timeout: float = 30.0) -> None:
         """Stop the dispatcher; with `kill`, terminate workers (runs end stopped/interrupted)."""
@@ -212,26 +214,41 @@ class JobManager:
             busy = {g for _, g in self._procs.values()}
             gpu = min((g for g in range(self._gpus) if g not in busy), default=len(self._procs) % self._gpus)
         proc, self._standby = self._standby, None
-        try:
-            proc.stdin.write(run_id + "\n")
-            proc.stdin.close()
-        except (AttributeError, OSError):
+        if proc is not None and proc.poll() is None:
+            self.store.mark_running(run_id, proc.pid)
+            try:
+                proc.stdin.write(run_id + "\n")
+                proc.stdin.close()
+            except OSError:
+                proc.kill()
+                proc.wait()
+                proc = None
+        else:
+            proc = None
+        if proc is None:
             log = self.store.log_path(run_id)
             log.parent.mkdir(parents=True, exist_ok=True)
             with open(log, "w") as out:
                 proc = subprocess.Popen(self._command(run_id), stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, env=self._env(gpu))
-        self.store.mark_running(run_id, proc.pid)
+            self.store.mark_running(run_id, proc.pid, force=True)
         self._procs[run_id] = (proc, gpu)
         self._trained.add(run_id)
         self._start_standby()
 
     def _reap(self) -> None:
-        """Record workers that ended without writing an outcome; force-stop ones that ignore Stop."""
+        """Free the slots of finished workers; record those that ended without an outcome (crash,
+        kill -9); force-stop ones that ignore a Stop request for `stop_grace` seconds."""
+        self._exiting = [p for p in self._exiting if p.poll() is None]
         for run_id, (proc, _) in list(self._procs.items()):
             code = proc.poll()
             if code is None:
-                self._escalate(run_id, proc)
+                row = self.store.get(run_id)
+                if row and (row["status"] not in ("queued", "running") or row["worker_pid"] != proc.pid):
+                    del self._procs[run_id]          # outcome written; the process is just exiting
+                    self._exiting.append(proc)
+                elif row and row["stop_requested"] and time.time() - row["stop_requested"] > self.stop_grace:
+                    proc.terminate()
                 continue
             del self._procs[run_id]
             if code < 0:
@@ -245,11 +262,8 @@ class JobManager:
                 del self._adopted[run_id]
                 self.store.mark_finished(run_id, "interrupted", "its worker process ended without a result; "
                                          "re-run it", only_pid=pid)
-
-    def _escalate(self, run_id: str, proc: subprocess.Popen) -> None:
-        row = self.store.get(run_id)
-        if row and row["stop_requested"] and time.time() - row["stop_requested"] > self.stop_grace:
-            proc.terminate()
+            elif self.store.get(run_id)["status"] not in ("queued", "running"):
+                del self._adopted[run_id]
 
 
 def _last_line(path: Path) -> str:

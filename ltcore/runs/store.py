@@ -202,10 +202,13 @@ class RunStore:
             (run_id, config.run_id, run_id.rsplit("-", 1)[-1], json.dumps(config.to_dict()), time.time(),
              owner_pid))
 
-    def mark_running(self, run_id: str, worker_pid: int) -> None:
+    def mark_running(self, run_id: str, worker_pid: int, force: bool = False) -> None:
+        """queued → running under `worker_pid` (`force`: also replace the pid of a running row)."""
+        states = "('queued','running')" if force else "('queued')"
         with self._tx() as db:
-            db.execute("UPDATE runs SET status='running', started=?, worker_pid=?, attempts=attempts+1 "
-                       "WHERE run_id=? AND status='queued'", (time.time(), worker_pid, run_id))
+            db.execute("UPDATE runs SET status='running', started=?, worker_pid=?, "
+                       "attempts=attempts+(status='queued') "
+                       f"WHERE run_id=? AND status IN {states}", (time.time(), worker_pid, run_id))
 
     def set_device(self, run_id: str, device: str) -> None:
         with self._tx() as db:

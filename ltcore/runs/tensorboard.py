@@ -9,13 +9,13 @@ from ..errors import LTError
 SCALARS = ("loss", "lr", "train_acc", "test_acc", "balanced_acc", "many_acc", "medium_acc", "few_acc")
 
 
-def tensorboard_callback(logdir: str | Path, run_name: str) -> Callable[[dict], None]:
-    """Writes `<logdir>/<run_name>/events.*` (view with `tensorboard --logdir DIR`)."""
+def tensorboard_writer(logdir: str | Path, config) -> Callable[[dict], None]:
+    """Writes `<logdir>/<method>-<config hash>/events.*` (view with `tensorboard --logdir DIR`)."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         raise LTError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
-    writer = SummaryWriter(log_dir=str(Path(logdir) / run_name))
+    writer = SummaryWriter(log_dir=str(Path(logdir) / f"{config.method}-{config.run_id}"))
 
     def on_event(event: dict) -> None:
         if event.get("type") == "epoch":

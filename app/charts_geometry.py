@@ -1,0 +1,145 @@
+"""Chart builders for neural collapse (Papyan et al. PNAS'20) and minority collapse (Fang et al.
+PNAS'21): pure functions of the metrics the core stored with each run."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .charts import GROUP_COLORS, PALETTE, _layout, frequency_order
+
+NC_PANELS = [
+    ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
+    ("NC2: equal norms and angles of the class means", [("nc2_equinorm_means", "equinorm"),
+                                                         ("nc2_equiangular", "equiangular")]),
+    ("NC3: classifier ∥ class means (self-duality)", [("nc3", "NC3")]),
+    ("NC4: net ≠ nearest class mean (fraction)", [("nc4", "NC4")]),
+]
+DASHES = ["solid", "dash", "dot"]
+
+
+def nc_history(results, labels) -> go.Figure:
+    """NC1–NC3 on log axes (they fall by orders of magnitude as features collapse) and NC4 as a
+    fraction, over the epochs each run measured."""
+    fig = make_subplots(2, 2, subplot_titles=[t for t, _ in NC_PANELS], vertical_spacing=0.14,
+                        horizontal_spacing=0.08)
+    for i, (r, label) in enumerate(zip(results, labels)):
+        rows = r.extras.get("nc_history") or []
+        epochs = [row["epoch"] for row in rows]
+        for p, (_, series) in enumerate(NC_PANELS):
+            for s, (key, name) in enumerate(series):
+                fig.add_scatter(x=epochs, y=[row.get(key) for row in rows], mode="lines+markers",
+                                name=label if len(series) == 1 else f"{label}: {name}", legendgroup=label,
+                                showlegend=p == 0 or (p == 1 and s > 0), marker=dict(size=4),
+                                line=dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[s]),
+                                row=p // 2 + 1, col=p % 2 + 1)
+    for p in range(3):
+        fig.update_yaxes(type="log", row=p // 2 + 1, col=p % 2 + 1)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=2, col=2)
+    fig.update_xaxes(title="epoch", row=2)
+    return _layout(fig, "Neural collapse over training (lower = more collapsed)", height=600)
+
+
+def norms_vs_frequency(result, label: str = "") -> go.Figure:
+    """‖μ_k − μ_G‖ and ‖w_k‖ per class, classes from most to least frequent, with their counts:
+    minority collapse shows as tail classifier rows that shrink."""
+    mc = result.extras["minority_collapse"]
+    order = mc["order"]
+    names = [str(result.class_names[k]) for k in order]
+    colors = [GROUP_COLORS.get(result.shot_groups[k], "#64748b") for k in order]
+    fig = make_subplots(1, 2, specs=[[{"secondary_y": True}, {"secondary_y": True}]],
+                        subplot_titles=("class-mean norms ‖μ_k − μ_G‖", "classifier norms ‖w_k‖"),
+                        horizontal_spacing=0.1)
+    for col, key in ((1, "mean_norms_sorted"), (2, "weight_norms_sorted")):
+        if mc.get(key) is not None:
+            fig.add_bar(x=names, y=mc[key], marker_color=colors, name="norm", showlegend=False,
+                        row=1, col=col, secondary_y=False)
+        fig.add_scatter(x=names, y=mc["counts_sorted"], mode="lines+markers", name="training images",
+                        line=dict(color="#475569", dash="dot"), showlegend=col == 1,
+                        row=1, col=col, secondary_y=True)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
+                     title="class (most → least frequent)")
+    fig.update_yaxes(title="norm", secondary_y=False)
+    fig.update_yaxes(title="training images", showgrid=False, rangemode="tozero", secondary_y=True)
+    who = f"{label}: n" if label else "N"
+    return _layout(fig, f"{who}orms against class frequency (bar colour = many / medium / few)")
+
+
+def ideal_etf_cosines(k: int) -> list[list[float]]:
+    """Cosines of a simplex ETF: 1 on the diagonal, −1/(K−1) elsewhere (Papyan et al. Def. 1)."""
+    return [[1.0 if i == j else -1.0 / (k - 1) for j in range(k)] for i in range(k)]
+
+
+def cosine_heatmaps(result, label: str = "") -> go.Figure:
+    """Cosines between centred class means, between classifier rows, and the ideal simplex ETF."""
+    nc = result.extras["neural_collapse"]
+    order = frequency_order(result.class_counts)
+    names = [str(result.class_names[k]) for k in order]
+    k = len(order)
+    panels = [("class means", nc.get("mean_cosine")), ("classifier rows", nc.get("weight_cosine")),
+              ("ideal simplex ETF", ideal_etf_cosines(k))]
+    panels = [(t, m) for t, m in panels if m is not None]
+    fig = make_subplots(1, len(panels), subplot_titles=[t for t, _ in panels], horizontal_spacing=0.05)
+    for col, (title, matrix) in enumerate(panels, start=1):
+        z = [[matrix[i][j] for j in order] for i in order]
+        fig.add_heatmap(z=z, x=names, y=names, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
+                        showscale=col == len(panels), hovertemplate=f"{title}: cos(%{{y}}, %{{x}}) = %{{z:.2f}}"
+                        "<extra></extra>", row=1, col=col)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category", autorange="reversed", scaleanchor=None)
+    who = f"{label}: c" if label else "C"
+    return _layout(fig, f"{who}osines, classes by training frequency (ideal off-diagonal −1/(K−1) = {-1 / (k - 1):.2f})",
+                   height=400)
+
+
+def _frame_traces(frame: dict, class_names, dim: int) -> list:
+    """Points per class, class means (✕) and classifier directions (lines from the centre)."""
+    scatter = go.Scatter3d if dim == 3 else go.Scatter
+    pts, labels = frame["points"], frame["labels"]
+    traces = []
+    for c, name in enumerate(class_names):
+        sel = [p for p, y in zip(pts, labels) if y == c]
+        coords = {axis: [p[a] for p in sel] for a, axis in enumerate("xyz"[:dim])}
+        traces.append(scatter(**coords, mode="markers", name=str(name), legendgroup=str(name),
+                              marker=dict(size=3 if dim == 3 else 5, color=PALETTE[c % len(PALETTE)], opacity=0.6)))
+    means = [m for m in (frame.get("means") or []) if m is not None]
+    traces.append(scatter(**{axis: [m[a] for m in means] for a, axis in enumerate("xyz"[:dim])},
+                          mode="markers", name="class means", marker=dict(symbol="x", size=8 if dim == 3 else 12,
+                                                                          color="#0f172a")))
+    lines = {axis: [] for axis in "xyz"[:dim]}
+    for w in frame.get("classifier") or []:
+        for a, axis in enumerate("xyz"[:dim]):
+            lines[axis] += [0.0, w[a], None]
+    traces.append(scatter(**lines, mode="lines", name="classifier directions",
+                          line=dict(color="#dc2626", width=3)))
+    return traces
+
+
+def feature_scatter(frames: list[dict], class_names, dim: int = 2) -> go.Figure:
+    """Penultimate features projected on one PCA basis for all epochs, with an epoch slider and a
+    play button (plotly frames). `frames` come from ltcore.metrics.project_snapshots."""
+    last = frames[-1]
+    fig = go.Figure(data=_frame_traces(last, class_names, dim),
+                    frames=[go.Frame(data=_frame_traces(f, class_names, dim), name=str(f["epoch"]))
+                            for f in frames])
+    values = [v for f in frames for p in f["points"] + [m for m in (f.get("means") or []) if m] +
+              (f.get("classifier") or []) for v in p]
+    reach = max((abs(v) for v in values), default=1.0) * 1.05
+    steps = [dict(method="animate", label=str(f["epoch"]),
+                  args=[[str(f["epoch"])], dict(mode="immediate", frame=dict(duration=0, redraw=dim == 3),
+                                                transition=dict(duration=0))]) for f in frames]
+    play = dict(label="▶ play", method="animate",
+                args=[None, dict(frame=dict(duration=600, redraw=dim == 3), fromcurrent=True,
+                                 transition=dict(duration=300))])
+    pause = dict(label="❚❚", method="animate", args=[[None], dict(mode="immediate", frame=dict(duration=0))])
+    fig.update_layout(sliders=[dict(active=len(frames) - 1, steps=steps, currentvalue=dict(prefix="epoch "),
+                                    pad=dict(t=40))],
+                      updatemenus=[dict(type="buttons", buttons=[play, pause], direction="left", x=0, y=-0.05,
+                                        xanchor="left", yanchor="top", pad=dict(t=40))])
+    ratio = ", ".join(f"{v:.0%}" for v in last.get("explained_variance_ratio", []))
+    if dim == 3:
+        fig.update_scenes(xaxis_range=[-reach, reach], yaxis_range=[-reach, reach], zaxis_range=[-reach, reach],
+                          aspectmode="cube")
+    else:
+        fig.update_xaxes(range=[-reach, reach], title="PC 1")
+        fig.update_yaxes(range=[-reach, reach], title="PC 2", scaleanchor="x")
+    return _layout(fig, f"Features over training (PCA of the last epoch; variance explained {ratio})", height=620)

@@ -1,0 +1,213 @@
+"""A method composed from one entry per slot: sampler × loss × classifier × re-weighting schedule ×
+mixing × feature regulariser × post-hoc adjustment × second stage (plus a held-out split and a
+transfer initialisation). Every preset is a ComposedMethod with different slot choices."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..checkpoints import find_checkpoint, load_state, save_checkpoint
+from ..errors import ConfigError
+from .base import Method
+from .losses import build_loss
+from .registries import (AUGMENTATIONS, CLASSIFIERS, POSTHOC, REGULARIZERS, REWEIGHTING, SAMPLERS,
+                         SLOTS, STAGE2)
+
+SLOT_DEFAULTS = {"sampler": "instance", "loss": "ce", "classifier": "linear", "mixing": "none",
+                 "reweight": "none", "regularizer": "none", "posthoc": "none", "stage2": "none"}
+COMMON = {"holdout": 0.0, "init_from": ""}
+"""Parameters every composed preset takes besides its slots' hyper-parameters."""
+STAGE1_SLOTS = ("sampler", "loss", "classifier", "mixing", "reweight", "regularizer")
+BALANCING_HEADS = ("linear", "cosine", "normed")
+
+
+def slot_choices(params: dict) -> dict:
+    return {slot: params.get(slot, default) for slot, default in SLOT_DEFAULTS.items()}
+
+
+def slot_params(slot: str, name: str, params: dict) -> dict:
+    """The hyper-parameters of slot entry `name`, from `params` or the entry's defaults."""
+    defaults = SLOTS[slot].get(name).meta.get("params", {})
+    return {k: params.get(k, v) for k, v in defaults.items()}
+
+
+def check_combination(params: dict) -> None:
+    """Reject slot combinations that cannot train, with what to change."""
+    c = slot_choices(params)
+    needs = SLOTS["loss"].get(c["loss"]).meta.get("classifier")
+    if needs and c["classifier"] != needs:
+        raise ConfigError(f"loss {c['loss']!r} needs classifier {needs!r}, got {c['classifier']!r}")
+    if c["classifier"] == "experts" and c["loss"] != "sade":
+        raise ConfigError("classifier 'experts' trains with loss 'sade'")
+    if c["loss"] == "ldam" and c["classifier"] == "cosine":
+        raise ConfigError("loss 'ldam' applies its own scale s to cosine logits: use classifier 'normed'")
+    if c["stage2"] in ("crt", "lws", "tau_norm") and c["classifier"] not in BALANCING_HEADS:
+        raise ConfigError(f"stage2 {c['stage2']!r} re-balances a linear/cosine classifier, not "
+                          f"{c['classifier']!r}")
+    if c["stage2"] == "tau_norm" and c["classifier"] != "linear":
+        raise ConfigError("stage2 'tau_norm' rescales the rows of a linear classifier: use classifier 'linear'")
+    if c["stage2"] == "tau_norm" and params.get("tau") is None and not params.get("holdout", 0.0):
+        raise ConfigError("tau_norm picks τ on a held-out split: set holdout > 0, or give tau")
+    if c["regularizer"] != "none" and c["mixing"] != "none":
+        raise ConfigError("the NC regulariser needs un-mixed features: use mixing 'none'")
+
+
+def stage1_params(params: dict) -> dict:
+    """The parameters that shape the main (stage-1) loop and differ from plain `ce`."""
+    c = slot_choices(params)
+    keys = set(STAGE1_SLOTS) | set(COMMON)
+    for slot in STAGE1_SLOTS:
+        keys |= set(SLOTS[slot].get(c[slot]).meta.get("params", {}))
+    base = {**SLOT_DEFAULTS, **COMMON}
+    return {k: params[k] for k in sorted(keys) if k in params and (k not in base or params[k] != base[k])}
+
+
+def stratified_holdout(labels: torch.Tensor, fraction: float, seed: int):
+    """(kept, held-out) sorted indices: round(fraction·n_k) of each class (≥ 1, and ≥ 1 kept) held out."""
+    labels = labels.cpu()
+    gen = torch.Generator().manual_seed(seed)
+    kept, held = [], []
+    for k in torch.unique(labels).tolist():
+        idx = torch.nonzero(labels == k).flatten()
+        idx = idx[torch.randperm(len(idx), generator=gen)]
+        m = min(max(1, round(fraction * len(idx))), len(idx) - 1)
+        held.append(idx[:m])
+        kept.append(idx[m:])
+    return torch.cat(kept).sort().values, torch.cat(held).sort().values
+
+
+class ComposedMethod(Method):
+    """The Trainer's hooks, each delegated to the chosen slot entry (see registries.SLOTS)."""
+
+    def __init__(self, params: dict, counts: list[int], epochs: int, device: torch.device):
+        super().__init__(params, counts, epochs, device)
+        check_combination(self.params)
+        self.choice = slot_choices(self.params)
+        self.train_idx = self.val_idx = None
+        self.gen = torch.Generator(device=device).manual_seed(0)
+        self.np_rng = np.random.default_rng(0)
+        self.regularizer = None
+        self.info: dict = {}
+        self.stage1_config = None
+        self._build(self.counts)
+
+    def slot(self, name: str) -> dict:
+        return slot_params(name, self.choice[name], self.params)
+
+    def _build(self, counts: list[int]) -> None:
+        """(Re)build the count-dependent slots for training counts n_k."""
+        self.counts = list(counts)
+        self.prior = torch.tensor(counts, dtype=torch.float32, device=self.device) / max(sum(counts), 1)
+        self.sampler = SAMPLERS.get(self.choice["sampler"]).obj(counts, self.epochs, **self.slot("sampler"))
+        self.loss = build_loss(self.choice["loss"], counts, **self.slot("loss")).to(self.device)
+        self.reweight = REWEIGHTING.get(self.choice["reweight"]).obj(counts, self.epochs, **self.slot("reweight"))
+        self.mixer = AUGMENTATIONS.get(self.choice["mixing"]).obj(counts, **self.slot("mixing"))
+        self.posthoc = POSTHOC.get(self.choice["posthoc"]).obj(counts, **self.slot("posthoc"))
+
+    def new_head(self, feat_dim: int) -> torch.nn.Module:
+        return CLASSIFIERS.get(self.choice["classifier"]).obj(feat_dim, self.num_classes,
+                                                              **self.slot("classifier"))
+
+    def make_classifier(self, feat_dim: int) -> torch.nn.Module:
+        self.regularizer = REGULARIZERS.get(self.choice["regularizer"]).obj(
+            feat_dim, self.num_classes, self.device, **self.slot("regularizer"))
+        return self.new_head(feat_dim)
+
+    def kept_indices(self, labels: torch.Tensor) -> torch.Tensor:
+        """Indices of the training samples used for training (all but the held-out split)."""
+        return self.train_idx if self.train_idx is not None else torch.arange(len(labels), device=labels.device)
+
+    # --- before training -------------------------------------------------------------------
+    def prepare(self, trainer) -> None:
+        seed = trainer.config.seed
+        self.gen = trainer.gen
+        self.np_rng = np.random.default_rng(seed)
+        fraction = float(self.params.get("holdout", 0.0))
+        if fraction > 0:
+            kept, held = stratified_holdout(trainer.train_batches.y, fraction, seed)
+            self.train_idx, self.val_idx = kept.to(trainer.device), held.to(trainer.device)
+            labels = trainer.train_batches.y[self.train_idx]
+            self._build(torch.bincount(labels, minlength=self.num_classes).tolist())
+            self.info["holdout"] = {"fraction": fraction, "held_out": len(held)}
+        root = getattr(trainer, "checkpoint_root", None)
+        self.stage1_config = trainer.config.replace(method="ce", method_params=stage1_params(self.params))
+        if self.choice["stage2"] != "none" and self._reuse_stage1(trainer, root):
+            return
+        if self.params.get("init_from"):
+            self._init_from(trainer.model, self.params["init_from"])
+
+    def _reuse_stage1(self, trainer, root) -> bool:
+        """Load the stage-1 (`ce`-equivalent) model of this data/seed when one was saved."""
+        state = find_checkpoint(self.stage1_config, root)
+        if state is None:
+            return False
+        try:
+            trainer.model.load_state_dict(state)
+        except RuntimeError:
+            return False
+        trainer.skip_main_loop = True
+        self.info["stage1"] = {"run_id": self.stage1_config.run_id, "reused": True}
+        return True
+
+    def _init_from(self, model: torch.nn.Module, path: str) -> None:
+        """Transfer: copy every tensor whose name and shape match (a new head stays random)."""
+        try:
+            state = load_state(path)
+        except FileNotFoundError:
+            raise ConfigError(f"init_from: no checkpoint file at {path!r}") from None
+        own = model.state_dict()
+        use = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+        model.load_state_dict({**own, **use})
+        self.info["init_from"] = {"path": str(path), "loaded": len(use),
+                                  "skipped": sorted(set(own) - set(use))}
+
+    # --- training ------------------------------------------------------------------------
+    def epoch_order(self, labels, epoch, gen):
+        if self.train_idx is None:
+            return self.sampler.order(labels, epoch, gen)
+        return self.train_idx[self.sampler.order(labels[self.train_idx], epoch, gen)]
+
+    def on_epoch_start(self, epoch: int) -> None:
+        w = self.reweight.weight(epoch, self.loss.base_weight)
+        self.loss.weight = None if w is None else w.to(self.device)
+
+    def training_loss(self, model, x, y, epoch):
+        head = model.classifier
+        if self.mixer is not None:
+            x, y_a, y_b, lam = self.mixer(x, y, self.gen, self.np_rng)
+        if self.regularizer is not None or hasattr(head, "train_logits"):
+            h = model.features(x)
+            z = head.train_logits(h) if hasattr(head, "train_logits") else head(h)
+        else:
+            z = model(x)
+        loss = self.loss.mixed(z, y_a, y_b, lam) if self.mixer is not None else self.loss(z, y)
+        if self.regularizer is not None:
+            loss = loss + self.regularizer(h, y)
+        return loss
+
+    def after_step(self) -> None:
+        if self.regularizer is not None:
+            self.regularizer.step()
+
+    def logits(self, model, x):
+        z = model(x)
+        return self.posthoc(z) if self.posthoc is not None else z
+
+    # --- after training ------------------------------------------------------------------
+    def second_stage(self, trainer) -> None:
+        root = getattr(trainer, "checkpoint_root", None)
+        is_stage1 = trainer.config.run_id == self.stage1_config.run_id
+        if not trainer.skip_main_loop and (is_stage1 or self.choice["stage2"] != "none"):
+            save_checkpoint(self.stage1_config, trainer.model, root)
+            self.info["stage1"] = {"run_id": self.stage1_config.run_id, "reused": False}
+        run = STAGE2.get(self.choice["stage2"]).obj
+        if run is not None:
+            self.info.update(run(self, trainer, **self.slot("stage2")))
+
+    def summary(self) -> dict:
+        out = {"method_slots": dict(self.choice), **self.info}
+        if self.reweight.start is not None:
+            out["drw_epoch"] = self.reweight.start
+        if self.regularizer is not None and self.regularizer.last:
+            out["nc_reg_last"] = {k: float(v) for k, v in self.regularizer.last.items()}
+        return out

@@ -1,0 +1,76 @@
+"""The named presets users know: each is one `preset(...)` line choosing slot entries and defaults."""
+from __future__ import annotations
+
+from .compose import SLOT_DEFAULTS, ComposedMethod
+from .registries import PRESETS, SLOTS
+
+
+def preset(name: str, description: str, paper: str, family: str, requires: tuple = (), **settings) -> None:
+    """Register a ComposedMethod preset; `settings` are slot choices and hyper-parameter defaults.
+
+    meta `params` lists what is distinctive (non-default slots and their hyper-parameters), meta
+    `slots` the full slot choice; every preset also takes any slot/common override.
+    """
+    slots = {**SLOT_DEFAULTS, **{k: v for k, v in settings.items() if k in SLOTS}}
+    params = {k: v for k, v in slots.items() if v != SLOT_DEFAULTS[k]}
+    for slot, choice in slots.items():
+        params.update(SLOTS[slot].get(choice).meta.get("params", {}))
+    params.update({k: v for k, v in settings.items() if k not in SLOTS})
+    PRESETS.add(name, ComposedMethod, description, paper=paper, family=family, params=params,
+                slots=slots, requires=tuple(requires))
+
+
+BASE, RS, CS, LA = "baseline", "re-sampling", "cost-sensitive", "logit adjustment"
+AUG, MOD, ENS = "information augmentation", "module improvement", "ensemble"
+
+preset("ce", "plain cross-entropy with instance-balanced sampling (the baseline)", "—", BASE)
+preset("ros", "random over-sampling: tail images repeated up to the largest class", "Buda et al. "
+       "Neural Networks'18", RS, sampler="ros")
+preset("rus", "random under-sampling: head images dropped down to the smallest class", "Buda et al. "
+       "Neural Networks'18", RS, sampler="rus")
+preset("cbs", "class-balanced sampling: every class equally likely per draw", "Kang et al. ICLR'20",
+       RS, sampler="class_balanced")
+preset("sqrt", "square-root sampling: class probability ∝ √n_k", "Mahajan et al. ECCV'18; Kang et "
+       "al. ICLR'20", RS, sampler="sqrt")
+preset("progressive", "progressively-balanced sampling: instance- to class-balanced over training",
+       "Kang et al. ICLR'20", RS, sampler="progressive")
+preset("inv_ce", "cross-entropy weighted by inverse class frequency", "e.g. Huang et al. CVPR'16", CS,
+       loss="inv_ce")
+preset("cb_ce", "class-balanced cross-entropy (effective number of samples, β)", "Cui et al. CVPR'19",
+       CS, loss="cb_ce")
+preset("focal", "focal loss, γ = 1 as in the LDAM-DRW CIFAR code", "Lin et al. ICCV'17", CS, loss="focal")
+preset("cb_focal", "class-balanced focal loss (β, γ)", "Cui et al. CVPR'19", CS, loss="cb_focal")
+preset("ldam", "LDAM margin loss on a normalised classifier (s, max margin)", "Cao et al. NeurIPS'19",
+       CS, loss="ldam", classifier="normed")
+preset("ldam_drw", "LDAM + deferred re-weighting (β-weights from 0.8·epochs)", "Cao et al. NeurIPS'19",
+       CS, loss="ldam", classifier="normed", reweight="drw")
+preset("ce_drw", "cross-entropy + deferred re-weighting (β-weights from 0.8·epochs)",
+       "Cao et al. NeurIPS'19", CS, reweight="drw")
+preset("la_posthoc", "post-hoc logit adjustment of a CE model: predict argmax z − τ log π",
+       "Menon et al. ICLR'21", LA, posthoc="logit_adjust")
+preset("la_loss", "logit-adjusted loss: CE on z + τ log π", "Menon et al. ICLR'21", LA, loss="la")
+preset("balanced_softmax", "balanced softmax: CE on z + log n_k", "Ren et al. NeurIPS'20", LA,
+       loss="balanced_softmax")
+preset("mixup", "mixup of image pairs and labels (α)", "Zhang et al. ICLR'18", AUG, mixing="mixup")
+preset("remix", "Remix: mixup with labels pushed to the minority class (κ, τ)", "Chou et al. ECCVW'20",
+       AUG, mixing="remix")
+preset("remix_drw", "Remix + deferred re-weighting", "Chou et al. ECCVW'20", AUG, mixing="remix",
+       reweight="drw")
+preset("transfer", "cross-entropy starting from a previous run's weights (init_from = a .pt file)",
+       "Zhang et al. TPAMI'23 survey §3.2.1", AUG, requires=("init_from",), init_from="")
+preset("crt", "decoupling: CE stage 1, then classifier re-training with class-balanced sampling",
+       "Kang et al. ICLR'20", MOD, stage2="crt")
+preset("tau_norm", "decoupling: CE stage 1, then τ-normalised classifier (τ picked on a held-out 20%)",
+       "Kang et al. ICLR'20", MOD, stage2="tau_norm", holdout=0.2)
+preset("lws", "decoupling: CE stage 1, then learnable per-class weight scaling",
+       "Kang et al. ICLR'20", MOD, stage2="lws")
+preset("ncm", "decoupling: CE stage 1, then nearest-class-mean classifier", "Kang et al. ICLR'20",
+       MOD, stage2="ncm")
+preset("cosine", "cross-entropy on a cosine classifier s·cos(h, w_k)", "Gidaris & Komodakis CVPR'18",
+       MOD, classifier="cosine")
+preset("etf_dr", "fixed simplex-ETF classifier + dot-regression loss", "Yang et al. NeurIPS'22", MOD,
+       classifier="etf", loss="dot_regression")
+preset("nc_reg", "cross-entropy + neural-collapse regularisers NC1/NC2 (λ1, λ2)",
+       "Liu et al. AISTATS'23", MOD, regularizer="nc")
+preset("sade", "three experts (plain, balanced, inverse-prior) on a shared backbone, averaged",
+       "Zhang et al. NeurIPS'22", ENS, classifier="experts", loss="sade")

@@ -1,0 +1,134 @@
+"""Decoupled second stages (Kang et al. ICLR'20 §4): after instance-balanced representation
+learning, re-balance only the classifier. The backbone stays frozen in eval mode (its parameters and
+BatchNorm statistics are untouched)."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .classifiers import LWSHead, NCMClassifier, class_means, tau_normalize
+from .registries import STAGE2
+from .samplers import class_probabilities, draw_by_class
+
+TAU_GRID = [round(0.1 * i, 1) for i in range(21)]
+"""τ values swept by τ-normalisation: 0, 0.1, …, 2 (Kang et al. search τ in [0, 2])."""
+
+
+@torch.no_grad()
+def features_of(trainer, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Un-augmented backbone features and labels of the training samples `idx`."""
+    trainer.model.eval()
+    feats, labels = [], []
+    for xb, yb in trainer.train_batches.batches(idx, 1024, train=False):
+        with trainer.autocast():
+            feats.append(trainer.model.features(xb).float())
+        labels.append(yb)
+    return torch.cat(feats), torch.cat(labels)
+
+
+def balanced_accuracy(logits: torch.Tensor, labels: torch.Tensor, num_classes: int) -> float:
+    """Mean recall over the classes present in `labels`."""
+    hit = torch.bincount(labels[logits.argmax(1) == labels], minlength=num_classes).float()
+    total = torch.bincount(labels, minlength=num_classes).float()
+    present = total > 0
+    return float((hit[present] / total[present]).mean()) if present.any() else float("nan")
+
+
+def train_head(method, trainer, head: nn.Module, name: str, epochs: int, lr: float | None) -> list[float]:
+    """Train `head` (installed as the model's classifier) on frozen features with class-balanced
+    sampling and the method's loss (class weights off), cosine lr; returns the loss per epoch."""
+    model, config = trainer.model, trainer.config
+    model.classifier = head
+    params = [p for p in head.parameters() if p.requires_grad]
+    base_lr = lr if lr is not None else config.lr
+    opt = torch.optim.SGD(params, lr=base_lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    loss_fn = method.loss
+    loss_fn.weight = loss_fn.base_weight
+    idx = method.kept_indices(trainer.train_batches.y)
+    labels = trainer.train_batches.y[idx]
+    probs = class_probabilities(torch.bincount(labels, minlength=method.num_classes), 0.0)
+    history = []
+    for epoch in range(epochs):
+        for group in opt.param_groups:
+            group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+        model.eval()
+        head.train()
+        order = idx[draw_by_class(labels, probs, len(labels), trainer.gen)]
+        total, steps = torch.zeros((), device=trainer.device), 0
+        for xb, yb in trainer.train_batches.batches(order, config.batch_size):
+            with trainer.autocast():
+                with torch.no_grad():
+                    h = model.features(xb)
+                loss = loss_fn(head(h), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.detach().float()
+            steps += 1
+        history.append(float(total) / max(steps, 1))
+        trainer.on_event({"type": "stage2", "stage": name, "epoch": epoch + 1, "epochs": epochs,
+                          "loss": history[-1]})
+        if trainer.should_stop():
+            trainer.stopped = True
+            break
+    return history
+
+
+def crt(method, trainer, stage2_epochs: int = 10, stage2_lr: float | None = None) -> dict:
+    """cRT: re-initialise the classifier and re-train it with class-balanced sampling."""
+    head = method.make_classifier(trainer.model.feature_dim).to(trainer.device)
+    return {"stage2_loss": train_head(method, trainer, head, "crt", stage2_epochs, stage2_lr)}
+
+
+def lws(method, trainer, stage2_epochs: int = 10, stage2_lr: float | None = None) -> dict:
+    """LWS: learn one scale f_k per class on the frozen classifier, class-balanced sampling."""
+    head = LWSHead(trainer.model.classifier, method.num_classes).to(trainer.device)
+    history = train_head(method, trainer, head, "lws", stage2_epochs, stage2_lr)
+    return {"stage2_loss": history, "lws_scales": [round(float(s), 5) for s in head.scales.detach()]}
+
+
+@torch.no_grad()
+def tau_norm(method, trainer, tau: float | None = None) -> dict:
+    """τ-normalisation w̃_k = w_k/‖w_k‖^τ (bias kept); τ given, or the best balanced accuracy on the
+    held-out split over τ ∈ {0, 0.1, …, 2} (ties → the smaller τ)."""
+    old = trainer.model.classifier
+    out = {}
+    if tau is None:
+        h, y = features_of(trainer, method.val_idx)
+        curve = []
+        for t in TAU_GRID:
+            logits = h @ tau_normalize(old.weight.float(), t).t()
+            if old.bias is not None:
+                logits = logits + old.bias.float()
+            curve.append([t, balanced_accuracy(logits, y, method.num_classes)])
+        tau = max(curve, key=lambda c: (c[1], -c[0]))[0]
+        out["tau_curve"] = curve
+    new = nn.Linear(old.in_features, old.out_features, bias=old.bias is not None).to(old.weight.device)
+    new.weight.copy_(tau_normalize(old.weight, tau))
+    if old.bias is not None:
+        new.bias.copy_(old.bias)
+    trainer.model.classifier = new
+    trainer.on_event({"type": "stage2", "stage": "tau_norm", "tau": tau, "epoch": 1, "epochs": 1})
+    return {**out, "tau": tau}
+
+
+@torch.no_grad()
+def ncm(method, trainer) -> dict:
+    """NCM: classify by the nearest class mean of L2-normalised training features (cosine)."""
+    h, y = features_of(trainer, method.kept_indices(trainer.train_batches.y))
+    trainer.model.classifier = NCMClassifier(class_means(h, y, method.num_classes))
+    trainer.on_event({"type": "stage2", "stage": "ncm", "epoch": 1, "epochs": 1})
+    return {}
+
+
+STAGE2.add("none", None, "no second stage", paper="—", params={})
+STAGE2.add("crt", crt, "classifier re-training: new classifier, class-balanced sampling, frozen "
+           "backbone", paper="Kang et al. ICLR'20", params={"stage2_epochs": 10, "stage2_lr": None})
+STAGE2.add("lws", lws, "learnable weight scaling: one scale per class, class-balanced sampling",
+           paper="Kang et al. ICLR'20", params={"stage2_epochs": 10, "stage2_lr": None})
+STAGE2.add("tau_norm", tau_norm, "τ-normalised classifier weights w/‖w‖^τ, τ tuned on a held-out "
+           "split", paper="Kang et al. ICLR'20", params={"tau": None})
+STAGE2.add("ncm", ncm, "nearest class mean of normalised features", paper="Kang et al. ICLR'20",
+           params={})

@@ -1,0 +1,181 @@
+"""The dashboard in a real browser: start `streamlit run app/main.py` on a free loopback port and
+drive Debian's chromium with Playwright. Used by test_browser.py and, standalone, to make the
+README's screenshots of every page:
+
+    .venv/bin/python tests/app/browser.py --screenshots docs/screenshots
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRY = ROOT / "app" / "main.py"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def find_chromium() -> str | None:
+    """Path of a chromium/chrome binary ($LTLAB_CHROMIUM first), or None."""
+    wanted = os.environ.get("LTLAB_CHROMIUM")
+    if wanted:
+        return wanted if Path(wanted).exists() else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(data_dir: Path, timeout: float = 90):
+    """The app on http://127.0.0.1:<free port>, its run store in `data_dir`; yields the base URL."""
+    port = free_port()
+    env = dict(os.environ, LTLAB_DATA=str(data_dir), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = open(data_dir / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ENTRY), "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {data_dir / 'streamlit.log'}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def browser(executable: str, scratch: Path):
+    """A chromium page of 1400×900 (headless); the browser writes only under `scratch`."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
+    os.environ["XDG_CACHE_HOME"] = str(scratch / "cache")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport={"width": 1400, "height": 900})
+            yield page
+        finally:
+            chromium.close()
+
+
+def settle(page, timeout: float = 60) -> None:
+    """Wait until the script run has finished and the page has stopped changing."""
+    page.wait_for_selector(IDLE, timeout=timeout * 1000)
+    page.wait_for_timeout(500)
+    page.wait_for_selector(IDLE, timeout=timeout * 1000)
+
+
+def full_screenshot(page, path: Path, max_height: int = 8000) -> None:
+    """Screenshot of the whole page: Streamlit scrolls inside its main section, so the viewport is
+    made as tall as that section's content first."""
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
+        .filter(e => e.scrollHeight > e.clientHeight + 4 && getComputedStyle(e).overflowY !== 'visible')
+        .map(e => e.scrollHeight), document.body.scrollHeight)""")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, max_height)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+
+
+def chart(page, key: str, timeout: float):
+    """Wait for the plotly chart with Streamlit key `key` to be drawn; returns its locator."""
+    locator = page.locator(f".st-key-{key} .js-plotly-plot").first
+    locator.wait_for(state="visible", timeout=timeout * 1000)
+    return locator
+
+
+def run_lesson_one(page, url: str, shot: Path | None = None, timeout: float = 120) -> dict:
+    """Open lesson 1, press its button, wait for the per-class chart; returns what was seen."""
+    page.goto(f"{url}/learn?lesson=1")
+    settle(page)
+    page.get_by_role("button", name="Run lesson 1").click()
+    per_class = chart(page, "lesson1_per_class", timeout)
+    settle(page)
+    bars = page.locator(".st-key-lesson1_per_class .js-plotly-plot .bars .point").count()
+    if shot:
+        full_screenshot(page, shot)
+    return {"bars": bars, "text": per_class.inner_text(), "url": page.url}
+
+
+def screenshots(out: Path, timeout: float = 300) -> list[Path]:
+    """A new user's path through the app, one full-page PNG per page: Data → first experiment →
+    Train → Compare → Geometry → Learn."""
+    out.mkdir(parents=True, exist_ok=True)
+    executable = find_chromium()
+    if executable is None:
+        raise SystemExit("no chromium found: apt-get install -y chromium")
+    shots = []
+    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp)) as url, browser(executable, Path(tmp)) as page:
+        page.goto(url)
+        settle(page)
+        shots.append(out / "data.png")
+        full_screenshot(page, shots[-1])
+        page.get_by_role("button", name="Run the first experiment").click()
+        page.wait_for_url("**/train**", timeout=60_000)
+        page.locator(".st-key-monitor_curves .js-plotly-plot").wait_for(timeout=timeout * 1000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stProgress\"]') || "
+                               "[...document.querySelectorAll('[data-testid=\"stProgress\"]')].every("
+                               "e => e.innerText.includes('done'))", timeout=timeout * 1000)
+        settle(page)
+        shots.append(out / "train.png")
+        full_screenshot(page, shots[-1])
+        query = page.url.split("?", 1)[1] if "?" in page.url else ""
+        for name, key in (("compare", "per_class"), ("geometry", "features")):
+            page.goto(f"{url}/{name}?{query}")
+            chart(page, key, timeout)
+            settle(page)
+            shots.append(out / f"{name}.png")
+            full_screenshot(page, shots[-1])
+        run_lesson_one(page, url, out / "learn.png", timeout)
+        shots.append(out / "learn.png")
+    return shots
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screenshots", type=Path, default=ROOT / "docs" / "screenshots",
+                        help="folder for one PNG per page")
+    args = parser.parse_args(argv)
+    for path in screenshots(args.screenshots):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
