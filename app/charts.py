@@ -53,15 +53,14 @@ def sample_gallery(images: np.ndarray, labels: np.ndarray, class_names, order, p
     for row, k in enumerate(order):
         picks = images[labels == k][:per_class]
         for col, img in enumerate(picks):
-            rgb = np.repeat(img, 3, 0) if c == 1 else img[:3]
+            rgb = 255 - np.repeat(img, 3, 0) if c == 1 else img[:3]   # grey images as dark ink on white
             mosaic[row * (h + 1):row * (h + 1) + h, col * (w + 1):col * (w + 1) + w] = rgb.transpose(1, 2, 0)
-    if c == 1:  # digits are drawn dark-on-light like ink
-        mosaic = 255 - mosaic
     fig = go.Figure(go.Image(z=mosaic, hoverinfo="skip"))
     fig.update_yaxes(tickvals=[row * (h + 1) + h / 2 for row in range(len(order))],
                      ticktext=[str(class_names[k]) for k in order], title="class")
     fig.update_xaxes(showticklabels=False)
-    return _layout(fig, f"Training images per class (up to {per_class})", height=max(260, 34 * len(order)))
+    return _layout(fig, f"Training images per class (up to {per_class}; blanks: the class has no more)",
+                   height=max(300, 48 * len(order)))
 
 
 def scatter_2d(x: np.ndarray, y: np.ndarray, class_names) -> go.Figure:
@@ -112,7 +111,8 @@ def per_class_accuracy(results, labels) -> go.Figure:
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
     fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%", secondary_y=False)
-    fig.update_yaxes(title="training images", rangemode="tozero", showgrid=False, secondary_y=True)
+    fig.update_yaxes(title="training images", rangemode="tozero", showgrid=False, tickmode="auto",
+                     secondary_y=True)
     fig.update_layout(barmode="group")
     return _layout(fig, "Per-class accuracy, classes sorted by training frequency")
 

@@ -12,14 +12,14 @@ NC_PANELS = [
     ("NC2: equal norms and angles of the class means", [("nc2_equinorm_means", "equinorm"),
                                                          ("nc2_equiangular", "equiangular")]),
     ("NC3: classifier ∥ class means (self-duality)", [("nc3", "NC3")]),
-    ("NC4: net ≠ nearest class mean (fraction)", [("nc4", "NC4")]),
+    ("NC4: net ≠ nearest class mean (fraction of samples)", [("nc4", "NC4")]),
 ]
 DASHES = ["solid", "dash", "dot"]
 
 
 def nc_history(results, labels) -> go.Figure:
-    """NC1–NC3 on log axes (they fall by orders of magnitude as features collapse) and NC4 as a
-    fraction, over the epochs each run measured."""
+    """NC1–NC4 on log axes, as Papyan et al. plot them (they fall by orders of magnitude as the
+    features collapse; an NC4 of exactly 0 is not drawn), over the epochs each run measured."""
     fig = make_subplots(2, 2, subplot_titles=[t for t, _ in NC_PANELS], vertical_spacing=0.14,
                         horizontal_spacing=0.08)
     for i, (r, label) in enumerate(zip(results, labels)):
@@ -32,9 +32,7 @@ def nc_history(results, labels) -> go.Figure:
                                 showlegend=p == 0 or (p == 1 and s > 0), marker=dict(size=4),
                                 line=dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[s]),
                                 row=p // 2 + 1, col=p % 2 + 1)
-    for p in range(3):
-        fig.update_yaxes(type="log", row=p // 2 + 1, col=p % 2 + 1)
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=2, col=2)
+    fig.update_yaxes(type="log")
     fig.update_xaxes(title="epoch", row=2)
     return _layout(fig, "Neural collapse over training (lower = more collapsed)", height=600)
 
@@ -48,7 +46,7 @@ def norms_vs_frequency(result, label: str = "") -> go.Figure:
     colors = [GROUP_COLORS.get(result.shot_groups[k], "#64748b") for k in order]
     fig = make_subplots(1, 2, specs=[[{"secondary_y": True}, {"secondary_y": True}]],
                         subplot_titles=("class-mean norms ‖μ_k − μ_G‖", "classifier norms ‖w_k‖"),
-                        horizontal_spacing=0.1)
+                        horizontal_spacing=0.16)
     for col, key in ((1, "mean_norms_sorted"), (2, "weight_norms_sorted")):
         if mc.get(key) is not None:
             fig.add_bar(x=names, y=mc[key], marker_color=colors, name="norm", showlegend=False,
@@ -59,7 +57,8 @@ def norms_vs_frequency(result, label: str = "") -> go.Figure:
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
     fig.update_yaxes(title="norm", secondary_y=False)
-    fig.update_yaxes(title="training images", showgrid=False, rangemode="tozero", secondary_y=True)
+    fig.update_yaxes(title="training images", showgrid=False, rangemode="tozero", tickmode="auto",
+                     secondary_y=True)
     who = f"{label}: n" if label else "N"
     return _layout(fig, f"{who}orms against class frequency (bar colour = many / medium / few)")
 

@@ -1,9 +1,11 @@
 """The long-tailed training set of the current view, loaded through the core and cached."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
+import torch
 
-from ltcore.data import DATASETS, LongTailData, default_data_dir, load_split, make_longtail
+from ltcore.data import LongTailData, default_data_dir, load_split, make_longtail
 from ltcore.data.imbalance import gini
 from ltcore.metrics import shot_groups
 
@@ -14,11 +16,24 @@ def _split(name: str, data_path: str, data_dir: str, seed: int):
     return load_split(name, data_dir, seed, **options)
 
 
+@st.cache_resource(show_spinner="Drawing the long-tailed subset…", max_entries=16)
+def _longtail(name: str, data_path: str, data_dir: str, seed: int, profile: str, ratio: float,
+              mu: float) -> LongTailData:
+    return make_longtail(_split(name, data_path, data_dir, seed), profile, ratio, seed, mu)
+
+
 def longtail(values: dict) -> LongTailData:
     """The training subset the current data set / profile / ratio / seed gives (raises LTError)."""
     data_path = values["data_path"] if values["dataset"] == "imagefolder" else ""
-    split = _split(values["dataset"], data_path, str(default_data_dir()), int(values["seed"]))
-    return make_longtail(split, values["profile"], values["ratio"], int(values["seed"]), values["mu"])
+    return _longtail(values["dataset"], data_path, str(default_data_dir()), int(values["seed"]),
+                     values["profile"], float(values["ratio"]), float(values["mu"]))
+
+
+def examples(data: LongTailData, per_class: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The first `per_class` training images of each class (images, labels) for the gallery."""
+    y = data.split.y_train[data.train_idx]
+    keep = torch.cat([data.train_idx[y == k][:per_class] for k in range(data.split.num_classes)])
+    return data.split.x_train[keep].numpy(), data.split.y_train[keep].numpy()
 
 
 def summary(data: LongTailData) -> dict:
@@ -28,8 +43,3 @@ def summary(data: LongTailData) -> dict:
     return {"total": sum(counts), "actual_ratio": data.actual_ratio, "smallest": min(counts),
             "largest": max(counts), "gini": gini(counts), "groups": groups, "rule": rule,
             "test_counts": data.split.y_test.bincount(minlength=data.split.num_classes).tolist()}
-
-
-def kind(dataset: str) -> str:
-    """"image" or "vector" (the registry's meta)."""
-    return DATASETS.get(dataset).meta.get("kind", "image")

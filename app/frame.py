@@ -76,14 +76,16 @@ def device_name() -> str:
     """The device training uses here (GPU model or CPU)."""
     from ltcore.train import device_label, resolve_device
 
-    return device_label(resolve_device("auto"))
+    label = device_label(resolve_device("auto"))
+    return "CPU" if label == "cpu" else label
 
 
 def sidebar() -> None:
     """Data set, imbalance ratio and device: always visible."""
     with st.sidebar:
         st.selectbox("Data set", DATASETS.names(), key="dataset",
-                     format_func=lambda n: n, help="Registered data sets; `digits` needs no download.")
+                     help="Registered data sets; `digits` and `gaussians` need no download.")
+        st.caption(DATASETS.get(st.session_state["dataset"]).description)
         st.number_input("Imbalance ratio ρ", min_value=1.0, max_value=10000.0, step=10.0, key="ratio",
                         help="n_max / n_min of the training set (1 = balanced).")
         st.caption(f"Device: **{device_name()}**")

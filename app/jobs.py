@@ -8,32 +8,61 @@ from ltcore import Config, LTError, RunResult
 from ltcore.data import default_data_dir
 
 ACTIVE = ("queued", "running")
+_STARTED: list = []  # every manager this process made (for shutdown_all)
 
 
 @st.cache_resource(show_spinner=False)
-def _system(data_dir: str):
-    from ltcore.runs import JobManager, RunStore
+def _store(data_dir: str):
+    from ltcore.runs import RunStore
 
-    store = RunStore()
-    return store, JobManager(store)
+    return RunStore()
+
+
+@st.cache_resource(show_spinner=False)
+def _manager(data_dir: str):
+    from ltcore.runs import JobManager
+
+    manager = JobManager(store())
+    _STARTED.append(manager)
+    return manager
 
 
 def store():
-    """The run store under `$LTLAB_DATA`."""
-    return _system(str(default_data_dir()))[0]
+    """The run store under `$LTLAB_DATA` (reading results needs no job manager)."""
+    return _store(str(default_data_dir()))
 
 
 def manager():
-    """The job manager under `$LTLAB_DATA` (one per process and data folder)."""
-    return _system(str(default_data_dir()))[1]
+    """The job manager under `$LTLAB_DATA` (one per process and data folder; it keeps a warm
+    worker process, so pages that only read results never start it)."""
+    return _manager(str(default_data_dir()))
+
+
+def warm_up() -> None:
+    """Start the job manager (and its warm worker, which imports torch) while the user reads the
+    page, so the first run starts seconds sooner."""
+    manager()
+
+
+def shutdown_all() -> None:
+    """End every manager's dispatcher and workers and forget them (tests; a server going down)."""
+    while _STARTED:
+        _STARTED.pop().shutdown(kill=True, timeout=10)
+    for cache in (_manager, _store, _final_result):
+        cache.clear()
 
 
 def submit(configs: list[Config]) -> tuple[list[str], list[str]]:
-    """Queue each config (a finished one comes back cached at once); returns (run ids, errors)."""
+    """Queue each config (a finished one comes back cached at once); returns (run ids, errors).
+    Ids that were already done are remembered in the session, so their row says "already trained"."""
     ids, errors = [], []
+    loaded = st.session_state.setdefault("_loaded_runs", set())
     for config in configs:
         try:
+            before = done_run_for(config)
             ids.append(manager().submit(config))
+            if before:
+                loaded.add(before)
         except LTError as exc:
             errors.append(f"{config.method}: {exc}")
     return ids, errors
@@ -52,16 +81,16 @@ def statuses(run_ids: list[str]) -> dict[str, dict]:
 
 
 def result(run_id: str) -> RunResult | None:
-    """A finished (or stopped) run's result, cached for the session's process once it is final."""
-    s = status(run_id)
-    if s is None or s["status"] in ACTIVE:
+    """A finished (or stopped) run's result from the store, cached in this process once final."""
+    row = store().get(run_id)
+    if row is None or row["status"] in ACTIVE or not row["has_result"]:
         return None
-    return _final_result(str(default_data_dir()), run_id, s["status"])
+    return _final_result(str(default_data_dir()), run_id, row["status"])
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _final_result(data_dir: str, run_id: str, final_status: str) -> RunResult | None:
-    return manager().result(run_id)
+    return store().load_result(run_id)
 
 
 def stop(run_id: str) -> None:
@@ -79,7 +108,8 @@ def config(run_id: str) -> Config | None:
 
 
 def active() -> list[str]:
-    return list(manager().active())
+    """Ids of runs queued or running on this server (read from the store: starts no manager)."""
+    return [row["run_id"] for status in ACTIVE for row in store().list_runs(status=status)]
 
 
 def finished_runs(**filters) -> list[dict]:

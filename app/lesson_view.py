@@ -22,8 +22,10 @@ def draw(kind: str, ids: list[str], runs: list, labels: list[str], key: str) -> 
         if grids:
             g, lab = zip(*grids)
             st.plotly_chart(charts_eval.decision_regions(list(g), list(lab), runs[0].class_names), key=key)
-    elif kind == "norms" and "minority_collapse" in runs[0].extras:
-        st.plotly_chart(charts_geometry.norms_vs_frequency(runs[0], labels[0]), key=key)
+    elif kind == "norms":  # the baseline's norms beside the first method's
+        for i, (r, lab) in enumerate(list(zip(runs, labels))[:2]):
+            if "minority_collapse" in r.extras:
+                st.plotly_chart(charts_geometry.norms_vs_frequency(r, lab), key=f"{key}_{i}")
     elif kind == "tau":
         with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
         if with_tau:

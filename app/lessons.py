@@ -1,6 +1,8 @@
-"""The Learn page's lessons, read from assets/lessons.toml, and the configs each one runs."""
+"""The Learn page's lessons, read from assets/lessons.toml (or the file `$LTLAB_LESSONS` names,
+for a teacher's own lessons), and the configs each one runs."""
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +34,9 @@ class Lesson:
         return out
 
 
-def load(path: Path = LESSONS_FILE) -> list[Lesson]:
+def load(path: Path | None = None) -> list[Lesson]:
     """Every lesson in file order, numbered from 1; unknown chart names are an error."""
+    path = Path(path or os.environ.get("LTLAB_LESSONS") or LESSONS_FILE)
     data = tomllib.loads(path.read_text())
     lessons = []
     for number, raw in enumerate(data["lesson"], start=1):

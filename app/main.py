@@ -24,6 +24,7 @@ page = st.navigation([
 ])
 frame.sidebar()
 try:
-    page.run()
+    with frame.guard():  # any error of a page is a one-line message, never a traceback
+        page.run()
 finally:  # also after st.stop() in a page: the URL always mirrors the view
     frame.sync_url()

@@ -6,23 +6,25 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ltcore import LTError
+
 from . import charts, jobs
 from .labels import run_labels
 
 POLL_SECONDS = 1.0
 
 
-def _line(s: dict) -> str:
-    """One line saying where a run is."""
+def _line(s: dict, loaded: bool = False) -> str:
+    """One line saying where a run is (`loaded`: it was already done when this session asked)."""
     status, epoch, epochs = s["status"], s["epoch"], s["epochs"]
     last = s["history"][-1] if s["history"] else {}
     acc = f" · balanced acc {last['balanced_acc']:.1%}" if last.get("balanced_acc") is not None else ""
     if status == "queued":
         pos = s.get("queue_position")
-        return "queued" + (f" ({pos + 1} ahead of it)" if pos else " (starts next)")
+        return "queued" if pos is None else f"queued ({pos} ahead of it)" if pos else "queued (starts next)"
     if status == "running":
         return f"epoch {epoch}/{epochs}{acc} · {s.get('device') or 'starting'}"
-    if status == "done" and s.get("cached"):
+    if status == "done" and (s.get("cached") or loaded):
         return f"already trained: loaded from the store at once{acc}"
     return f"{status} after {epoch}/{epochs} epochs{acc}"
 
@@ -31,14 +33,18 @@ def _run_row(run_id: str, label: str, s: dict) -> None:
     c1, c2, c3 = st.columns([3, 6, 1.4], vertical_alignment="center")
     c1.markdown(f"**{label}**  \n`{run_id[:12]}`")
     fraction = 1.0 if s["status"] == "done" else min(s["epoch"] / max(s["epochs"], 1), 1.0)
-    c2.progress(fraction, text=_line(s))
+    c2.progress(fraction, text=_line(s, run_id in st.session_state.get("_loaded_runs", ())))
     if s["status"] in jobs.ACTIVE:
         if c3.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
             jobs.stop(run_id)
     elif s["status"] in ("interrupted", "failed", "stopped"):
         if c3.button("Re-run", key=f"rerun_{run_id}", icon=":material/replay:"):
-            new_id = jobs.manager().rerun(run_id)
-            st.session_state["runs"] = [new_id if r == run_id else r for r in st.session_state["runs"]]
+            try:
+                new_id = jobs.manager().rerun(run_id)
+            except LTError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["runs"] = [new_id if r == run_id else r for r in st.session_state["runs"]]
     if s["status"] == "failed" and s.get("error"):
         st.error(f"{label}: {s['error']}")
     elif s["status"] == "interrupted" and s.get("error"):
@@ -60,7 +66,7 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
         for rid, label in zip(ids, labels):
             _run_row(rid, label, now[rid])
         active = [r for r in ids if now[r]["status"] in jobs.ACTIVE]
-        if len(active) > 1 and st.button("Stop all", key=f"{key}_stop_all", icon=":material/stop_circle:"):
+        if active and st.button("Stop all", key=f"{key}_stop_all", icon=":material/stop_circle:"):
             for rid in active:
                 jobs.stop(rid)
         curves = [(label, now[rid]["history"]) for rid, label in zip(ids, labels) if now[rid]["history"]]

@@ -34,18 +34,24 @@ def counts_table(classes, train_counts, test_counts, groups) -> pd.DataFrame:
 
 
 def submit(configs) -> list[str]:
-    """Send configs to the job system, make them the runs in view, report problems as messages."""
+    """Send configs to the job system, add them to the runs in view, report problems as messages."""
     ids, errors = jobs.submit(configs)
     for error in errors:
         st.error(error)
     if ids:
-        st.session_state["runs"] = list(dict.fromkeys(ids))
+        show_runs(ids)
     return ids
+
+
+def show_runs(ids: list[str], replace: bool = False) -> None:
+    """Put runs in view (and so in the URL): after the ones already there, or instead of them."""
+    kept = [] if replace else [r for r in st.session_state["runs"] if r not in ids]
+    st.session_state["runs"] = kept + list(dict.fromkeys(ids))
 
 
 def first_experiment_box() -> None:
     """On an empty store: one button that trains plain CE and one fix on the current data."""
-    if jobs.finished_runs(limit=1) or jobs.active():
+    if jobs.finished_runs(limit=1):  # any run at all, finished or not
         return
     methods = [m for m in FIRST_METHODS if m in PRESETS]
     with st.container(border=True):

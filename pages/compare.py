@@ -1,9 +1,9 @@
 """Compare page: per-class and shot-group accuracy of chosen runs against training frequency."""
 import streamlit as st
 
-from app import charts, charts_eval, compare_view, dataview, jobs, tables, widgets
+from app import charts, charts_eval, compare_view, jobs, tables, widgets
 from app.labels import run_labels
-from ltcore.data import default_data_dir
+from ltcore.data import DATASETS, default_data_dir
 
 st.title("Compare: which classes does each method fix?")
 options = widgets.run_options()
@@ -78,7 +78,7 @@ with tau_tab:
         st.info("None of these runs has a τ-norm sweep: train a τ-norm method (e.g. `tau_norm`) to see it.")
 
 with region_tab:
-    shape = dataview.DATASETS.get(first.config.dataset).meta.get("shape")
+    shape = DATASETS.get(first.config.dataset).meta.get("shape")
     if tuple(shape or ()) != (2,):
         st.info("Decision regions are drawn for 2-D data: choose runs on the `gaussians` data set.")
     else:

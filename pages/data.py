@@ -37,9 +37,9 @@ st.caption(f"Colours: many / medium / few-shot classes ({summary['rule']}).")
 widgets.download_table(widgets.counts_table(split.classes, data.counts, summary["test_counts"],
                                             summary["groups"]), "class_counts")
 
-x_train, y_train = data.x_train.numpy(), data.y_train.numpy()
-if dataview.kind(v["dataset"]) == "image" and x_train.ndim == 4:
+if split.x_train.dim() == 4:
+    images, labels = dataview.examples(data)
     order = charts.frequency_order(data.counts)
-    st.plotly_chart(charts.sample_gallery(x_train, y_train, split.classes, order), key="gallery")
-elif x_train.ndim == 2 and x_train.shape[1] == 2:
-    st.plotly_chart(charts.scatter_2d(x_train, y_train, split.classes), key="scatter")
+    st.plotly_chart(charts.sample_gallery(images, labels, split.classes, order), key="gallery")
+elif split.x_train.dim() == 2 and split.x_train.shape[1] == 2:
+    st.plotly_chart(charts.scatter_2d(data.x_train.numpy(), data.y_train.numpy(), split.classes), key="scatter")

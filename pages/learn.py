@@ -1,12 +1,13 @@
 """Learn page: six short lessons, each one button, one chart that shows the point, one question."""
 import streamlit as st
 
-from app import jobs, lesson_view, lessons, monitor
+from app import jobs, lesson_view, lessons, monitor, widgets
 from app.labels import run_labels
 from ltcore.methods import PRESETS
 
 LESSONS = lessons.load()
 st.title("Learn: six lessons on long-tailed learning")
+jobs.warm_up()
 if st.session_state["lesson"] not in range(1, len(LESSONS) + 1):
     st.session_state["lesson"] = 1
 st.segmented_control("Lesson", [l.number for l in LESSONS], key="lesson", required=True,
@@ -21,7 +22,7 @@ if absent:
     st.stop()
 configs = lesson.configs()
 ids = [jobs.store().run_id_for(c) for c in configs]
-statuses = jobs.statuses(ids)
+statuses = jobs.statuses([rid for rid in ids if jobs.store().get(rid)])  # no job manager until needed
 done = all(statuses.get(rid, {}).get("status") == "done" for rid in ids)
 what = " and ".join(f"`{c.method}`" for c in configs)
 if st.button(f"Run lesson {lesson.number}: {what}" + (" (trained before: loads at once)" if done else ""), type="primary",
@@ -36,8 +37,11 @@ if statuses:
     results = [jobs.result(rid) for rid in ids]
     if all(r is not None for r in results):
         labels = run_labels(configs)
-        for i, kind in enumerate(lesson.charts):
+        for kind in lesson.charts:
             lesson_view.draw(kind, ids, results, labels, key=f"lesson{lesson.number}_{kind}")
-    st.markdown(f'<div class="lt-lesson-question"><b>Try this:</b> {lesson.question}</div>', unsafe_allow_html=True)
+        if st.button("Open these runs on the Compare page", icon=":material/compare_arrows:"):
+            widgets.show_runs(ids, replace=True)
+            st.switch_page(widgets.PAGES / "compare.py")
+    st.info(f"**Try this:** {lesson.question}", icon=":material/help:")
 else:
     st.info("Press the button: the runs take seconds, and once anyone in the class has run them they load at once.")

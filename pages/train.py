@@ -6,6 +6,7 @@ from ltcore.methods import PRESETS
 from ltcore.models import MODELS
 
 st.title("Train: run methods on this training set")
+jobs.warm_up()
 v = frame.values()
 st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, ρ = {v['ratio']:g}, seed {v['seed']} "
            f"(change them on the Data page or in the sidebar) · runs on **{frame.device_name()}**")

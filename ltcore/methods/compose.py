@@ -17,8 +17,12 @@ SLOT_DEFAULTS = {"sampler": "instance", "loss": "ce", "classifier": "linear", "m
                  "reweight": "none", "regularizer": "none", "posthoc": "none", "stage2": "none"}
 COMMON = {"holdout": 0.0, "init_from": ""}
 """Parameters every composed preset takes besides its slots' hyper-parameters."""
+AUTO_HOLDOUT = 0.2
+"""held-out fraction used when holdout is None and τ-normalisation has to pick τ."""
 STAGE1_SLOTS = ("sampler", "loss", "classifier", "mixing", "reweight", "regularizer")
 BALANCING_HEADS = ("linear", "cosine", "normed")
+MEASUREMENT_ONLY = {"nc_every": 0, "snapshot_epochs": ()}
+"""Config fields that change what is measured, not the trained model (left out of stage-1 keys)."""
 
 
 def slot_choices(params: dict) -> dict:
@@ -29,6 +33,15 @@ def slot_params(slot: str, name: str, params: dict) -> dict:
     """The hyper-parameters of slot entry `name`, from `params` or the entry's defaults."""
     defaults = SLOTS[slot].get(name).meta.get("params", {})
     return {k: params.get(k, v) for k, v in defaults.items()}
+
+
+def holdout_fraction(params: dict) -> float:
+    """`holdout`, or when it is None: AUTO_HOLDOUT if tau_norm must pick τ, else 0."""
+    value = params.get("holdout", 0.0)
+    if value is not None:
+        return float(value)
+    tunes = params.get("stage2") == "tau_norm" and params.get("norm_tau") is None
+    return AUTO_HOLDOUT if tunes else 0.0
 
 
 def check_combination(params: dict) -> None:
@@ -46,8 +59,8 @@ def check_combination(params: dict) -> None:
                           f"{c['classifier']!r}")
     if c["stage2"] == "tau_norm" and c["classifier"] != "linear":
         raise ConfigError("stage2 'tau_norm' rescales the rows of a linear classifier: use classifier 'linear'")
-    if c["stage2"] == "tau_norm" and params.get("tau") is None and not params.get("holdout", 0.0):
-        raise ConfigError("tau_norm picks τ on a held-out split: set holdout > 0, or give tau")
+    if c["stage2"] == "tau_norm" and params.get("norm_tau") is None and not holdout_fraction(params):
+        raise ConfigError("tau_norm picks τ on a held-out split: set holdout > 0, or give norm_tau")
     if c["regularizer"] != "none" and c["mixing"] != "none":
         raise ConfigError("the NC regulariser needs un-mixed features: use mixing 'none'")
 
@@ -59,7 +72,13 @@ def stage1_params(params: dict) -> dict:
     for slot in STAGE1_SLOTS:
         keys |= set(SLOTS[slot].get(c[slot]).meta.get("params", {}))
     base = {**SLOT_DEFAULTS, **COMMON}
-    return {k: params[k] for k in sorted(keys) if k in params and (k not in base or params[k] != base[k])}
+    resolved = {**params, "holdout": holdout_fraction(params)}
+    return {k: resolved[k] for k in sorted(keys) if k in resolved and (k not in base or resolved[k] != base[k])}
+
+
+def stage1_config(config, params: dict):
+    """The `ce` run whose model is this method's stage 1 (fields that do not shape training reset)."""
+    return config.replace(method="ce", method_params=stage1_params(params), **MEASUREMENT_ONLY)
 
 
 def stratified_holdout(labels: torch.Tensor, fraction: float, seed: int):
@@ -122,7 +141,7 @@ class ComposedMethod(Method):
         seed = trainer.config.seed
         self.gen = trainer.gen
         self.np_rng = np.random.default_rng(seed)
-        fraction = float(self.params.get("holdout", 0.0))
+        fraction = holdout_fraction(self.params)
         if fraction > 0:
             kept, held = stratified_holdout(trainer.train_batches.y, fraction, seed)
             self.train_idx, self.val_idx = kept.to(trainer.device), held.to(trainer.device)
@@ -130,7 +149,7 @@ class ComposedMethod(Method):
             self._build(torch.bincount(labels, minlength=self.num_classes).tolist())
             self.info["holdout"] = {"fraction": fraction, "held_out": len(held)}
         root = getattr(trainer, "checkpoint_root", None)
-        self.stage1_config = trainer.config.replace(method="ce", method_params=stage1_params(self.params))
+        self.stage1_config = stage1_config(trainer.config, self.params)
         if self.choice["stage2"] != "none" and self._reuse_stage1(trainer, root):
             return
         if self.params.get("init_from"):
@@ -196,10 +215,12 @@ class ComposedMethod(Method):
     # --- after training ------------------------------------------------------------------
     def second_stage(self, trainer) -> None:
         root = getattr(trainer, "checkpoint_root", None)
-        is_stage1 = trainer.config.run_id == self.stage1_config.run_id
-        if not trainer.skip_main_loop and (is_stage1 or self.choice["stage2"] != "none"):
+        is_stage1 = trainer.config.replace(**MEASUREMENT_ONLY).run_id == self.stage1_config.run_id
+        wanted = getattr(trainer, "save_checkpoints", True) and (is_stage1 or self.choice["stage2"] != "none")
+        if not trainer.skip_main_loop and wanted:
             save_checkpoint(self.stage1_config, trainer.model, root)
-            self.info["stage1"] = {"run_id": self.stage1_config.run_id, "reused": False}
+            key = "stage1" if self.choice["stage2"] != "none" else "checkpoint"
+            self.info[key] = {"run_id": self.stage1_config.run_id, "reused": False}
         run = STAGE2.get(self.choice["stage2"]).obj
         if run is not None:
             self.info.update(run(self, trainer, **self.slot("stage2")))

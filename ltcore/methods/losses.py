@@ -152,11 +152,11 @@ class DiverseExpertLoss(ClassLoss):
     """SADE (Zhang et al. NeurIPS'22, `DiverseExpertLoss`): logits (3, B, K) of three experts; the sum
     of CE(z¹), CE(z² + log π) and CE(z³ + log π − τ log π̄)."""
 
-    def __init__(self, counts, tau: float = 2.0, weight=None):
+    def __init__(self, counts, sade_tau: float = 2.0, weight=None):
         super().__init__(counts, weight)
         lp = log_prior(counts)
         self.register_buffer("offsets", torch.stack([torch.zeros_like(lp), lp,
-                                                     lp - float(tau) * inverse_prior(counts).log()]))
+                                                     lp - float(sade_tau) * inverse_prior(counts).log()]))
 
     def per_sample(self, logits, targets):
         if logits.dim() != 3 or logits.shape[0] != 3:
@@ -168,7 +168,7 @@ class DiverseExpertLoss(ClassLoss):
 LOSSES.add("ce", CrossEntropy, "softmax cross-entropy", paper="—", params={})
 LOSSES.add("inv_ce", lambda counts: CrossEntropy(counts, inverse_frequency_weights(counts)),
            "cross-entropy weighted by inverse class frequency (w ∝ 1/n_k)",
-           paper="inverse-frequency re-weighting (e.g. Huang et al. CVPR'16)", params={})
+           paper="classic cost-sensitive learning; Cui et al. CVPR'19 with β → 1", params={})
 LOSSES.add("cb_ce", lambda counts, beta=0.9999: CrossEntropy(counts, class_balanced_weights(counts, beta)),
            "class-balanced cross-entropy, w ∝ (1−β)/(1−β^n)", paper="Cui et al. CVPR'19",
            params={"beta": 0.9999})
@@ -186,7 +186,7 @@ LOSSES.add("balanced_softmax", BalancedSoftmax, "balanced softmax: CE on z + log
 LOSSES.add("dot_regression", DotRegression, "dot-regression loss for the fixed ETF classifier",
            paper="Yang et al. NeurIPS'22", params={}, classifier="etf")
 LOSSES.add("sade", DiverseExpertLoss, "SADE diverse-expert loss: plain, balanced and inverse-prior experts",
-           paper="Zhang et al. NeurIPS'22", params={"tau": 2.0}, classifier="experts")
+           paper="Zhang et al. NeurIPS'22", params={"sade_tau": 2.0}, classifier="experts")
 
 
 def build_loss(name: str, class_counts, **params) -> ClassLoss:

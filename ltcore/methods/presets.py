@@ -34,7 +34,8 @@ preset("sqrt", "square-root sampling: class probability ∝ √n_k", "Mahajan et
        "al. ICLR'20", RS, sampler="sqrt")
 preset("progressive", "progressively-balanced sampling: instance- to class-balanced over training",
        "Kang et al. ICLR'20", RS, sampler="progressive")
-preset("inv_ce", "cross-entropy weighted by inverse class frequency", "e.g. Huang et al. CVPR'16", CS,
+preset("inv_ce", "cross-entropy weighted by inverse class frequency", "classic; Cui et al. CVPR'19 "
+       "with β → 1", CS,
        loss="inv_ce")
 preset("cb_ce", "class-balanced cross-entropy (effective number of samples, β)", "Cui et al. CVPR'19",
        CS, loss="cb_ce")
@@ -60,8 +61,9 @@ preset("transfer", "cross-entropy starting from a previous run's weights (init_f
        "Zhang et al. TPAMI'23 survey §3.2.1", AUG, requires=("init_from",), init_from="")
 preset("crt", "decoupling: CE stage 1, then classifier re-training with class-balanced sampling",
        "Kang et al. ICLR'20", MOD, stage2="crt")
-preset("tau_norm", "decoupling: CE stage 1, then τ-normalised classifier (τ picked on a held-out 20%)",
-       "Kang et al. ICLR'20", MOD, stage2="tau_norm", holdout=0.2)
+preset("tau_norm", "decoupling: CE stage 1 without a held-out 20%, then τ-normalised classifier (τ "
+       "picked on that split)",
+       "Kang et al. ICLR'20", MOD, stage2="tau_norm", holdout=None)
 preset("lws", "decoupling: CE stage 1, then learnable per-class weight scaling",
        "Kang et al. ICLR'20", MOD, stage2="lws")
 preset("ncm", "decoupling: CE stage 1, then nearest-class-mean classifier", "Kang et al. ICLR'20",

@@ -55,7 +55,8 @@ def _num(kind, help, check=lambda v: True, rule="", optional=False):
 PARAMS: dict[str, Param] = {
     **{slot: Param("str", f"{slot} slot: one of the {reg.kind} names") for slot, reg in SLOTS.items()},
     "holdout": _num("float", "fraction of each class held out of training as a validation split "
-                    "(stratified, ≥1 per class with ≥2 images)", lambda v: 0 <= v < 1, "in [0, 1)"),
+                    "(stratified, ≥1 per class with ≥2 images); None = 0.2 when tau_norm must pick τ, else 0",
+                    lambda v: 0 <= v < 1, "in [0, 1)", optional=True),
     "init_from": Param("str", "transfer: start from this state-dict file (.pt), loaded with "
                        "weights_only=True; empty = random init"),
     "gamma": _num("float", "focal exponent γ (Lin et al.); 0 = CE", lambda v: v >= 0, "≥ 0"),
@@ -64,8 +65,10 @@ PARAMS: dict[str, Param] = {
     "max_margin": _num("float", "LDAM largest margin (of the rarest class)", lambda v: v > 0, "> 0"),
     "scale": _num("float", "LDAM logit scale s", lambda v: v > 0, "> 0"),
     "cos_scale": _num("float", "cosine classifier scale s", lambda v: v > 0, "> 0"),
-    "tau": _num("float", "logit-adjustment / SADE τ; for tau_norm: fixed τ, or None to pick it on "
-                "the held-out split", lambda v: v >= 0, "≥ 0", optional=True),
+    "tau": _num("float", "logit-adjustment τ (LA loss and post-hoc)", lambda v: v >= 0, "≥ 0"),
+    "norm_tau": _num("float", "τ-normalisation exponent: fixed τ, or None to pick it on the "
+                     "held-out split", lambda v: v >= 0, "≥ 0", optional=True),
+    "sade_tau": _num("float", "SADE inverse-prior expert τ", lambda v: v >= 0, "≥ 0"),
     "drw_epoch": _num("int", "DRW: epoch (0-based) at which class-balanced weights switch on; "
                       "None = int(0.8 × epochs) (160 of 200 in Cao et al.)",
                       lambda v: v >= 0, "≥ 0", optional=True),

@@ -36,6 +36,22 @@ def balanced_accuracy(logits: torch.Tensor, labels: torch.Tensor, num_classes: i
     return float((hit[present] / total[present]).mean()) if present.any() else float("nan")
 
 
+def head_batches(trainer, idx: torch.Tensor, positions: torch.Tensor, cache):
+    """(features, labels) batches of the training samples idx[positions]; from `cache` (features of
+    idx, computed once) when the data is not augmented, else through the frozen backbone."""
+    bs = trainer.config.batch_size
+    if cache is not None:
+        h_all, y_all = cache
+        for start in range(0, len(positions), bs):
+            p = positions[start:start + bs]
+            yield h_all[p], y_all[p]
+        return
+    for xb, yb in trainer.train_batches.batches(idx[positions], bs):
+        with torch.no_grad(), trainer.autocast():
+            h = trainer.model.features(xb).float()
+        yield h, yb  # outside no_grad: the grad mode is global, the caller trains on h
+
+
 def train_head(method, trainer, head: nn.Module, name: str, epochs: int, lr: float | None) -> list[float]:
     """Train `head` (installed as the model's classifier) on frozen features with class-balanced
     sampling and the method's loss (class weights off), cosine lr; returns the loss per epoch."""
@@ -47,7 +63,9 @@ def train_head(method, trainer, head: nn.Module, name: str, epochs: int, lr: flo
     loss_fn = method.loss
     loss_fn.weight = loss_fn.base_weight
     idx = method.kept_indices(trainer.train_batches.y)
-    labels = trainer.train_batches.y[idx]
+    batches = trainer.train_batches
+    cache = features_of(trainer, idx) if batches.augment == "none" or not batches.is_image else None
+    labels = batches.y[idx]
     probs = class_probabilities(torch.bincount(labels, minlength=method.num_classes), 0.0)
     history = []
     for epoch in range(epochs):
@@ -55,12 +73,10 @@ def train_head(method, trainer, head: nn.Module, name: str, epochs: int, lr: flo
             group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
         model.eval()
         head.train()
-        order = idx[draw_by_class(labels, probs, len(labels), trainer.gen)]
+        positions = draw_by_class(labels, probs, len(labels), trainer.gen)
         total, steps = torch.zeros((), device=trainer.device), 0
-        for xb, yb in trainer.train_batches.batches(order, config.batch_size):
+        for h, yb in head_batches(trainer, idx, positions, cache):
             with trainer.autocast():
-                with torch.no_grad():
-                    h = model.features(xb)
                 loss = loss_fn(head(h), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -90,11 +106,11 @@ def lws(method, trainer, stage2_epochs: int = 10, stage2_lr: float | None = None
 
 
 @torch.no_grad()
-def tau_norm(method, trainer, tau: float | None = None) -> dict:
+def tau_norm(method, trainer, norm_tau: float | None = None) -> dict:
     """τ-normalisation w̃_k = w_k/‖w_k‖^τ (bias kept); τ given, or the best balanced accuracy on the
     held-out split over τ ∈ {0, 0.1, …, 2} (ties → the smaller τ)."""
     old = trainer.model.classifier
-    out = {}
+    tau, out = norm_tau, {}
     if tau is None:
         h, y = features_of(trainer, method.val_idx)
         curve = []
@@ -129,6 +145,6 @@ STAGE2.add("crt", crt, "classifier re-training: new classifier, class-balanced s
 STAGE2.add("lws", lws, "learnable weight scaling: one scale per class, class-balanced sampling",
            paper="Kang et al. ICLR'20", params={"stage2_epochs": 10, "stage2_lr": None})
 STAGE2.add("tau_norm", tau_norm, "τ-normalised classifier weights w/‖w‖^τ, τ tuned on a held-out "
-           "split", paper="Kang et al. ICLR'20", params={"tau": None})
+           "split", paper="Kang et al. ICLR'20", params={"norm_tau": None})
 STAGE2.add("ncm", ncm, "nearest class mean of normalised features", paper="Kang et al. ICLR'20",
            params={})

@@ -61,9 +61,11 @@ def record_event(store: RunStore, run_id: str, event: dict) -> None:
 
 
 def execute(store: RunStore, run_id: str, save_checkpoints: bool = True,
-            on_event: Callable[[dict], None] | None = None, data_dir=None) -> RunResult | None:
+            on_event: Callable[[dict], None] | None = None, data_dir=None,
+            reraise: bool = False) -> RunResult | None:
     """Train the stored run `run_id` (already marked running). Returns the result, or None on failure
-    (then the run is `failed`, `stopped` or `interrupted` with its message in the store)."""
+    (then the run is `failed`, `stopped` or `interrupted` with its message in the store). With
+    `reraise`, SIGTERM/Ctrl-C propagate after the run is marked (the worker process then exits)."""
     config = store.config(run_id)
     extra = on_event or (lambda e: None)
 
@@ -87,6 +89,8 @@ def execute(store: RunStore, run_id: str, save_checkpoints: bool = True,
         store.mark_finished(run_id, "stopped" if stopped else "interrupted",
                             "stopped by request during an epoch" if stopped else
                             f"interrupted ({type(exc).__name__}); re-run it")
+        if reraise:
+            raise
         return None
     except Exception as exc:  # noqa: BLE001 - every failure must reach the store as a message
         log = store.log_path(run_id)

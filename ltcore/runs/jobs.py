@@ -1,11 +1,10 @@
-"""One process-wide job queue over the run store: bounded concurrency, one worker subprocess per run,
-identical configurations trained once, progress and Stop readable/usable from any thread or process."""
+"""One process-wide job queue over the run store: bounded concurrency, worker subprocesses (one
+slot each), identical configurations trained once, progress and Stop usable from any thread or process."""
 from __future__ import annotations
 
 import collections
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,9 +14,9 @@ from ..errors import LTError
 from ..result import RunResult
 from .procs import pid_alive
 from .safety import check_path
+from .slots import Slot
 from .store import RunStore
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 FINAL = ("done", "stopped", "failed")
 
 
@@ -30,24 +29,29 @@ def default_workers() -> int:
 
 
 class JobManager:
-    """Thread-safe queue: `submit` returns at once; a daemon thread starts workers and reaps them.
+    """Thread-safe queue: `submit` returns at once; a daemon thread hands runs to worker slots.
 
+    Each of `max_workers` slots keeps one warm worker process (torch already imported) that trains
+    up to `reuse` runs before it is replaced; a failed or killed worker is replaced at once.
+    Workers use `threads` CPU threads each (default: all cores but one, shared among the slots, so
+    the server keeps a core for its pages).
     On start, runs left queued/running by dead processes are marked `interrupted`; runs whose worker
     process is still alive (the server restarted, the worker did not) are adopted and watched.
     """
 
     def __init__(self, store: RunStore | None = None, max_workers: int | None = None,
-                 save_checkpoints: bool = True, stop_grace: float = 30.0, poll: float = 0.2,
-                 standby: bool = True):
+                 save_checkpoints: bool = True, reuse: int = 20, warm: bool = True,
+                 threads: int | None = None, stop_grace: float = 30.0, poll: float = 0.2):
         self.store = store or RunStore()
         self.max_workers = max_workers or default_workers()
-        self.save_checkpoints = save_checkpoints
-        self.stop_grace, self.poll, self.standby = stop_grace, poll, standby
-        self._standby: subprocess.Popen | None = None
-        self._gpus = self._gpu_count()
+        self.stop_grace, self.poll = stop_grace, poll
+        gpus = self._gpu_count()
+        threads = threads or max(((os.cpu_count() or 2) - 1) // self.max_workers, 1)
+        self._slots = [Slot(i, self.store.path, self.store.root / "logs" / f"worker-{os.getpid()}-{i}.log",
+                            i % gpus if gpus > 1 else None, reuse, save_checkpoints, threads)
+                       for i in range(self.max_workers)]
         self._cond = threading.Condition(threading.RLock())
         self._queue: collections.deque[str] = collections.deque()
-        self._procs: dict[str, tuple[subprocess.Popen, int | None]] = {}
         self._adopted: dict[str, int] = {}
         self._exiting: list[subprocess.Popen] = []
         self._trained: set[str] = set()
@@ -57,7 +61,8 @@ class JobManager:
             pid = self.store.get(row["run_id"])["worker_pid"]
             if pid and pid != os.getpid():
                 self._adopted[row["run_id"]] = pid
-        self._start_standby()
+        for slot in self._slots if warm else []:
+            slot.ensure()
         self._thread = threading.Thread(target=self._loop, name="ltcore-jobs", daemon=True)
         self._thread.start()
 
@@ -120,30 +125,29 @@ class JobManager:
     def active(self) -> list[str]:
         """Run ids this manager is running (first) or has queued, in order."""
         with self._cond:
-            running, queued = [*self._procs, *self._adopted], list(self._queue)
+            running = [sl.run_id for sl in self._slots if sl.busy] + list(self._adopted)
+            queued = list(self._queue)
         return [r for r in running if self.store.get(r)["status"] == "running"] + queued
 
     def shutdown(self, kill: bool = False, timeout: float = 30.0) -> None:
-        """Stop the dispatcher; with `kill`, terminate workers (runs end stopped/interrupted)."""
+        """Stop handing out runs and let idle workers exit; with `kill`, terminate running workers
+        too (their runs end `interrupted`). Without it, running workers finish their run first."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-            procs = [p for p, _ in self._procs.values()]
-            if self._standby is not None:
-                self._standby.stdin.close()
-                self._standby.wait(timeout)
-                self._standby = None
+            busy = [(sl.run_id, sl.proc) for sl in self._slots if sl.busy and sl.proc]
+            procs = [sl.retire() for sl in self._slots]
         self._thread.join(timeout)
-        for proc in procs if kill else []:
+        for _, proc in busy if kill else []:
             proc.terminate()
-        for proc in procs if kill else []:
+        for proc in filter(None, procs if kill else []):
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if kill:
-            self._reap()
+        for run_id, proc in busy if kill else []:
+            self.store.mark_finished(run_id, "interrupted", "the server shut down", only_pid=proc.pid)
 
     def wait(self, run_id: str, timeout: float | None = None) -> dict:
         """Block until the run leaves queued/running (scripts, tests); returns its status."""
@@ -177,86 +181,52 @@ class JobManager:
                     self._reap()
                     self._dispatch()
                 except Exception as exc:  # noqa: BLE001 - the dispatcher must never die
-                    print(f"ltcore jobs: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                    print(f"ltcore jobs: {type(exc).__name__}: {exc}", flush=True)
                 self._cond.wait(self.poll)
 
     def _dispatch(self) -> None:
-        while self._queue and len(self._procs) + len(self._adopted) < self.max_workers:
+        for slot in self._slots:
+            if not self._queue or sum(sl.busy for sl in self._slots) + len(self._adopted) >= self.max_workers:
+                return
+            if slot.busy:
+                continue
             run_id = self._queue.popleft()
             if self.store.stop_requested(run_id):
                 self.store.mark_finished(run_id, "stopped", "stopped before it started")
                 continue
-            self._spawn(run_id)
-
-    def _env(self, gpu: int | None) -> dict:
-        path = os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))
-        env = dict(os.environ, PYTHONPATH=path)
-        if gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = str(gpu)
-        return env
-
-    def _command(self, *args: str) -> list[str]:
-        flags = [] if self.save_checkpoints else ["--no-checkpoint"]
-        return [sys.executable, "-m", "ltcore.runs.worker", *args, "--db", str(self.store.path), *flags]
-
-    def _start_standby(self) -> None:
-        """A worker that has already imported torch and waits for a run id (single-GPU/CPU hosts)."""
-        if self._gpus > 1 or not self.standby or self._closed:
-            return
-        if self._standby is None or self._standby.poll() is not None:
-            self._standby = subprocess.Popen(self._command("--standby"), stdin=subprocess.PIPE, text=True,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                             env=self._env(None))
-
-    def _spawn(self, run_id: str) -> None:
-        gpu = None
-        if self._gpus > 1:
-            busy = {g for _, g in self._procs.values()}
-            gpu = min((g for g in range(self._gpus) if g not in busy), default=len(self._procs) % self._gpus)
-        proc, self._standby = self._standby, None
-        if proc is not None and proc.poll() is None:
-            self.store.mark_running(run_id, proc.pid)
-            try:
-                proc.stdin.write(run_id + "\n")
-                proc.stdin.close()
-            except OSError:
-                proc.kill()
-                proc.wait()
-                proc = None
-        else:
-            proc = None
-        if proc is None:
-            log = self.store.log_path(run_id)
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "w") as out:
-                proc = subprocess.Popen(self._command(run_id), stdout=out, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env=self._env(gpu))
-            self.store.mark_running(run_id, proc.pid, force=True)
-        self._procs[run_id] = (proc, gpu)
-        self._trained.add(run_id)
-        self._start_standby()
+            for _ in range(2):  # a worker that died while idle is replaced once
+                proc = slot.ensure()
+                self.store.mark_running(run_id, proc.pid, force=True)
+                if slot.assign(run_id):
+                    break
+                slot.retire()
+            self._trained.add(run_id)
 
     def _reap(self) -> None:
-        """Free the slots of finished workers; record those that ended without an outcome (crash,
-        kill -9); force-stop ones that ignore a Stop request for `stop_grace` seconds."""
+        """Free slots whose run ended; record workers that died without an outcome (crash, kill -9)
+        and replace them; terminate a worker that ignores a Stop request for `stop_grace` seconds."""
         self._exiting = [p for p in self._exiting if p.poll() is None]
-        for run_id, (proc, _) in list(self._procs.items()):
-            code = proc.poll()
-            if code is None:
-                row = self.store.get(run_id)
-                if row and (row["status"] not in ("queued", "running") or row["worker_pid"] != proc.pid):
-                    del self._procs[run_id]          # outcome written; the process is just exiting
-                    self._exiting.append(proc)
-                elif row and row["stop_requested"] and time.time() - row["stop_requested"] > self.stop_grace:
-                    proc.terminate()
+        for slot in self._slots:
+            if not slot.busy:
                 continue
-            del self._procs[run_id]
-            if code < 0:
-                self.store.mark_finished(run_id, "interrupted", f"the worker was killed (signal {-code}); "
-                                         "re-run it", only_pid=proc.pid)
-            else:
-                self.store.mark_finished(run_id, "failed", f"the worker exited with code {code}: "
-                                         f"{_last_line(self.store.log_path(run_id))}", only_pid=proc.pid)
+            run_id, proc = slot.run_id, slot.proc
+            code = proc.poll()
+            if code is not None:
+                slot.retire()
+                self._record_crash(run_id, proc.pid, code, slot.log)
+                if not self._closed:
+                    slot.ensure()
+                continue
+            row = self.store.get(run_id)
+            if row is None or row["status"] not in ("queued", "running") or row["worker_pid"] != proc.pid:
+                # a run that ended without a result makes its worker exit: never hand it another run
+                retired = slot.release() if row and row["has_result"] else slot.retire()
+                if retired is not None:
+                    self._exiting.append(retired)
+                    if not self._closed:
+                        slot.ensure()
+            elif row["stop_requested"] and time.time() - row["stop_requested"] > self.stop_grace:
+                proc.terminate()
         for run_id, pid in list(self._adopted.items()):
             if not pid_alive(pid):
                 del self._adopted[run_id]
@@ -264,6 +234,16 @@ class JobManager:
                                          "re-run it", only_pid=pid)
             elif self.store.get(run_id)["status"] not in ("queued", "running"):
                 del self._adopted[run_id]
+
+    def _record_crash(self, run_id: str, pid: int, code: int, worker_log: Path) -> None:
+        if code < 0:
+            message = f"the worker was killed (signal {-code}); re-run it"
+            self.store.mark_finished(run_id, "interrupted", message, only_pid=pid)
+        else:
+            log = self.store.log_path(run_id)
+            last = _last_line(log if log.exists() else worker_log)
+            self.store.mark_finished(run_id, "failed", f"the worker exited with code {code}: {last}",
+                                     only_pid=pid)
 
 
 def _last_line(path: Path) -> str:

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS runs (
     checkpoint_sha256 TEXT DEFAULT '');
 CREATE TABLE IF NOT EXISTS history (run_id TEXT NOT NULL, epoch INTEGER NOT NULL, row TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch));
-CREATE TABLE IF NOT EXISTS results (run_id TEXT PRIMARY KEY, result TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (run_id TEXT PRIMARY KEY, result TEXT NOT NULL, summary TEXT);
 CREATE TABLE IF NOT EXISTS arrays (run_id TEXT NOT NULL, key TEXT NOT NULL, file TEXT NOT NULL,
     sha256 TEXT NOT NULL, dtype TEXT, shape TEXT, PRIMARY KEY (run_id, key));
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
@@ -48,6 +48,8 @@ class RunStore:
         with self._tx() as db:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
+            if "summary" not in {r[1] for r in db.execute("PRAGMA table_info(results)")}:
+                db.execute("ALTER TABLE results ADD COLUMN summary TEXT")  # stores made before it
 
     # -- plumbing ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -143,7 +145,8 @@ class RunStore:
 
     def list_runs(self, status: str | None = None, limit: int | None = None, **config_filters) -> list[dict]:
         """Run summaries, newest first; filter by status and by config fields (dataset="digits", ...)."""
-        query, args = "SELECT r.*, s.result FROM runs r LEFT JOIN results s USING (run_id)", []
+        query, args = "SELECT r.*, s.summary, s.summary IS NULL AND s.result IS NOT NULL AS old FROM runs r " \
+                      "LEFT JOIN results s USING (run_id)", []
         if status:
             query, args = query + " WHERE r.status=?", [status]
         with self._connect() as db:
@@ -153,7 +156,10 @@ class RunStore:
             config = json.loads(row["config"])
             if any(config.get(k) != v for k, v in config_filters.items()):
                 continue
-            out.append(summarize(row, config, json.loads(row["result"]) if row["result"] else {}))
+            if row["old"]:  # a result stored before summaries existed
+                with self._connect() as db:
+                    row["summary"] = db.execute("SELECT result FROM results WHERE run_id=?", (row["run_id"],)).fetchone()[0]
+            out.append(summarize(row, config, json.loads(row["summary"]) if row["summary"] else {}))
             if limit and len(out) >= limit:
                 break
         return out
@@ -254,7 +260,8 @@ class RunStore:
             db.executemany("INSERT INTO arrays VALUES (?,?,?,?,?,?)",
                            [(run_id, k, w["file"], w["sha256"], w["dtype"], json.dumps(w["shape"]))
                             for k, w in written.items()])
-            db.execute("INSERT OR REPLACE INTO results VALUES (?,?)", (run_id, json.dumps(data)))
+            db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?)", (run_id, json.dumps(data), json.dumps(
+                {k: data.get(k) for k in ("overall_acc", "balanced_acc", "shot_acc", "wall_seconds")})))
             db.execute("UPDATE runs SET status=?, error=?, device=?, epoch=?, finished=?, checkpoint=?, "
                        "checkpoint_sha256=? WHERE run_id=?",
                        (result.status, result.error, result.device, result.epochs_completed, time.time(),

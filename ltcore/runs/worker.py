@@ -1,9 +1,9 @@
-"""One job in its own process: `python -m ltcore.runs.worker RUN_ID --db PATH [--no-checkpoint]`.
+"""Worker processes: training never runs in the server, so a crash, an OOM or `kill -9` never touches it.
 
-The JobManager starts one per run, so a crash, an OOM or `kill -9` never touches the server. With
-`--standby` the process imports torch/ltcore first and then waits for its run id on stdin, which hides
-the import time (seconds) from the user; it exits quietly when stdin closes without one.
-Exit code 0 when the run ended with a result (done/stopped/failed-by-divergence), 1 otherwise.
+`python -m ltcore.runs.worker RUN_ID --db PATH` trains one stored run and exits.
+`python -m ltcore.runs.worker --serve --db PATH` (what the JobManager starts, one per slot) imports
+torch once, then trains the run ids it reads from stdin one after another and exits at end of input,
+after a failure, or when SIGTERM stops a run; its output goes to each run's log.
 """
 from __future__ import annotations
 
@@ -14,31 +14,40 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ltcore.runs.worker")
-    parser.add_argument("run_id", nargs="?", help="the run to train (omit with --standby)")
+    parser.add_argument("run_id", nargs="?", help="the run to train (omit with --serve)")
     parser.add_argument("--db", required=True, help="path of runs.sqlite")
     parser.add_argument("--no-checkpoint", action="store_true", help="do not save model weights")
-    parser.add_argument("--standby", action="store_true", help="read the run id from stdin when ready")
+    parser.add_argument("--serve", action="store_true", help="train run ids read from stdin, one a line")
     args = parser.parse_args(argv)
-    from .execute import execute, install_sigterm
+    from .execute import Terminated, execute, install_sigterm
     from .store import RunStore
 
     install_sigterm()
     store = RunStore(args.db)
-    run_id = args.run_id
-    if args.standby:
-        warm_up()
-        run_id = sys.stdin.readline().strip()
+    if not args.serve:
+        return 0 if execute(store, args.run_id, save_checkpoints=not args.no_checkpoint) else 1
+    warm_up()
+    for line in sys.stdin:
+        run_id = line.strip()
         if not run_id:
-            return 0
+            continue
         redirect_output(store.log_path(run_id))
-    result = execute(store, run_id, save_checkpoints=not args.no_checkpoint)
-    print(f"run {run_id}: {store.get(run_id)['status']}", flush=True)
-    return 0 if result is not None else 1
+        try:
+            result = execute(store, run_id, save_checkpoints=not args.no_checkpoint, reraise=True)
+        except (Terminated, KeyboardInterrupt):
+            return 1
+        print(f"run {run_id}: {store.get(run_id)['status']}", flush=True)
+        if result is None:
+            return 1  # a failed run may leave the device in a bad state: the next run gets a new process
+    return 0
 
 
 def warm_up() -> None:
-    """Pay the first-use costs (the optimiser's lazy torch._dynamo import, about 2 s) before a job arrives."""
+    """Set the CPU thread count the manager chose, and pay the first-use costs (the optimiser's lazy
+    torch._dynamo import, about 2 s) before a job arrives."""
     import torch
+    if os.environ.get("LTLAB_WORKER_THREADS"):
+        torch.set_num_threads(int(os.environ["LTLAB_WORKER_THREADS"]))
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
 
 

@@ -122,11 +122,14 @@ def chart(page, key: str, timeout: float):
 
 def run_lesson_one(page, url: str, shot: Path | None = None, timeout: float = 120) -> dict:
     """Open lesson 1, press its button, wait for the per-class chart; returns what was seen."""
+    t0 = time.monotonic()
     page.goto(f"{url}/learn?lesson=1")
     settle(page)
+    t1 = time.monotonic()
     page.get_by_role("button", name="Run lesson 1").click()
     per_class = chart(page, "lesson1_per_class", timeout)
     settle(page)
+    print(f"lesson 1: page {t1 - t0:.1f} s, run + chart {time.monotonic() - t1:.1f} s")
     bars = page.locator(".st-key-lesson1_per_class .js-plotly-plot .bars .point").count()
     if shot:
         full_screenshot(page, shot)
@@ -148,7 +151,7 @@ def screenshots(out: Path, timeout: float = 300) -> list[Path]:
         full_screenshot(page, shots[-1])
         page.get_by_role("button", name="Run the first experiment").click()
         page.wait_for_url("**/train**", timeout=60_000)
-        page.locator(".st-key-monitor_curves .js-plotly-plot").wait_for(timeout=timeout * 1000)
+        chart(page, "monitor_curves", timeout)
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stProgress\"]') || "
                                "[...document.querySelectorAll('[data-testid=\"stProgress\"]')].every("
                                "e => e.innerText.includes('done'))", timeout=timeout * 1000)

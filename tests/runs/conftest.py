@@ -8,7 +8,7 @@ from ltcore.runs import JobManager, RunStore
 
 @pytest.fixture(scope="module")
 def jobs_store(tmp_path_factory):
-    """One store + JobManager (one worker slot, warm stand-by worker) for a whole test module."""
+    """One store + JobManager (one worker slot, warm worker process) for a whole test module."""
     data = tmp_path_factory.mktemp("jobs_data")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LTLAB_DATA", str(data))

@@ -12,6 +12,8 @@ from ltcore import Config, ConfigError, LTError
 from ltcore.errors import UnknownNameError
 from ltcore.runs import JobManager
 
+pytestmark = pytest.mark.slow  # worker processes: about 20 s on two cores
+
 LONG = 400  # epochs: minutes if Stop or kill did not work; the tests end it after an epoch or two
 
 
@@ -39,7 +41,7 @@ def test_identical_configs_at_once_train_once_and_then_come_cached(jobs_store):
     assert store.load_checkpoint(run_id)["classifier.weight"].shape[0] == 10
     # a later request and a fresh manager (a server restart) return the stored run without training
     assert manager.submit(config) == run_id and run_id not in manager.active()
-    restarted = JobManager(store, standby=False)
+    restarted = JobManager(store, warm=False)
     assert restarted.submit(config) == run_id and restarted.active() == []
     assert restarted.status(run_id)["cached"] is True and store.get(run_id)["attempts"] == 1
     restarted.shutdown()
@@ -96,7 +98,7 @@ def test_runs_left_by_a_dead_server_are_interrupted_and_rerun_with_one_call(jobs
     _, queued = store.claim(Config(epochs=1, seed=17), owner_pid=gone.pid)
     _, running = store.claim(Config(epochs=1, seed=18), owner_pid=gone.pid)
     store.mark_running(running, gone.pid)
-    restarted = JobManager(store, standby=False)
+    restarted = JobManager(store, warm=False)
     assert {queued, running} <= set(restarted.interrupted_on_start)
     assert restarted.status(running)["status"] == "interrupted"
     restarted.shutdown()

@@ -118,7 +118,7 @@ def _hammer(path, worker, barrier, errors):
     try:
         barrier.wait()
         store = RunStore(path)
-        for i in range(120):
+        for i in range(80):
             _, run_id = store.claim(Config(seed=1000 * worker + i), owner_pid=os.getpid())
             store.mark_running(run_id, os.getpid())
             store.add_epoch(run_id, {"epoch": 1, "loss": float(i)})
@@ -126,7 +126,8 @@ def _hammer(path, worker, barrier, errors):
             store.mark_finished(run_id, "stopped", "test")
             store.list_runs(limit=5)
     except Exception as exc:  # noqa: BLE001 - reported to the parent
-        errors.put(f"{type(exc).__name__}: {exc}")
+        import traceback
+        errors.put(traceback.format_exc())
 
 
 def test_two_processes_write_at_once_without_locking_errors(tmp_path):
@@ -141,6 +142,17 @@ def test_two_processes_write_at_once_without_locking_errors(tmp_path):
     found = [errors.get() for _ in range(errors.qsize())] if not errors.empty() else []
     assert found == [] and [p.exitcode for p in procs] == [0, 0]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT COUNT(*) FROM runs WHERE status='stopped'").fetchone()[0] == 240
-    assert db.execute("SELECT COUNT(*) FROM history").fetchone()[0] == 240
+    assert db.execute("SELECT COUNT(*) FROM runs WHERE status='stopped'").fetchone()[0] == 160
+    assert db.execute("SELECT COUNT(*) FROM history").fetchone()[0] == 160
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_stores_made_before_result_summaries_still_list(tmp_path, trained):
+    store = RunStore(tmp_path / "runs.sqlite")
+    run_id = store.save_result(trained)
+    db = sqlite3.connect(store.path)
+    db.execute("ALTER TABLE results DROP COLUMN summary")
+    db.commit()
+    db.close()
+    [row] = RunStore(store.path).list_runs()  # reopening adds the column back; the old row is parsed
+    assert row["run_id"] == run_id and row["balanced_acc"] == pytest.approx(trained.balanced_acc)

@@ -1,0 +1,35 @@
+"""The real app in a real browser: `streamlit run app/main.py` driven by chromium via Playwright.
+
+Skipped with a visible reason when no chromium is installed, unless LTLAB_REQUIRE_BROWSER=1 (CI),
+where a missing browser is a failure."""
+import os
+
+import pytest
+
+import browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = browser.find_chromium()
+    if path is None:
+        message = "no chromium found (apt-get install -y chromium); the real-browser test cannot run"
+        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
+        pytest.skip(message)
+    return path
+
+
+def test_lesson_one_trains_in_the_browser_and_draws_the_per_class_chart(chromium, tmp_path):
+    shot = tmp_path / "lesson1.png"
+    with browser.serve(tmp_path) as url, browser.browser(chromium, tmp_path) as page:
+        seen = browser.run_lesson_one(page, url, shot, timeout=180)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        first = page.locator(".st-key-lesson1_per_class").inner_text()
+        page.get_by_text("2. Re-sampling", exact=True).click()
+        page.wait_for_url("**lesson=2**", timeout=30_000)     # the view is mirrored in the link
+        browser.settle(page)
+        assert page.get_by_role("heading", name="2. Re-sampling: show the tail more often").is_visible()
+    assert seen["bars"] == 10                          # one bar per digit class
+    assert "Per-class accuracy" in first
+    assert shot.stat().st_size > 10_000

@@ -1,0 +1,104 @@
+"""Compare and Geometry pages through AppTest on a store of real tiny runs: every chart's data is
+the stored run's numbers."""
+import pytest
+from apphelpers import decode, figures, page
+
+from app.charts import frequency_order
+
+
+@pytest.fixture
+def results(lab_env):
+    from ltcore.runs import RunStore
+
+    store = RunStore()
+    return {m: store.load_result(rid) for m, rid in lab_env.runs.items()}
+
+
+def open_page(app, name, run_ids, **query):
+    app.query_params.update({"runs": ",".join(run_ids), **query})
+    at = app.run()
+    at.switch_page(page(name)).run()
+    assert not at.exception and not at.error
+    return at
+
+
+@pytest.mark.parametrize("name", ["compare", "geometry"])
+def test_pages_render_on_an_empty_store_with_a_way_forward(app, name):
+    at = app.run()
+    at.switch_page(page(name)).run()
+    assert not at.exception and not at.error
+    assert "No runs yet" in at.info[0].value
+
+
+def test_compare_charts_and_table_hold_the_runs_numbers(app, lab_env, results):
+    ce, bs = results["ce"], results["balanced_softmax"]
+    at = open_page(app, "compare", [lab_env.runs["ce"], lab_env.runs["balanced_softmax"]])
+    figs = figures(at)
+    order = frequency_order(ce.class_counts)
+    bars = [t for t in figs["per_class"]["data"] if t["type"] == "bar"]
+    assert [t["name"] for t in bars] == ["ce", "balanced_softmax"]
+    assert decode(bars[0]["y"]) == [ce.per_class_acc[k] for k in order]
+    assert decode(bars[1]["y"]) == [bs.per_class_acc[k] for k in order]
+    counts = next(t for t in figs["per_class"]["data"] if t["type"] == "scatter")
+    assert decode(counts["y"]) == sorted(ce.class_counts, reverse=True) and counts["yaxis"] == "y2"
+    shots = figs["shots"]["data"]
+    assert decode(shots[1]["y"]) == [bs.shot_acc[g] for g in ("many", "medium", "few")]
+    change = figs["change"]["data"][0]             # baseline defaults to the ce run
+    assert decode(change["y"]) == pytest.approx([bs.per_class_acc[k] - ce.per_class_acc[k] for k in order])
+    table = at.dataframe[0].value
+    assert table["balanced_acc"].tolist() == [ce.balanced_acc, bs.balanced_acc]
+    assert table["ece"].tolist() == [ce.ece, bs.ece]
+    assert {b.label for b in at.get("download_button")} >= {"CSV", "JSON"}
+    confusion = figs["confusion"]["data"][0]
+    assert decode(confusion["z"]) == [[ce.confusion_matrix_normalized[i][j] for j in order] for i in order]
+    reliability = figs["reliability"]["data"][1]
+    assert decode(reliability["y"]) == [a for a, n in zip(ce.reliability["accuracy"], ce.reliability["count"]) if n]
+    regions = figs["regions"]["data"]            # gaussians are 2-D: decision regions side by side
+    assert sum(t["type"] == "heatmap" for t in regions) == 2
+    assert len(decode(regions[0]["z"])) == 120
+
+
+def test_compare_interactions_change_the_view(app, lab_env, results):
+    ids = [lab_env.runs["ce"], lab_env.runs["balanced_softmax"], lab_env.runs["tau_norm"]]
+    at = open_page(app, "compare", ids)
+    at.selectbox(key="baseline").set_value(ids[1]).run()
+    change = figures(at)["change"]["data"]
+    ce, bs = results["ce"], results["balanced_softmax"]
+    order = frequency_order(ce.class_counts)
+    assert decode(change[0]["y"]) == pytest.approx([ce.per_class_acc[k] - bs.per_class_acc[k] for k in order])
+    assert at.query_params["baseline"] == ids[1]
+    tau = figures(at)["tau"]["data"][0]            # only the τ-norm run has a τ sweep
+    curve = results["tau_norm"].extras["tau_curve"]
+    assert decode(tau["x"]) == [c[0] for c in curve] and decode(tau["y"]) == [c[1] for c in curve]
+    at.multiselect(key="runs").set_value(ids[:1]).run()
+    assert at.query_params["runs"] == ids[0] and "change" not in figures(at)
+
+
+def test_geometry_charts_hold_the_runs_neural_collapse_numbers(app, lab_env, results):
+    ce = results["ce"]
+    at = open_page(app, "geometry", [lab_env.runs["ce"], lab_env.runs["balanced_softmax"]])
+    figs = figures(at)
+    nc1 = figs["nc_history"]["data"][0]
+    history = ce.extras["nc_history"]
+    assert decode(nc1["x"]) == [1, 2, 3, 4]
+    assert decode(nc1["y"]) == [row["nc1"] for row in history]
+    assert figs["nc_history"]["layout"]["yaxis"]["type"] == "log"
+    order = frequency_order(ce.class_counts)
+    means, weights, etf = figs["cosines"]["data"]
+    cos = ce.extras["neural_collapse"]["mean_cosine"]
+    assert decode(means["z"]) == [[cos[i][j] for j in order] for i in order]
+    assert decode(etf["z"])[0] == [1.0, -0.25, -0.25, -0.25, -0.25]   # K = 5: off-diagonal −1/(K−1)
+    norms = figs["norms"]["data"]
+    assert decode(norms[2]["y"]) == ce.extras["minority_collapse"]["weight_norms_sorted"]
+    features = figs["features"]
+    assert [f["name"] for f in features["frames"]] == ["1", "2", "3", "4"]   # one frame per snapshot
+    assert len(features["layout"]["sliders"][0]["steps"]) == 4
+
+
+def test_geometry_interactions_change_the_view(app, lab_env, results):
+    at = open_page(app, "geometry", [lab_env.runs["ce"], lab_env.runs["balanced_softmax"]])
+    at.selectbox(key="geometry_run").set_value(lab_env.runs["balanced_softmax"]).run()
+    norms = figures(at)["norms"]["data"]
+    assert decode(norms[2]["y"]) == results["balanced_softmax"].extras["minority_collapse"]["weight_norms_sorted"]
+    at.radio(key="geometry_dim").set_value(3).run()
+    assert figures(at)["features"]["data"][0]["type"] == "scatter3d"

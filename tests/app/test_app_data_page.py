@@ -1,0 +1,70 @@
+"""Data page (the first screen) through AppTest: numbers and histogram come from the core."""
+from apphelpers import decode, figures
+
+from ltcore.data import load_split, make_longtail
+
+
+def longtail(dataset, profile="exp", ratio=50.0, seed=0):
+    return make_longtail(load_split(dataset), profile, ratio, seed)
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_first_screen_is_the_data_page_on_digits_with_a_first_experiment(app):
+    at = app.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value.startswith("Data")
+    assert at.sidebar.selectbox[0].value == "digits"
+    assert "Device:" in " ".join(c.value for c in at.sidebar.caption)
+    assert any(b.label == "Run the first experiment" for b in at.button)
+    counts = longtail("digits").counts
+    assert metric(at, "Training images") == f"{sum(counts):,}"
+    assert metric(at, "Smallest class") == str(min(counts))
+    hist = figures(at)["histogram"]
+    train = [t for t in hist["data"] if t["name"] in ("many", "medium", "few")]
+    assert sum((decode(t["y"]) for t in train), []) == sorted(counts, reverse=True)
+    test = next(t for t in hist["data"] if t["name"] == "test")
+    assert decode(test["y"]) == [50] * 10           # digits keeps 50 test images per class
+    assert "gallery" in figures(at)
+
+
+def test_ratio_profile_and_log_scale_change_what_is_shown_and_the_url(app):
+    at = app.run()
+    at.sidebar.number_input[0].set_value(10.0).run()
+    counts = longtail("digits", ratio=10.0).counts
+    assert metric(at, "Training images") == f"{sum(counts):,}"
+    assert at.query_params["ratio"] == "10"
+    at.selectbox(key="profile").set_value("step").run()
+    step = longtail("digits", "step", 10.0).counts
+    assert metric(at, "Training images") == f"{sum(step):,}" and step != counts
+    at.toggle(key="data_log").set_value(True).run()
+    assert figures(at)["histogram"]["layout"]["yaxis"]["type"] == "log"
+
+
+def test_a_link_reproduces_the_view(app):
+    app.query_params.update({"dataset": "gaussians", "ratio": "20", "profile": "step", "seed": "3"})
+    at = app.run()
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox[0].value == "gaussians" and at.sidebar.number_input[0].value == 20.0
+    data = longtail("gaussians", "step", 20.0, 3)
+    assert metric(at, "Training images") == f"{sum(data.counts):,}"
+    scatter = figures(at)["scatter"]                 # 2-D data: points instead of an image gallery
+    assert [len(decode(t["x"])) for t in scatter["data"]] == data.counts
+
+
+def test_a_bad_link_warns_and_falls_back(app):
+    app.query_params.update({"dataset": "nope", "ratio": "lots", "methods": "ce,unknown_method"})
+    at = app.run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    assert "nope" in warnings and "ratio=lots" in warnings and "unknown_method" in warnings
+    assert at.sidebar.selectbox[0].value == "digits"
+
+
+def test_missing_data_is_a_message_that_says_what_to_do(app):
+    app.query_params.update({"dataset": "imagefolder", "data_path": "/nonexistent/images"})
+    at = app.run()
+    assert not at.exception
+    assert "does not exist" in at.error[0].value and "sub-folder" in at.error[0].value

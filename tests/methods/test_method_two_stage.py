@@ -1,0 +1,116 @@
+"""Decoupled second stages, stage-1 reuse, the held-out split and transfer initialisation."""
+import pytest
+import torch
+
+from ltcore import Config, Trainer, train
+from ltcore.checkpoints import checkpoint_path, load_state, save_checkpoint
+from ltcore.errors import ConfigError
+from ltcore.methods.stage2 import TAU_GRID
+
+
+def split_state(model):
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    backbone = {k: v for k, v in state.items() if k.startswith("backbone.")}
+    head = {k: v for k, v in state.items() if k.startswith("classifier.")}
+    return backbone, head
+
+
+@pytest.mark.parametrize("augment", ["none", "crop"])  # cached features / through the frozen backbone
+def test_crt_changes_only_the_classifier_and_its_stage_one_is_the_ce_run(digits, quick, augment):
+    quick = {**quick, "augment": augment}
+    crt = train(Config(**quick, method="crt"), data=digits)
+    stage1 = load_state(checkpoint_path(Config(**quick, method="ce")))
+    backbone, head = split_state(crt.model)
+    assert crt.extras["stage1"]["reused"] is False and len(crt.history) == 2
+    for k, v in backbone.items():
+        assert torch.equal(v.cpu(), stage1[k]), k  # parameters and BN statistics untouched
+    assert not torch.equal(head["classifier.weight"].cpu(), stage1["classifier.weight"])
+    ce = train(Config(**quick, method="ce"), data=digits)
+    for k, v in ce.model.state_dict().items():
+        assert torch.equal(v.cpu(), stage1[k]), k  # stage 1 of cRT is exactly the `ce` run
+
+
+def test_two_stage_methods_reuse_a_saved_ce_model_instead_of_retraining(digits, quick):
+    ce = train(Config(**quick, method="ce"), data=digits)
+    assert checkpoint_path(ce.config).exists()
+    for name in ("crt", "lws", "ncm"):
+        events = []
+        result = train(Config(**quick, method=name), data=digits, on_event=events.append)
+        assert result.extras["stage1"] == {"run_id": ce.config.run_id, "reused": True}
+        assert result.history == [] and result.status == "done"
+        assert any(e["type"] == "stage2" for e in events)
+        backbone, _ = split_state(result.model)
+        for k, v in backbone.items():
+            assert torch.equal(v, ce.model.state_dict()[k]), (name, k)
+
+
+def test_ncm_classifier_holds_the_normalised_class_means_of_training_features(digits, quick):
+    result = train(Config(**quick, method="ncm"), data=digits)
+    model = result.model.eval()
+    x = digits.x_train.float() / 255.0
+    x = (x - digits.split.mean[0]) / digits.split.std[0]
+    with torch.no_grad():
+        h = torch.nn.functional.normalize(model.features(x).float(), dim=1)
+    means = torch.stack([h[digits.y_train == k].mean(0) for k in range(10)])
+    expect = torch.nn.functional.normalize(means, dim=1)
+    assert torch.allclose(model.classifier.weight, expect, atol=2e-2)  # bf16 features on some CPUs
+    assert (model.classifier.weight @ expect.t()).diagonal().min() > 0.999
+
+
+def test_lws_learns_one_scale_per_class_on_a_frozen_classifier(digits, quick):
+    result = train(Config(**quick, method="lws"), data=digits)
+    stage1 = load_state(checkpoint_path(Config(**quick, method="ce")))
+    head = result.model.classifier
+    assert torch.equal(head.base.weight.cpu(), stage1["classifier.weight"])
+    assert len(result.extras["lws_scales"]) == 10 and result.extras["lws_scales"] != [1.0] * 10
+
+
+def test_tau_norm_picks_tau_on_a_held_out_split_never_trained_on(digits, quick):
+    config = Config(**quick, method="tau_norm")
+    trainer = Trainer(config, data=digits)
+    method = trainer.method
+    held = set(method.val_idx.tolist())
+    assert held and len(held) == trainer.method.info["holdout"]["held_out"]
+    for epoch in range(3):
+        assert held.isdisjoint(method.epoch_order(trainer.train_batches.y, epoch, trainer.gen).tolist())
+    assert sum(method.counts) == len(digits.y_train) - len(held)  # priors/weights use the kept counts
+    result = trainer.fit()
+    curve = result.extras["tau_curve"]
+    assert [t for t, _ in curve] == TAU_GRID and all(0 <= a <= 1 for _, a in curve)
+    best = max(a for _, a in curve)
+    assert result.extras["tau"] == min(t for t, a in curve if a == best)
+
+
+def test_tau_norm_with_a_given_tau_needs_no_held_out_split_and_reuses_ce(digits, quick):
+    ce = train(Config(**quick, method="ce"), data=digits)
+    result = train(Config(**quick, method="tau_norm", method_params={"norm_tau": 1.0}), data=digits)
+    assert result.extras["stage1"]["reused"] and result.extras["tau"] == 1.0
+    w = ce.model.classifier.weight
+    assert torch.allclose(result.model.classifier.weight, w / w.norm(dim=1, keepdim=True), atol=1e-6)
+
+
+def test_transfer_starts_from_the_checkpoint_and_skips_mismatched_tensors(digits, tmp_path, quick):
+    donor = train(Config(**quick, method="ce", seed=3), data=digits)
+    state = donor.model.state_dict()
+    path = tmp_path / "donor.pt"
+    torch.save({**state, "classifier.weight": torch.zeros(3, 64)}, path)  # a head of another size
+    trainer = Trainer(Config(**quick, method="transfer", method_params={"init_from": str(path)}), data=digits)
+    own = trainer.model.state_dict()
+    for k, v in state.items():
+        if k != "classifier.weight":
+            assert torch.equal(own[k], v), k
+    assert trainer.method.info["init_from"]["skipped"] == ["classifier.weight"]
+
+
+def test_transfer_without_a_file_says_what_to_give(quick):
+    with pytest.raises(ConfigError, match="init_from"):
+        Config(**quick, method="transfer").validate()
+    with pytest.raises(ConfigError, match="no checkpoint file"):
+        Trainer(Config(**quick, method="transfer", method_params={"init_from": "/nowhere/x.pt"}))
+
+
+def test_a_checkpoint_that_does_not_fit_is_not_reused(digits, quick):
+    ce_config = Config(**quick, method="ce")
+    save_checkpoint(ce_config, torch.nn.Linear(2, 2))
+    result = train(Config(**quick, method="crt"), data=digits)
+    assert result.extras["stage1"]["reused"] is False and len(result.history) == 2
