@@ -66,15 +66,15 @@ def tau_curve(results, labels) -> go.Figure:
         for key, values in series.items():
             if not key.endswith("acc"):
                 continue
-            fig.add_scatter(x=taus, y=values, mode="lines+markers", name=f"{label}: {key}",
+            fig.add_scatter(x=taus, y=values, mode="lines+markers", name=f"{label}: {key}", showlegend=True,
                             line=dict(color=PALETTE[i % len(PALETTE)], dash=dash.get(key, "solid")))
         chosen = r.extras.get("tau")
         if chosen is not None:
             fig.add_vline(x=chosen, line_color=PALETTE[i % len(PALETTE)], line_dash="dot",
                           annotation_text=f"τ = {chosen:g}")
     fig.update_xaxes(title="τ (0 = the plain classifier)")
-    fig.update_yaxes(title="test accuracy", tickformat=".0%")
-    return _layout(fig, "τ-normalisation: accuracy as τ grows")
+    fig.update_yaxes(title="accuracy on the held-out split", tickformat=".1%")
+    return _layout(fig, "τ-normalisation: the sweep that picks τ (on a split held out of training)")
 
 
 def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:

@@ -86,8 +86,8 @@ def cosine_heatmaps(result, label: str = "") -> go.Figure:
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category", autorange="reversed", scaleanchor=None)
     who = f"{label}: c" if label else "C"
-    return _layout(fig, f"{who}osines, classes by training frequency (ideal off-diagonal −1/(K−1) = {-1 / (k - 1):.2f})",
-                   height=400)
+    ideal = f"ideal off-diagonal −1/(K−1) = {-1 / (k - 1):.2f}"
+    return _layout(fig, f"{who}osines, classes by training frequency ({ideal})", height=400)
 
 
 def _frame_traces(frame: dict, class_names, dim: int) -> list:

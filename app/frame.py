@@ -16,6 +16,9 @@ from ltcore.models import MODELS
 from . import state
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "epochs": (1, 1000),
+          "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10)}
+"""The ranges of the numeric widgets (a link outside them is clamped, with a warning)."""
 log = logging.getLogger("ltlab.app")
 
 
@@ -32,9 +35,11 @@ def _checked(values: dict) -> tuple[dict, list[str]]:
     if unknown:
         problems.append(f"unknown method(s) {', '.join(unknown)} in the link were left out")
         values["methods"] = [m for m in values["methods"] if m in PRESETS] or fallback["methods"]
-    if values["ratio"] < 1:
-        problems.append("the imbalance ratio must be ≥ 1; using 1")
-        values["ratio"] = 1.0
+    for key, (low, high) in BOUNDS.items():
+        if not low <= values[key] <= high:
+            clamped = type(values[key])(min(max(values[key], low), high))
+            problems.append(f"{key} = {values[key]} in the link is outside [{low}, {high}]; using {clamped}")
+            values[key] = clamped
     return values, problems
 
 
@@ -86,7 +91,7 @@ def sidebar() -> None:
         st.selectbox("Data set", DATASETS.names(), key="dataset",
                      help="Registered data sets; `digits` and `gaussians` need no download.")
         st.caption(DATASETS.get(st.session_state["dataset"]).description)
-        st.number_input("Imbalance ratio ρ", min_value=1.0, max_value=10000.0, step=10.0, key="ratio",
+        st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, key="ratio",
                         help="n_max / n_min of the training set (1 = balanced).")
         st.caption(f"Device: **{device_name()}**")
         for problem in st.session_state.get("_link_problems", []):
@@ -94,14 +99,14 @@ def sidebar() -> None:
 
 
 @contextlib.contextmanager
-def guard(what: str = ""):
+def guard():
     """Show an LTError as its message (it says what to change); anything else as one line."""
     try:
         yield
     except LTError as exc:
-        st.error(f"{what}{exc}" if what else str(exc))
+        st.error(str(exc))
         st.stop()
     except Exception as exc:  # never show a traceback to the user; keep it in the server log
         log.exception("unexpected error")
-        st.error(f"{what}unexpected error: {type(exc).__name__}: {exc}")
+        st.error(f"unexpected error: {type(exc).__name__}: {exc}")
         st.stop()

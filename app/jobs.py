@@ -112,8 +112,8 @@ def active() -> list[str]:
     return [row["run_id"] for status in ACTIVE for row in store().list_runs(status=status)]
 
 
-def finished_runs(**filters) -> list[dict]:
-    """Rows of the runs in the store (newest first), as the store lists them."""
+def list_runs(**filters) -> list[dict]:
+    """Summary rows of the store's runs, any status, newest first (filters as RunStore.list_runs)."""
     return list(store().list_runs(**filters))
 
 

@@ -102,8 +102,10 @@ def geometry_schedule(epochs: int, measurements: int = 20, snapshots: int = 8) -
 def make_config(values: dict, method: str, seed: int | None = None) -> Config:
     """The core `Config` for one method (and seed) of the current view, recording geometry along
     the way; raises ConfigError."""
-    return Config(**geometry_schedule(int(values["epochs"])), dataset=values["dataset"], data_path=values.get("data_path", ""),
-                  profile=values["profile"], ratio=values["ratio"], minority_fraction=values["mu"],
+    data_path = values.get("data_path", "") if values["dataset"] == "imagefolder" else ""
+    mu = values["mu"] if values["profile"] == "step" else _DEFAULT.minority_fraction  # only step uses μ
+    return Config(**geometry_schedule(int(values["epochs"])), dataset=values["dataset"], data_path=data_path,
+                  profile=values["profile"], ratio=values["ratio"], minority_fraction=mu,
                   seed=values["seed"] if seed is None else seed, model=values["model"], method=method,
                   method_params=tuple(values.get("params", {}).get(method, {}).items()),
                   epochs=values["epochs"], batch_size=values["batch_size"], lr=values["lr"]).validate()

@@ -51,7 +51,7 @@ def show_runs(ids: list[str], replace: bool = False) -> None:
 
 def first_experiment_box() -> None:
     """On an empty store: one button that trains plain CE and one fix on the current data."""
-    if jobs.finished_runs(limit=1):  # any run at all, finished or not
+    if jobs.list_runs(limit=1):  # any run at all, finished or not
         return
     methods = [m for m in FIRST_METHODS if m in PRESETS]
     with st.container(border=True):
@@ -70,7 +70,7 @@ def first_experiment_box() -> None:
 
 def run_options() -> dict[str, dict]:
     """Every run of the store (newest first) as id → summary row."""
-    return {row["run_id"]: row for row in jobs.finished_runs(limit=300)}
+    return {row["run_id"]: row for row in jobs.list_runs()}
 
 
 def option_label(row: dict) -> str:

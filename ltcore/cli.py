@@ -23,29 +23,26 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _parse_value(text: str, like=None):
-    """Turn a CLI string into the type of `like` (the preset default), else int/float/bool/str."""
-    if isinstance(like, bool) or text.lower() in ("true", "false"):
-        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise LTError(f"expected true or false, got {text!r}")
-        return text.lower() in ("true", "1", "yes")
-    for cast in ((int,) if isinstance(like, int) else ()) + (int, float):
+def _parse_value(text: str, kind: str = ""):
+    """A CLI string as the parameter's kind (int/float/str; "none" → None), guessed when unknown."""
+    if text.lower() == "none":
+        return None
+    casts = {"int": (int,), "float": (float,), "str": ()}.get(kind, (int, float))
+    for cast in casts:
         try:
             return cast(text)
         except ValueError:
             pass
+    if kind in ("int", "float"):
+        raise LTError(f"expected {'an integer' if kind == 'int' else 'a number'}, got {text!r}")
     return text
 
 
-def method_param_defaults() -> dict:
-    """Every hyper-parameter any preset takes, with one representative default (for typing)."""
-    from .methods import PRESETS
+def method_params_table() -> dict:
+    """Every method hyper-parameter and slot (ltcore.methods.PARAMS): name → spec with kind and help."""
+    from .methods import PARAMS
 
-    found = {}
-    for entry in PRESETS.entries():
-        for name, default in entry.meta.get("params", {}).items():
-            found.setdefault(name, default)
-    return found
+    return PARAMS
 
 
 def add_train_parser(sub) -> None:
@@ -79,10 +76,10 @@ def add_train_parser(sub) -> None:
     p.add_argument("--tensorboard", default=None, metavar="DIR", help="also write TensorBoard event files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
     taken = {a.dest for a in p._actions}
-    for name, default in sorted(method_param_defaults().items()):
+    for name, spec in sorted(method_params_table().items()):
         if name not in taken:
-            p.add_argument(f"--{name.replace('_', '-')}", dest=f"mp_{name}", default=None,
-                           help=f"method hyper-parameter {name} (default {default!r} in its presets)")
+            p.add_argument(f"--{name.replace('_', '-')}", dest=f"mp_{name}", default=None, metavar=spec.kind.upper(),
+                           help=f"method: {spec.help}")
     p.set_defaults(handler=cmd_train)
 
 
@@ -104,17 +101,17 @@ def config_from_args(args) -> Config:
             values["milestones"] = tuple(int(m) for m in args.milestones.split(",") if m.strip())
         except ValueError:
             raise LTError(f"--milestones takes comma-separated epochs, got {args.milestones!r}") from None
-    defaults = method_param_defaults()
+    table = method_params_table()
     params = {}
     for item in args.param:
         if "=" not in item:
             raise LTError(f"--param takes NAME=VALUE, got {item!r}")
-        name, text = item.split("=", 1)
-        params[name.strip()] = _parse_value(text.strip(), defaults.get(name.strip()))
-    for name, default in defaults.items():
+        name, text = (part.strip() for part in item.split("=", 1))
+        params[name] = _parse_value(text, table[name].kind if name in table else "")
+    for name, spec in table.items():
         text = getattr(args, f"mp_{name}", None)
         if text is not None:
-            params[name] = _parse_value(text, default)
+            params[name] = _parse_value(text, spec.kind)
     values["method_params"] = params
     return Config.from_dict(values).validate()
 
@@ -205,20 +202,14 @@ def cmd_models(args) -> int:
 def cmd_methods(args) -> int:
     from . import methods
 
-    print("Presets:")
+    print("Presets (python -m ltcore train --method NAME [--<param> VALUE ...]):")
     _print_registry(methods.PRESETS, lambda e: "".join(
-        [f"\n    paper: {e.meta['paper']}" if e.meta.get("paper") else "",
+        [f"\n    family: {e.meta['family']}; paper: {e.meta['paper']}" if e.meta.get("paper") else "",
          f"\n    params: {', '.join(f'{k}={v!r}' for k, v in e.meta.get('params', {}).items())}"
          if e.meta.get("params") else ""]))
-    for title in ("SAMPLERS", "LOSSES", "CLASSIFIERS"):
-        registry = getattr(methods, title)
+    for slot, registry in methods.SLOTS.items():
         if len(registry):
-            print(f"\n{title.capitalize()}:")
-            _print_registry(registry, lambda e: f"  ({e.meta['paper']})" if e.meta.get("paper") else "")
-    for title in ("AUGMENTATIONS", "POSTHOC", "STAGE2"):
-        registry = getattr(methods, title, None)
-        if registry is not None and len(registry):
-            print(f"\n{title.capitalize()}:")
+            print(f"\nSlot --{slot} ({registry.kind}):")
             _print_registry(registry, lambda e: f"  ({e.meta['paper']})" if e.meta.get("paper") else "")
     return 0
 

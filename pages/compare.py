@@ -86,7 +86,8 @@ with region_tab:
         missing_weights = [lab for g, lab in grids if g is None]
         grids = [(g, lab) for g, lab in grids if g is not None]
         if missing_weights:
-            st.caption(f"No stored weights for: {', '.join(missing_weights)}.")
+            st.caption(f"No decision regions for {', '.join(missing_weights)}: no stored weights, or a "
+                       "classifier head the plain model cannot rebuild.")
         if grids:
             g, lab = zip(*grids)
             st.plotly_chart(charts_eval.decision_regions(list(g), list(lab), first.class_names), key="regions")

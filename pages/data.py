@@ -10,9 +10,9 @@ widgets.first_experiment_box()
 v = frame.values()
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 c1.selectbox("Imbalance profile", list(PROFILES), key="profile", format_func=lambda p: f"{p}: {PROFILES[p]}")
-c2.number_input("Seed (which images are kept)", min_value=0, step=1, key="seed")
+c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, key="seed")
 if v["profile"] == "step":
-    c3.slider("Minority fraction μ", 0.0, 1.0, step=0.05, key="mu")
+    c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, key="mu")
 log_scale = c4.toggle("Log scale", value=False, key="data_log")
 if v["dataset"] == "imagefolder":
     st.text_input("Image folder (one sub-folder per class)", key="data_path",

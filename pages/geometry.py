@@ -47,12 +47,13 @@ if "neural_collapse" not in result.extras:
     st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")
     st.stop()
 mc = result.extras.get("minority_collapse") or {}
+etf_cos = -1 / (len(result.class_counts) - 1)
 c = st.columns(3)
 for col, (name, key) in zip(c, (("tail vs tail", "mean_cos_tail"), ("head vs head", "mean_cos_head"),
                                  ("head vs tail", "mean_cos_head_tail"))):
     if mc.get(key) is not None:
         col.metric(f"Mean classifier cosine, {name}", f"{mc[key]:.2f}",
-                   help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {-1 / (len(result.class_counts) - 1):.2f}")
+                   help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {etf_cos:.2f}")
 st.plotly_chart(charts_geometry.norms_vs_frequency(result), key="norms")
 st.plotly_chart(charts_geometry.cosine_heatmaps(result), key="cosines")
 

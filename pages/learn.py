@@ -22,11 +22,11 @@ if absent:
     st.stop()
 configs = lesson.configs()
 ids = [jobs.store().run_id_for(c) for c in configs]
-statuses = jobs.statuses([rid for rid in ids if jobs.store().get(rid)])  # no job manager until needed
+statuses = jobs.statuses(ids)                      # only the runs someone has started
 done = all(statuses.get(rid, {}).get("status") == "done" for rid in ids)
 what = " and ".join(f"`{c.method}`" for c in configs)
-if st.button(f"Run lesson {lesson.number}: {what}" + (" (trained before: loads at once)" if done else ""), type="primary",
-             icon=":material/play_arrow:", key="lesson_run"):
+label = f"Run lesson {lesson.number}: {what}" + (" (trained before: loads at once)" if done else "")
+if st.button(label, type="primary", icon=":material/play_arrow:", key="lesson_run"):
     submitted, errors = jobs.submit(configs)
     for error in errors:
         st.error(error)

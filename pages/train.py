@@ -16,10 +16,10 @@ st.multiselect("Methods", PRESETS.names(), key="methods", placeholder="choose on
 c = st.columns(5)
 c[0].selectbox("Model", ["auto", *MODELS.names()], key="model",
                help="`auto` = the data set's default model")
-c[1].number_input("Epochs", min_value=1, max_value=1000, step=5, key="epochs")
-c[2].number_input("Learning rate", min_value=1e-5, max_value=10.0, step=0.01, format="%g", key="lr")
-c[3].number_input("Batch size", min_value=1, max_value=4096, step=32, key="batch_size")
-c[4].number_input("Seeds", min_value=1, max_value=10, step=1, key="seeds",
+c[1].number_input("Epochs", *frame.BOUNDS["epochs"], step=5, key="epochs")
+c[2].number_input("Learning rate", *frame.BOUNDS["lr"], step=0.01, format="%g", key="lr")
+c[3].number_input("Batch size", *frame.BOUNDS["batch_size"], step=32, key="batch_size")
+c[4].number_input("Seeds", *frame.BOUNDS["seeds"], step=1, key="seeds",
                   help=f"runs seeds {v['seed']}, {v['seed'] + 1}, … (each seed draws another training subset)")
 editor.method_params(v["methods"])
 with st.expander("What the methods do"):

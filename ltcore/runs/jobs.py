@@ -55,6 +55,7 @@ class JobManager:
         self._adopted: dict[str, int] = {}
         self._exiting: list[subprocess.Popen] = []
         self._trained: set[str] = set()
+        self._terminated: set[int] = set()
         self._closed = False
         self.interrupted_on_start = self.store.recover()
         for row in self.store.list_runs(status="running"):
@@ -127,7 +128,7 @@ class JobManager:
         with self._cond:
             running = [sl.run_id for sl in self._slots if sl.busy] + list(self._adopted)
             queued = list(self._queue)
-        return [r for r in running if self.store.get(r)["status"] == "running"] + queued
+        return [r for r in running if (self.store.get(r) or {}).get("status") == "running"] + queued
 
     def shutdown(self, kill: bool = False, timeout: float = 30.0) -> None:
         """Stop handing out runs and let idle workers exit; with `kill`, terminate running workers
@@ -225,14 +226,16 @@ class JobManager:
                     self._exiting.append(retired)
                     if not self._closed:
                         slot.ensure()
-            elif row["stop_requested"] and time.time() - row["stop_requested"] > self.stop_grace:
+            elif (row["stop_requested"] and time.time() - row["stop_requested"] > self.stop_grace
+                  and proc.pid not in self._terminated):
+                self._terminated.add(proc.pid)
                 proc.terminate()
         for run_id, pid in list(self._adopted.items()):
             if not pid_alive(pid):
                 del self._adopted[run_id]
                 self.store.mark_finished(run_id, "interrupted", "its worker process ended without a result; "
                                          "re-run it", only_pid=pid)
-            elif self.store.get(run_id)["status"] not in ("queued", "running"):
+            elif (self.store.get(run_id) or {}).get("status") not in ("queued", "running"):
                 del self._adopted[run_id]
 
     def _record_crash(self, run_id: str, pid: int, code: int, worker_log: Path) -> None:

@@ -43,8 +43,19 @@ class RunStore:
         self.path = Path(path).expanduser().resolve() if path else default_data_dir().resolve() / "runs.sqlite"
         self.root = self.path.parent
         self.root.mkdir(parents=True, exist_ok=True)
+        for _ in range(200):  # switching a new file to WAL does not wait for a busy peer: retry
+            try:
+                return self._create()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(0.05)
+        raise LTError(f"the run store {self.path} stays locked; is another program holding it open?")
+
+    def _create(self) -> None:
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
         with self._tx() as db:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)

@@ -107,7 +107,7 @@ def full_screenshot(page, path: Path, max_height: int = 8000) -> None:
         .filter(e => e.scrollHeight > e.clientHeight + 4 && getComputedStyle(e).overflowY !== 'visible')
         .map(e => e.scrollHeight), document.body.scrollHeight)""")
     size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, max_height)})
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, max_height))})
     page.wait_for_timeout(800)
     page.screenshot(path=str(path))
     page.set_viewport_size(size)

@@ -48,6 +48,10 @@ def test_compare_charts_and_table_hold_the_runs_numbers(app, lab_env, results):
     table = at.dataframe[0].value
     assert table["balanced_acc"].tolist() == [ce.balanced_acc, bs.balanced_acc]
     assert table["ece"].tolist() == [ce.ece, bs.ece]
+    ref = {m: [lab_env.store.load_result(r).balanced_acc for r in ids] for m, ids in lab_env.references.items()}
+    assert ref["ce"][0] == ref["ce"][1]              # plain CE is its own balanced reference: one run
+    assert table["relative_acc"].tolist() == pytest.approx(      # A_t / max(A_v, A_b), Zhang et al. §4.1
+        [ce.balanced_acc / ref["ce"][0], bs.balanced_acc / max(ref["balanced_softmax"])])
     assert {b.label for b in at.get("download_button")} >= {"CSV", "JSON"}
     confusion = figs["confusion"]["data"][0]
     assert decode(confusion["z"]) == [[ce.confusion_matrix_normalized[i][j] for j in order] for i in order]
@@ -70,6 +74,7 @@ def test_compare_interactions_change_the_view(app, lab_env, results):
     tau = figures(at)["tau"]["data"][0]            # only the τ-norm run has a τ sweep
     curve = results["tau_norm"].extras["tau_curve"]
     assert decode(tau["x"]) == [c[0] for c in curve] and decode(tau["y"]) == [c[1] for c in curve]
+    assert any(b.label == "Train the 1 balanced reference run(s)" for b in at.button)   # τ-norm's own
     at.multiselect(key="runs").set_value(ids[:1]).run()
     assert at.query_params["runs"] == ids[0] and "change" not in figures(at)
 

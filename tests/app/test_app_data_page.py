@@ -55,12 +55,13 @@ def test_a_link_reproduces_the_view(app):
 
 
 def test_a_bad_link_warns_and_falls_back(app):
-    app.query_params.update({"dataset": "nope", "ratio": "lots", "methods": "ce,unknown_method"})
+    app.query_params.update({"dataset": "nope", "ratio": "lots", "methods": "ce,unknown_method", "seeds": "99"})
     at = app.run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.sidebar.warning)
     assert "nope" in warnings and "ratio=lots" in warnings and "unknown_method" in warnings
-    assert at.sidebar.selectbox[0].value == "digits"
+    assert "seeds = 99 in the link is outside [1, 10]; using 10" in warnings
+    assert at.sidebar.selectbox[0].value == "digits" and at.session_state["seeds"] == 10
 
 
 def test_missing_data_is_a_message_that_says_what_to_do(app):

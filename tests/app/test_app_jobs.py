@@ -3,7 +3,8 @@ share one store and job manager, so its warm worker process serves them all."""
 import time
 
 import pytest
-from apphelpers import decode, figures, page
+from apphelpers import ENTRY, decode, figures, page
+from streamlit.testing.v1 import AppTest
 
 from app.charts import frequency_order
 
@@ -53,6 +54,20 @@ def store():
     return RunStore()
 
 
+def test_learn_page_shows_every_lesson_on_a_fresh_store(app):
+    from app import lessons
+
+    at = app.run()
+    at.switch_page(page("learn")).run()
+    for lesson in lessons.load():
+        at.segmented_control(key="lesson").set_value(lesson.number).run()
+        assert not at.exception and not at.error
+        assert at.header[0].value == f"{lesson.number}. {lesson.title}"
+        assert all(run["method"] in at.button(key="lesson_run").label for run in lesson.runs)
+        assert at.query_params.get("lesson", "1") == str(lesson.number)
+        assert not figures(at)                         # nothing is drawn before the lesson has run
+
+
 def test_train_runs_a_job_shows_live_progress_and_loads_a_trained_config_at_once(app):
     app.query_params.update({"dataset": "gaussians", "ratio": "20", "epochs": "3", "batch_size": "64"})
     at = app.run()
@@ -79,6 +94,10 @@ def test_stop_and_stop_all_end_queued_and_running_jobs(app):
     next(b for b in at.button if b.label == "Train 2 runs").click().run()
     running, queued = at.session_state["runs"]
     at = poll(at, lambda a: progress(a)[0].startswith("epoch") and progress(a)[1].startswith("queued"))
+    reloaded = AppTest.from_file(ENTRY, default_timeout=60)     # a reload is a new session: the link keeps the runs
+    reloaded.query_params["runs"] = f"{running},{queued}"
+    reloaded.run().switch_page(page("train")).run()
+    assert progress(reloaded)[0].startswith("epoch") and progress(reloaded)[1].startswith("queued")
     at.button(key=f"stop_{queued}").click().run()        # one worker: the second run waits in the queue
     assert store().get(queued)["status"] == "stopped"
     at.button(key="monitor_stop_all").click().run()
@@ -112,9 +131,6 @@ def test_a_lesson_runs_once_and_then_loads_for_everyone(app, tmp_path, monkeypat
     bars = figures(at)["lesson1_per_class"]["data"][0]
     assert decode(bars["y"]) == [result.per_class_acc[k] for k in order]
     assert "Which class suffers?" in " ".join(m.value for m in at.info)
-    from streamlit.testing.v1 import AppTest
-    from apphelpers import ENTRY
-
     other = AppTest.from_file(ENTRY, default_timeout=60)   # another student, a new session
     other.query_params["lesson"] = "1"
     other.run().switch_page(page("learn")).run()

@@ -55,3 +55,11 @@ def test_draw_subset_caps_at_what_a_class_has():
     labels = torch.tensor([0, 0, 0, 1])
     idx = draw_subset(labels, [2, 5], seed=0)
     assert torch.bincount(labels[idx]).tolist() == [2, 1]
+
+
+def test_gini_of_class_sizes_by_hand():
+    from ltcore.data.imbalance import gini
+
+    assert gini([7, 7, 7]) == 0.0                     # balanced
+    assert gini([3, 1]) == 0.25                       # (|3−1| + |1−3|) / (2·2·4)
+    assert gini([1, 0, 0, 0]) == 0.75                 # one class holds everything: (K−1)/K
