@@ -5,9 +5,10 @@ import streamlit as st
 
 from ltcore import Config, LTError
 from ltcore.metrics import reference_configs, relative_accuracy
+from ltcore.inference import decision_grid as core_decision_grid
 from ltcore.metrics.relative import REFERENCES
 
-from . import jobs, regions
+from . import jobs
 
 
 def relative_accuracies(run_ids, results) -> tuple[dict, list[Config]]:
@@ -37,6 +38,6 @@ def decision_grid(data_dir: str, run_id: str) -> dict | None:
     """The run's predicted class over the plane (None when it has no stored weights)."""
     try:
         state = jobs.store().load_checkpoint(run_id)
-        return regions.decision_grid(jobs.store().config(run_id), state)
+        return core_decision_grid(jobs.store().config(run_id), state)
     except (LTError, RuntimeError):  # no weights, or weights of a head the plain model cannot load
         return None

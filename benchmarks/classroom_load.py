@@ -5,7 +5,8 @@ Streamlit session per student over the server's websocket (the protocol the brow
 BackMsg/ForwardMsg protobufs, button clicks as widget triggers, `run_every` fragments re-run when the
 server asks). Student i opens the Learn page on lesson (i mod 6) + 1 and presses its Run button, so
 identical configurations are requested by several students at once and different ones by others.
-A probe session reloads the Data page every second during the load.
+A probe session reloads the Data page every second during the load; the same page loaded five
+times with nobody else on the server gives the idle baseline.
 
 Reports: distinct configurations and how often each was trained (must be exactly once, from the
 store's attempt counter), whether every student saw the lesson's result charts, errors, and
@@ -22,7 +23,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -177,13 +177,23 @@ async def probe(url: str, stop: asyncio.Event, timeout: float) -> Session:
     return s
 
 
+async def baseline(url: str, timeout: float, loads: int = 5) -> Session:
+    """The same page loads with nobody else on the server (the first one warms the imports)."""
+    async with Session(url, timeout) as s:
+        for _ in range(loads + 1):
+            await s.run("", "")
+    s.page_runs = s.page_runs[1:]
+    return s
+
+
 async def classroom(url: str, students: int, budget: float, timeout: float):
+    idle = await baseline(url, timeout)
     deadline = time.perf_counter() + budget
     stop = asyncio.Event()
     watcher = asyncio.create_task(probe(url, stop, timeout))
     results = await asyncio.gather(*[student(url, i, i % 6 + 1, deadline, timeout) for i in range(students)])
     stop.set()
-    return results, await watcher
+    return results, await watcher, idle
 
 
 # -- the server ---------------------------------------------------------------------------------------
@@ -243,7 +253,7 @@ def app_mode(args) -> dict:
     server = start_server(data, port, args.workers)
     try:
         t0 = time.perf_counter()
-        results, watcher = asyncio.run(classroom(f"ws://127.0.0.1:{port}/_stcore/stream", args.students,
+        results, watcher, idle = asyncio.run(classroom(f"ws://127.0.0.1:{port}/_stcore/stream", args.students,
                                                  args.budget, args.timeout))
         wall = time.perf_counter() - t0
     finally:
@@ -261,6 +271,7 @@ def app_mode(args) -> dict:
         "page_runs": len(page), "page_p50_s": percentile(page, 50), "page_p95_s": percentile(page, 95),
         "fragment_polls": len(frag), "fragment_p50_s": percentile(frag, 50), "fragment_p95_s": percentile(frag, 95),
         "probe_p50_s": percentile(watcher.page_runs, 50), "probe_p95_s": percentile(watcher.page_runs, 95),
+        "idle_page_p50_s": percentile(idle.page_runs, 50), "idle_page_p95_s": percentile(idle.page_runs, 95),
         "time_to_result_p50_s": percentile(done, 50), "time_to_result_max_s": max(done, default=float("nan")),
         "data_dir": str(data),
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from ltcore import Config, Trainer
+from .config import Config
+from .train import Trainer
 
 
 @torch.no_grad()
