@@ -7,9 +7,10 @@ PORT ?= 8501
 
 .PHONY: run test venv browser bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)

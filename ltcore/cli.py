@@ -167,8 +167,13 @@ def cmd_train(args) -> int:
         for cb in callbacks:
             cb(event)
 
-    result = train(config, on_event=on_event, data_dir=args.data_dir,
-                   should_stop=recorder.should_stop if recorder else None)
+    try:
+        result = train(config, on_event=on_event, data_dir=args.data_dir,
+                       should_stop=recorder.should_stop if recorder else None)
+    except LTError as exc:
+        if recorder:
+            recorder.fail(str(exc))
+        raise
     if recorder:
         recorder.finish(result)
     print(render_result(result))
@@ -222,12 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list data sets").set_defaults(handler=cmd_datasets)
     sub.add_parser("models", help="list models").set_defaults(handler=cmd_models)
     sub.add_parser("methods", help="list method presets and slots").set_defaults(handler=cmd_methods)
-    try:
-        from .runs.cli import add_subparser
-    except ImportError:
-        add_subparser = None
-    if add_subparser:
-        add_subparser(sub)
+    from .runs.cli import add_subparser
+
+    add_subparser(sub)
     return parser
 
 

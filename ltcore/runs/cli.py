@@ -16,7 +16,8 @@ from .store import STATUSES, RunStore
 
 
 def add_subparser(subparsers) -> argparse.ArgumentParser:
-    """Add `runs` (list|show|export|delete) to an argparse subparsers object; handler: `run_command`."""
+    """Add `runs` (list|show|export|delete) to an argparse subparsers object; `handler` and `func`
+    are both `run_command`."""
     runs = subparsers.add_parser("runs", help="list, show, export or delete stored runs")
     runs.add_argument("--db", help="store file (default: <data dir>/runs.sqlite; data dir = $LTLAB_DATA)")
     runs.add_argument("--data-dir", help="data folder whose runs.sqlite to use (default: $LTLAB_DATA)")
@@ -34,7 +35,7 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="folder to write into")
     delete = sub.add_parser("delete", help="remove runs with their files")
     delete.add_argument("run_ids", nargs="+", help="run ids or prefixes")
-    runs.set_defaults(handler=run_command)
+    runs.set_defaults(handler=run_command, func=run_command)
     return runs
 
 

@@ -19,7 +19,7 @@ LONG = 400  # epochs: minutes if Stop or kill did not work; the tests end it aft
 
 def test_identical_configs_at_once_train_once_and_then_come_cached(jobs_store):
     manager, store = jobs_store
-    config = Config(epochs=2, seed=11)
+    config = Config(epochs=2, seed=11, device="cpu")
     ids, barrier = [], threading.Barrier(6)
 
     def student():
