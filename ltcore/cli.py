@@ -48,8 +48,16 @@ def method_params_table() -> dict:
 def add_train_parser(sub) -> None:
     from .recipes import RECIPES
 
-    d = Config()
     p = sub.add_parser("train", help="train one configuration and print its per-class results")
+    add_train_parser_options(p)
+    p.set_defaults(handler=cmd_train)
+
+
+def add_train_parser_options(p) -> None:
+    """The options of one training configuration (shared by `train` and `sweep`)."""
+    from .recipes import RECIPES
+
+    d = Config()
     p.add_argument("--dataset", default=d.dataset, help="data set name (see `datasets`)")
     p.add_argument("--data-path", default="", help="folder of class sub-folders for --dataset imagefolder")
     p.add_argument("--data-dir", default=None, help="where data sets live/download (env LTLAB_DATA)")
@@ -80,7 +88,6 @@ def add_train_parser(sub) -> None:
         if name not in taken:
             p.add_argument(f"--{name.replace('_', '-')}", dest=f"mp_{name}", default=None, metavar=spec.kind.upper(),
                            help=f"method: {spec.help}")
-    p.set_defaults(handler=cmd_train)
 
 
 def config_from_args(args) -> Config:
@@ -148,20 +155,93 @@ def _progress(event: dict) -> None:
 
 
 def cmd_train(args) -> int:
-    from .train import train
+    from .runs.cli import store_for
 
     config = config_from_args(args)
     callbacks = [] if args.quiet else [_progress]
-    recorder = None
-    if not args.no_store:
-        from .runs.cli import store_recorder
-
-        recorder = store_recorder(config, args.data_dir)
-        callbacks.append(recorder.on_event)
     if args.tensorboard:
         from .runs.tensorboard import tensorboard_writer
 
         callbacks.append(tensorboard_writer(args.tensorboard, config))
+    result = _train_one(config, args, None if args.no_store else store_for(args.data_dir), callbacks)
+    print(render_result(result))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
+        print(f"wrote {args.json}")
+    return 0 if result.status != "failed" else 1
+
+
+def add_sweep_parser(sub) -> None:
+    """`sweep`: the train options plus lists of methods, ratios and seeds."""
+    p = sub.add_parser("sweep", help="train a grid of methods × ratios × seeds; print mean ± std over seeds")
+    add_train_parser_options(p)
+    p.add_argument("--methods", required=True, help="comma-separated presets, e.g. ce,balanced_softmax,ldam_drw")
+    p.add_argument("--ratios", default=None, help="comma-separated imbalance ratios (default: --ratio)")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    p.add_argument("--csv", default=None, metavar="FILE", help="write the summary table as CSV")
+    p.set_defaults(handler=cmd_sweep)
+
+
+def _split(text: str, cast, flag: str) -> list:
+    try:
+        values = [cast(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise LTError(f"{flag} takes a comma-separated list, got {text!r}") from None
+    if not values:
+        raise LTError(f"{flag} is empty")
+    return values
+
+
+def cmd_sweep(args) -> int:
+    """Runs already finished in the store are reused; the rest train one after another."""
+    import csv
+
+    from .runs.cli import store_for
+    from .sweep import format_summary, summarise, sweep_configs
+
+    base = config_from_args(args)
+    configs = sweep_configs(base, _split(args.methods, str, "--methods"),
+                            _split(args.ratios, float, "--ratios") if args.ratios else [base.ratio],
+                            _split(args.seeds, int, "--seeds"))
+    store = None if args.no_store else store_for(args.data_dir)
+    results = []
+    for i, cfg in enumerate(configs, 1):
+        row = store.get(store.run_id_for(cfg)) if store else None
+        if row and row["status"] == "done" and row["has_result"]:
+            result = store.load_result(store.run_id_for(cfg))
+            note = "from the store"
+        else:
+            result = _train_one(cfg, args, store)
+            note = f"{result.wall_seconds:.1f} s"
+        sys.stderr.write(f"[{i}/{len(configs)}] {cfg.method} ρ={cfg.ratio:g} seed {cfg.seed}: balanced "
+                         f"{100 * result.balanced_acc:.2f}%  ({note})\n")
+        results.append(result)
+    rows = summarise(results)
+    print(format_summary(rows))
+    if args.csv:
+        with open(args.csv, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        print(f"wrote {args.csv}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summary": rows, "runs": [r.to_dict() for r in results]}, indent=1))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _train_one(config: Config, args, store, callbacks=()):
+    """Train in this process; with a store, record history, result and checkpoint there (a Stop
+    from the dashboard is honoured, a failure is recorded with its message)."""
+    from .train import train
+
+    recorder = None
+    if store is not None:
+        from .runs.cli import StoreRecorder
+
+        recorder = StoreRecorder(config, store)
+        callbacks = [*callbacks, recorder.on_event]
 
     def on_event(event):
         for cb in callbacks:
@@ -176,12 +256,7 @@ def cmd_train(args) -> int:
         raise
     if recorder:
         recorder.finish(result)
-    print(render_result(result))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
-        print(f"wrote {args.json}")
-    return 0 if result.status != "failed" else 1
+    return result
 
 
 def _print_registry(registry, extra=lambda e: "") -> int:
@@ -224,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "long-tailed learning methods.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_parser(sub)
+    add_sweep_parser(sub)
     sub.add_parser("datasets", help="list data sets").set_defaults(handler=cmd_datasets)
     sub.add_parser("models", help="list models").set_defaults(handler=cmd_models)
     sub.add_parser("methods", help="list method presets and slots").set_defaults(handler=cmd_methods)
