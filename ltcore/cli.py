@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from .config import SCHEDULES, Config
@@ -83,6 +84,8 @@ def add_train_parser_options(p) -> None:
     p.add_argument("--no-store", action="store_true", help="do not record the run in the run store")
     p.add_argument("--tensorboard", default=None, metavar="DIR", help="also write TensorBoard event files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
+    p.add_argument("--relative", action="store_true", help="also train (or reuse from the store) the "
+                   "balanced references and report relative accuracy (Zhang et al. survey §4.1)")
     taken = {a.dest for a in p._actions}
     for name, spec in sorted(method_params_table().items()):
         if name not in taken:
@@ -141,6 +144,10 @@ def render_result(result) -> str:
                  f"few {_fmt(shots['few']).strip()}   ({m['shot_rule']})")
     lines.append(f"train images {sum(result.class_counts)}   epochs {result.epochs_completed}   "
                  f"wall {result.wall_seconds:.2f} s")
+    rel = m.get("relative_acc")
+    if rel and rel.get("value") is not None:
+        lines.append(f"relative accuracy {rel['value']:.3f} = {100 * rel['a_t']:.2f} / {100 * rel['a_u']:.2f} "
+                     f"(upper reference: {rel['upper_reference']})")
     if result.error:
         lines.append(f"error: {result.error}")
     return "\n".join(lines)
@@ -163,7 +170,13 @@ def cmd_train(args) -> int:
         from .runs.tensorboard import tensorboard_writer
 
         callbacks.append(tensorboard_writer(args.tensorboard, config))
-    result = _train_one(config, args, None if args.no_store else store_for(args.data_dir), callbacks)
+    store = None if args.no_store else store_for(args.data_dir)
+    result = _train_one(config, args, store, callbacks)
+    if args.relative and result.status == "done":
+        from .metrics import relative_accuracy_for
+
+        result.metrics["relative_acc"] = relative_accuracy_for(
+            result, train_fn=lambda cfg: _stored_or_trained(cfg, args, store))
     print(render_result(result))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -207,13 +220,9 @@ def cmd_sweep(args) -> int:
     store = None if args.no_store else store_for(args.data_dir)
     results = []
     for i, cfg in enumerate(configs, 1):
-        row = store.get(store.run_id_for(cfg)) if store else None
-        if row and row["status"] == "done" and row["has_result"]:
-            result = store.load_result(store.run_id_for(cfg))
-            note = "from the store"
-        else:
-            result = _train_one(cfg, args, store)
-            note = f"{result.wall_seconds:.1f} s"
+        t0 = time.perf_counter()
+        result = _stored_or_trained(cfg, args, store)
+        note = f"{time.perf_counter() - t0:.1f} s"
         sys.stderr.write(f"[{i}/{len(configs)}] {cfg.method} ρ={cfg.ratio:g} seed {cfg.seed}: balanced "
                          f"{100 * result.balanced_acc:.2f}%  ({note})\n")
         results.append(result)
@@ -229,6 +238,15 @@ def cmd_sweep(args) -> int:
         Path(args.json).write_text(json.dumps({"summary": rows, "runs": [r.to_dict() for r in results]}, indent=1))
         print(f"wrote {args.json}")
     return 0
+
+
+def _stored_or_trained(config: Config, args, store):
+    """A finished identical run from the store, else a new training (recorded there)."""
+    if store is not None:
+        row = store.get(store.run_id_for(config))
+        if row and row["status"] == "done" and row["has_result"]:
+            return store.load_result(row["run_id"])
+    return _train_one(config, args, store)
 
 
 def _train_one(config: Config, args, store, callbacks=()):

@@ -59,3 +59,20 @@ def test_listings_show_registries_with_descriptions(command, needle, capsys):
     assert main([command]) == 0
     out = capsys.readouterr().out
     assert needle in out and len(out.splitlines()) >= 2
+
+
+def test_sweep_prints_mean_and_std_over_seeds_and_reuses_stored_runs(tmp_path, capsys):
+    args = ["sweep", "--methods", "ce,balanced_softmax", "--seeds", "0,1", "--epochs", "2",
+            "--csv", str(tmp_path / "s.csv")]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert "balanced_softmax" in out.out and "±" in out.out
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 3  # header + one row per method
+    assert main(args) == 0
+    from ltcore.runs.cli import store_for
+    assert len(store_for().list_runs()) == 4  # the second sweep trained nothing new
+
+
+def test_relative_accuracy_trains_the_balanced_references_once(capsys):
+    assert main(["train", "--epochs", "2", "--relative", "--quiet"]) == 0
+    assert "relative accuracy" in capsys.readouterr().out
