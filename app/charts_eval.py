@@ -85,7 +85,8 @@ def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:
     k = len(class_names)
     scale = [[i / max(k - 1, 1), PALETTE[i % len(PALETTE)]] for i in range(k)]
     for col, g in enumerate(grids, start=1):
-        fig.add_heatmap(x=g["xs"], y=g["ys"], z=g["pred"], colorscale=scale, zmin=0, zmax=k - 1, opacity=0.35,
+        fig.add_heatmap(x=np.asarray(g["xs"]), y=np.asarray(g["ys"]), z=np.asarray(g["pred"], dtype=np.int16),
+                        colorscale=scale, zmin=0, zmax=k - 1, opacity=0.35,
                         showscale=False, hoverinfo="skip", row=1, col=col)
         pts, y = np.asarray(g["points"]), np.asarray(g["point_labels"])
         for c, name in enumerate(class_names):

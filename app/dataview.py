@@ -1,6 +1,8 @@
 """The long-tailed training set of the current view, loaded through the core and cached."""
 from __future__ import annotations
 
+from typing import Any, Callable, Hashable
+
 import numpy as np
 import streamlit as st
 import torch
@@ -8,6 +10,10 @@ import torch
 from ltcore.data import LongTailData, default_data_dir, load_split, make_longtail
 from ltcore.data.imbalance import gini
 from ltcore.metrics import shot_groups
+
+from . import shared
+
+_VIEWS = shared.Memo(max_entries=64)
 
 
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=8)
@@ -43,3 +49,10 @@ def summary(data: LongTailData) -> dict:
     return {"total": sum(counts), "actual_ratio": data.actual_ratio, "smallest": min(counts),
             "largest": max(counts), "gini": gini(counts), "groups": groups, "rule": rule,
             "test_counts": data.split.y_test.bincount(minlength=data.split.num_classes).tolist()}
+
+
+def view(data: LongTailData, name: Hashable, build: Callable[[], Any]) -> Any:
+    """What `build` makes of this training set (a figure, a summary), built once per process and
+    shared by every session; the entry keeps `data` alive, so its id in the key stays its own."""
+    _, value = _VIEWS.get((id(data), name), lambda: (data, build()))
+    return value

@@ -7,8 +7,16 @@ import streamlit as st
 from ltcore import Config, LTError, RunResult
 from ltcore.data import default_data_dir
 
+from . import shared
+
 ACTIVE = ("queued", "running")
+LIVE_SECONDS = 1.0
+"""How old a status or store row shown to a session may be: every session watching a run shares
+one read per run and second (changes made through this process are seen at once)."""
 _STARTED: list = []  # every manager this process made (for shutdown_all)
+_STATUS = shared.Memo(ttl=LIVE_SECONDS, max_entries=1024)
+_ROW = shared.Memo(ttl=LIVE_SECONDS, max_entries=1024)
+_LISTS = shared.Memo(ttl=LIVE_SECONDS, max_entries=64)
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,6 +58,15 @@ def shutdown_all() -> None:
         _STARTED.pop().shutdown(kill=True, timeout=10)
     for cache in (_manager, _store, _final_result):
         cache.clear()
+    shared.clear_all()
+
+
+def _changed(run_ids) -> None:
+    """This process changed these runs: the next look at them reads the store again."""
+    keys = [(str(default_data_dir()), rid) for rid in run_ids]
+    _STATUS.forget(*keys)
+    _ROW.forget(*keys)
+    _LISTS.clear()
 
 
 def submit(configs: list[Config]) -> tuple[list[str], list[str]]:
@@ -65,11 +82,16 @@ def submit(configs: list[Config]) -> tuple[list[str], list[str]]:
                 loaded.add(before)
         except LTError as exc:
             errors.append(f"{config.method}: {exc}")
+    _changed(ids)
     return ids, errors
 
 
 def status(run_id: str) -> dict | None:
-    """The job's status dict, or None when the id is unknown to this store."""
+    """The job's status dict (shared, at most LIVE_SECONDS old), or None when the id is unknown."""
+    return _STATUS.get((str(default_data_dir()), run_id), lambda: _read_status(run_id))
+
+
+def _read_status(run_id: str) -> dict | None:
     try:
         return manager().status(run_id)
     except (LTError, KeyError):
@@ -82,7 +104,13 @@ def statuses(run_ids: list[str]) -> dict[str, dict]:
 
 def result(run_id: str) -> RunResult | None:
     """A finished (or stopped) run's result from the store, cached in this process once final."""
-    row = store().get(run_id)
+    row = _row(run_id)
+    if row is not None and row["status"] in ACTIVE:  # it may have ended since: look again
+        key = (str(default_data_dir()), run_id)
+        _ROW.forget(key)
+        row = _row(run_id)
+        if row is not None and row["status"] not in ACTIVE:
+            _STATUS.forget(key)  # so every session's next status says so too
     if row is None or row["status"] in ACTIVE or not row["has_result"]:
         return None
     return _final_result(str(default_data_dir()), run_id, row["status"])
@@ -93,23 +121,45 @@ def _final_result(data_dir: str, run_id: str, final_status: str) -> RunResult | 
     return store().load_result(run_id)
 
 
+def _row(run_id: str) -> dict | None:
+    """The run's store row (shared, at most LIVE_SECONDS old)."""
+    return _ROW.get((str(default_data_dir()), run_id), lambda: store().get(run_id))
+
+
 def stop(run_id: str) -> None:
     manager().stop(run_id)
+    _changed([run_id])
 
 
 def stop_all() -> None:
     manager().stop_all()
+    _STATUS.clear()
+    _ROW.clear()
+    _LISTS.clear()
+
+
+def rerun(run_id: str) -> str:
+    """Train a stopped, failed or interrupted run again; returns the new run's id."""
+    new_id = manager().rerun(run_id)
+    _changed([run_id, new_id])
+    return new_id
 
 
 def config(run_id: str) -> Config | None:
     """The configuration of a stored run (None when the id is unknown)."""
-    row = store().get(run_id)
+    row = _row(run_id)
     return Config.from_dict(row["config"]) if row else None
 
 
 def active() -> list[str]:
     """Ids of runs queued or running on this server (read from the store: starts no manager)."""
-    return [row["run_id"] for status in ACTIVE for row in store().list_runs(status=status)]
+    return _LISTS.get((str(default_data_dir()), "active"), lambda: [
+        row["run_id"] for status in ACTIVE for row in store().list_runs(status=status)])
+
+
+def any_runs() -> bool:
+    """Whether the store holds any run at all (shared, at most LIVE_SECONDS old)."""
+    return _LISTS.get((str(default_data_dir()), "any"), lambda: bool(store().list_runs(limit=1)))
 
 
 def list_runs(**filters) -> list[dict]:
@@ -120,5 +170,5 @@ def list_runs(**filters) -> list[dict]:
 def done_run_for(config: Config) -> str | None:
     """The id of a finished (done) run of exactly this config under the current code, if any."""
     run_id = store().run_id_for(config)
-    row = store().get(run_id)
+    row = _row(run_id)
     return run_id if row and row["status"] == "done" else None

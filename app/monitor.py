@@ -1,17 +1,19 @@
 """Live view of runs in the job system: progress bars, curves, Stop / Stop all, re-run.
 
 Polls with a `run_every` fragment while anything is queued or running; when the last run ends it
-reruns the whole app once, so polling stops and result-dependent views refresh."""
+reruns the whole app once, so polling stops and result-dependent views refresh. Statuses and curve
+figures are shared by every session (jobs, shared): a poll that finds nothing new builds nothing."""
 from __future__ import annotations
 
 import streamlit as st
 
 from ltcore import LTError
 
-from . import charts, jobs
+from . import charts, jobs, shared
 from .labels import run_labels
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 2.0
+_CURVES = shared.Memo(max_entries=128)  # figures by (label, run, epochs seen): built once per new epoch
 
 
 def _line(s: dict, loaded: bool = False) -> str:
@@ -40,7 +42,7 @@ def _run_row(run_id: str, label: str, s: dict) -> None:
     elif s["status"] in ("interrupted", "failed", "stopped"):
         if c3.button("Re-run", key=f"rerun_{run_id}", icon=":material/replay:"):
             try:
-                new_id = jobs.manager().rerun(run_id)
+                new_id = jobs.rerun(run_id)
             except LTError as exc:
                 st.error(str(exc))
             else:
@@ -69,9 +71,11 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
         if active and st.button("Stop all", key=f"{key}_stop_all", icon=":material/stop_circle:"):
             for rid in active:
                 jobs.stop(rid)
-        curves = [(label, now[rid]["history"]) for rid, label in zip(ids, labels) if now[rid]["history"]]
+        curves = [(label, rid, now[rid]["history"]) for rid, label in zip(ids, labels) if now[rid]["history"]]
         if curves and (active or curves_when_done):
-            st.plotly_chart(charts.training_curves(curves), key=f"{key}_curves")
+            seen = tuple((label, rid, len(h), h[-1].get("epoch")) for label, rid, h in curves)
+            figure = _CURVES.get(seen, lambda: charts.training_curves([(label, h) for label, _, h in curves]))
+            st.plotly_chart(figure, key=f"{key}_curves")
         if live and not active:
             st.rerun()  # the last run ended: refresh the page once and stop polling
         first.update(now)

@@ -51,7 +51,7 @@ def show_runs(ids: list[str], replace: bool = False) -> None:
 
 def first_experiment_box() -> None:
     """On an empty store: one button that trains plain CE and one fix on the current data."""
-    if jobs.list_runs(limit=1):  # any run at all, finished or not
+    if jobs.any_runs():  # any run at all, finished or not
         return
     methods = [m for m in FIRST_METHODS if m in PRESETS]
     with st.container(border=True):

@@ -1,6 +1,7 @@
 """Classroom load: 30 students at once on one Long-Tail Lab server.
 
-Starts `streamlit run app/main.py` on a free port with a fresh data folder, then opens one real
+Starts `streamlit run app/main.py` on a free port with a fresh data folder (from the repository
+root, so the server reads `.streamlit/config.toml` as `make run` does), then opens one real
 Streamlit session per student over the server's websocket (the protocol the browser speaks:
 BackMsg/ForwardMsg protobufs, button clicks as widget triggers, `run_every` fragments re-run when the
 server asks). Student i opens the Learn page on lesson (i mod 6) + 1 and presses its Run button, so

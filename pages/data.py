@@ -20,7 +20,7 @@ if v["dataset"] == "imagefolder":
 
 with frame.guard():
     data = dataview.longtail(v)
-summary = dataview.summary(data)
+summary = dataview.view(data, "summary", lambda: dataview.summary(data))
 split = data.split
 m = st.columns(5)
 m[0].metric("Training images", f"{summary['total']:,}")
@@ -31,15 +31,17 @@ m[4].metric("Test images", f"{sum(summary['test_counts']):,}", help="the test se
 for warning in split.warnings:
     st.warning(warning)
 
-st.plotly_chart(charts.label_histogram(split.classes, data.counts, summary["test_counts"],
-                                       summary["groups"], log=log_scale), key="histogram")
+st.plotly_chart(dataview.view(data, ("histogram", log_scale), lambda: charts.label_histogram(
+    split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale)), key="histogram")
 st.caption(f"Colours: many / medium / few-shot classes ({summary['rule']}).")
 widgets.download_table(widgets.counts_table(split.classes, data.counts, summary["test_counts"],
                                             summary["groups"]), "class_counts")
 
 if split.x_train.dim() == 4:
-    images, labels = dataview.examples(data)
-    order = charts.frequency_order(data.counts)
-    st.plotly_chart(charts.sample_gallery(images, labels, split.classes, order), key="gallery")
+    def gallery():
+        images, labels = dataview.examples(data)
+        return charts.sample_gallery(images, labels, split.classes, charts.frequency_order(data.counts))
+    st.plotly_chart(dataview.view(data, "gallery", gallery), key="gallery")
 elif split.x_train.dim() == 2 and split.x_train.shape[1] == 2:
-    st.plotly_chart(charts.scatter_2d(data.x_train.numpy(), data.y_train.numpy(), split.classes), key="scatter")
+    st.plotly_chart(dataview.view(data, "scatter", lambda: charts.scatter_2d(
+        data.x_train.numpy(), data.y_train.numpy(), split.classes)), key="scatter")

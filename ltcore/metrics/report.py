@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import torch
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .calibration import expected_calibration_error
 from .shots import per_class_accuracy, shot_accuracy, shot_groups
@@ -40,6 +39,7 @@ def classification_report(preds: torch.Tensor, labels: torch.Tensor, num_classes
     y_true, y_pred = labels.cpu().numpy(), preds.cpu().numpy()
     classes = list(range(num_classes))
     if len(y_true):
+        from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # ~2 s import: only here
         precision, recall, f1, _ = precision_recall_fscore_support(
             y_true, y_pred, labels=classes, average=None, zero_division=np.nan)
         cm = confusion_matrix(y_true, y_pred, labels=classes)

@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def warm_up() -> None:
     """Set the CPU thread count the manager chose, and pay the first-use costs (the optimiser's lazy
-    torch._dynamo import, about 2 s) before a job arrives."""
+    torch._dynamo import, the metrics report's lazy scikit-learn import: about 2 s each) before a
+    job arrives."""
+    import sklearn.metrics  # noqa: F401
     import torch
     if os.environ.get("LTLAB_WORKER_THREADS"):
         torch.set_num_threads(int(os.environ["LTLAB_WORKER_THREADS"]))
