@@ -15,7 +15,10 @@ def checkpoint_dir(root: str | Path | None = None) -> Path:
 
 
 def checkpoint_path(config: Config, root: str | Path | None = None) -> Path:
-    return checkpoint_dir(root) / f"{config.run_id}.pt"
+    """`<run id>-<code version>.pt`: a model saved by other code is never silently reused."""
+    from .runs.version import code_version
+
+    return checkpoint_dir(root) / f"{config.run_id}-{code_version()}.pt"
 
 
 def save_checkpoint(config: Config, model: torch.nn.Module, root: str | Path | None = None) -> Path:

@@ -65,10 +65,10 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def use_bf16(config: Config, device: torch.device) -> bool:
-    """bf16 autocast: always when asked; with `auto`, on CUDA and on bf16-native CPUs for image models."""
+    """bf16 autocast: always when asked; with `auto`, where bf16 is native (CUDA sm80+, AVX512-BF16 CPUs)."""
     if config.precision != "auto":
         return config.precision == "bf16"
-    return device.type == "cuda" or (device.type == "cpu" and native_bf16(device))
+    return native_bf16(device)
 
 
 def lr_at(config: Config, epoch: int) -> float:
@@ -195,11 +195,14 @@ class Trainer:
 
     @torch.no_grad()
     def predict(self, batches: DeviceBatches, with_features: bool = False):
-        """Logits (and penultimate features) for every sample of `batches`, in storage order."""
+        """Logits (and penultimate features) for every sample of `batches`, in storage order.
+
+        Evaluation runs in fp32: bf16 logits (steps of ~0.004 for cosines) would create argmax ties.
+        """
         self.model.eval()
         logits, feats = [], []
         for xb, _ in batches.eval_batches():
-            with self.autocast():
+            with torch.autocast(self.device.type, enabled=False):
                 if with_features:
                     h = self.model.features(xb)
                     feats.append(h.float())

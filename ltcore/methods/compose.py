@@ -210,6 +210,8 @@ class ComposedMethod(Method):
 
     def logits(self, model, x):
         z = model(x)
+        if self.choice["loss"] == "ldam":  # cosine logits: s·cos as in the loss (argmax unchanged)
+            z = z * self.loss.scale
         return self.posthoc(z) if self.posthoc is not None else z
 
     # --- after training ------------------------------------------------------------------

@@ -13,9 +13,9 @@ from .registries import SAMPLERS
 
 def class_probabilities(counts: torch.Tensor, q: float) -> torch.Tensor:
     """p_k = n_k^q / Σ_j n_j^q over the non-empty classes (0 for empty ones)."""
-    n = counts.double()
+    n = counts.detach().cpu().double()  # float64 on the CPU: MPS has no float64
     p = torch.where(n > 0, n.clamp(min=1).pow(q), torch.zeros_like(n))
-    return (p / p.sum()).float()
+    return (p / p.sum()).float().to(counts.device)
 
 
 def draw_by_class(labels: torch.Tensor, class_probs: torch.Tensor, num: int,

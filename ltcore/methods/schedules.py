@@ -12,7 +12,7 @@ DRW_FRACTION = 0.8
 
 def drw_start(drw_epoch: int | None, epochs: int) -> int:
     """The epoch (0-based) at which DRW turns its weights on: `drw_epoch`, else int(0.8 × epochs)."""
-    return int(drw_epoch) if drw_epoch is not None else int(DRW_FRACTION * epochs)
+    return int(drw_epoch) if drw_epoch is not None else max(1, int(DRW_FRACTION * epochs))
 
 
 class NoReweighting:

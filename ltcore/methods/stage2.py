@@ -61,7 +61,7 @@ def train_head(method, trainer, head: nn.Module, name: str, epochs: int, lr: flo
     base_lr = lr if lr is not None else config.lr
     opt = torch.optim.SGD(params, lr=base_lr, momentum=config.momentum, weight_decay=config.weight_decay)
     loss_fn = method.loss
-    loss_fn.weight = loss_fn.base_weight
+    loss_fn.weight = None
     idx = method.kept_indices(trainer.train_batches.y)
     batches = trainer.train_batches
     cache = features_of(trainer, idx) if batches.augment == "none" or not batches.is_image else None
@@ -94,7 +94,7 @@ def train_head(method, trainer, head: nn.Module, name: str, epochs: int, lr: flo
 
 def crt(method, trainer, stage2_epochs: int = 10, stage2_lr: float | None = None) -> dict:
     """cRT: re-initialise the classifier and re-train it with class-balanced sampling."""
-    head = method.make_classifier(trainer.model.feature_dim).to(trainer.device)
+    head = method.new_head(trainer.model.feature_dim).to(trainer.device)
     return {"stage2_loss": train_head(method, trainer, head, "crt", stage2_epochs, stage2_lr)}
 
 

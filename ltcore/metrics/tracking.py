@@ -103,7 +103,7 @@ def measure(trainer) -> tuple[dict, dict]:
     means, counts = class_means(feats.float(), sub.y.long(), trainer.num_classes)
     pts = points.to(feats.device)
     snapshot = {"epoch": trainer.epoch,
-                "features": torch.round(feats[pts].double(), decimals=3).tolist(),
+                "features": torch.round(feats[pts].cpu().double(), decimals=3).tolist(),
                 "labels": sub.y[pts].tolist(),
                 "class_means": [_round(m, 4) if c else None for m, c in zip(means.tolist(), counts.tolist())],
                 "classifier": _round(weight.tolist(), 4) if weight is not None else None}
@@ -148,7 +148,7 @@ def on_end(trainer) -> None:
     """Called once after training (also for stopped runs): final NC, minority collapse, snapshot."""
     try:
         nc, snapshot = measure(trainer)
-    except NCInputError as exc:
+    except (NCInputError, RuntimeError, TypeError) as exc:  # e.g. float64 on MPS: never fail the run
         trainer.extras["nc_error"] = f"end of training: {exc}"
         return
     _record(trainer, nc, snapshot, trainer.epoch)
