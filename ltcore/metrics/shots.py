@@ -18,6 +18,8 @@ def shot_groups(train_counts, many: int = 100, few: int = 20) -> tuple[list[str]
     order = sorted(range(len(counts)), key=lambda k: -counts[k])
     k_all = len(counts)
     sizes = [k_all // 3 + (1 if i < k_all % 3 else 0) for i in range(3)]  # 10 → 4, 3, 3
+    if k_all == 2:
+        sizes = [1, 0, 1]  # two classes: the head is "many", the tail "few" (no middle to show)
     groups = [""] * k_all
     for rank, k in enumerate(order):
         groups[k] = GROUPS[0 if rank < sizes[0] else 1 if rank < sizes[0] + sizes[1] else 2]

@@ -90,3 +90,9 @@ def test_tercile_fallback_and_configurable_thresholds():
     assert groups == ["many", "many", "medium", "medium", "few", "few"] and "many > 40" in rule
     out = evaluate_logits(logits_for([0, 1], [0.9, 0.9]), torch.tensor([0, 1]), [90, 50, 30], many=60, few=40)
     assert out["shot_groups"] == ["many", "medium", "few"] and out["shot_thresholds"] == {"many": 60, "few": 40}
+
+
+def test_two_classes_split_into_head_many_and_tail_few():
+    from ltcore.metrics import shot_groups
+    groups, rule = shot_groups([10, 60])
+    assert groups == ["few", "many"] and "terciles" in rule
