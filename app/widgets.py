@@ -80,6 +80,17 @@ def option_label(row: dict) -> str:
             f"{row['epochs']} ep{acc}{status} · {row['run_id'][:8]}")
 
 
+def chosen_runs(empty_hint: str) -> list[str]:
+    """The run picker over the store's runs; with no runs yet, `empty_hint` and a link to Train,
+    and the page stops there."""
+    options = run_options()
+    if not options:
+        st.info(empty_hint)
+        st.page_link(PAGES / "train.py", label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    return pick_runs(options)
+
+
 def pick_runs(options: dict[str, dict], label: str = "Runs") -> list[str]:
     """The runs in view (key `runs`, mirrored in the URL), chosen among the store's runs."""
     ss = st.session_state

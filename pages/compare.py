@@ -6,12 +6,7 @@ from app.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 
 st.title("Compare: which classes does each method fix?")
-options = widgets.run_options()
-if not options:
-    st.info("No runs yet. Train some on the Train page (or run a lesson on the Learn page).")
-    st.page_link(widgets.PAGES / "train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-run_ids = widgets.pick_runs(options)
+run_ids = widgets.chosen_runs("No runs yet. Train some on the Train page (or run a lesson on the Learn page).")
 results = {rid: jobs.result(rid) for rid in run_ids}
 waiting = [rid for rid, r in results.items() if r is None]
 if waiting:

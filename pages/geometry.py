@@ -20,12 +20,7 @@ def projected(data_dir: str, run_id: str, dim: int) -> list[dict]:
     return project_snapshots(jobs.result(run_id).extras.get("snapshots") or [], dim)
 
 
-options = widgets.run_options()
-if not options:
-    st.info("No runs yet. Train some on the Train page (or run lesson 6 on the Learn page).")
-    st.page_link(widgets.PAGES / "train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-run_ids = widgets.pick_runs(options)
+run_ids = widgets.chosen_runs("No runs yet. Train some on the Train page (or run lesson 6 on the Learn page).")
 results = {rid: r for rid in run_ids if (r := jobs.result(rid)) is not None}
 ids = [rid for rid in run_ids if rid in results]
 if not ids:
