@@ -1,12 +1,15 @@
-"""Model checkpoints as files named by run id; always loaded with `weights_only=True`."""
+"""Model checkpoints as files named by run id; always loaded with `weights_only=True`.
+
+`config` below is a run's Config (anything with a `run_id`): this module sits below `config` in the
+import layers (methods save their stage-1 models through it), so it does not import it."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
 
-from .config import Config
 from .data import default_data_dir
+from .version import code_version
 
 
 def checkpoint_dir(root: str | Path | None = None) -> Path:
@@ -14,14 +17,12 @@ def checkpoint_dir(root: str | Path | None = None) -> Path:
     return Path(root) if root else default_data_dir() / "checkpoints"
 
 
-def checkpoint_path(config: Config, root: str | Path | None = None) -> Path:
+def checkpoint_path(config, root: str | Path | None = None) -> Path:
     """`<run id>-<code version>.pt`: a model saved by other code is never silently reused."""
-    from .runs.version import code_version
-
     return checkpoint_dir(root) / f"{config.run_id}-{code_version()}.pt"
 
 
-def save_checkpoint(config: Config, model: torch.nn.Module, root: str | Path | None = None) -> Path:
+def save_checkpoint(config, model: torch.nn.Module, root: str | Path | None = None) -> Path:
     """Write the model's state dict (CPU tensors) atomically; returns the path."""
     path = checkpoint_path(config, root)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,7 +37,7 @@ def load_state(path: str | Path) -> dict:
     return torch.load(Path(path), map_location="cpu", weights_only=True)
 
 
-def find_checkpoint(config: Config, root: str | Path | None = None) -> dict | None:
+def find_checkpoint(config, root: str | Path | None = None) -> dict | None:
     """The saved state of `config`'s run, or None when it was never saved."""
     path = checkpoint_path(config, root)
     return load_state(path) if path.exists() else None

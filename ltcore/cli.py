@@ -5,13 +5,22 @@ Bad input (ranges, unknown names, missing data) prints one `error:` line and exi
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import time
 from pathlib import Path
 
+from . import methods
 from .config import SCHEDULES, Config
+from .data import DATASETS
 from .errors import LTError
+from .models import MODELS
+from .recipes import RECIPES
+from .runs.cli import StoreRecorder, add_subparser, store_for
+from .runs.tensorboard import tensorboard_writer
+from .sweep import format_summary, relative_accuracy_for, summarise, sweep_configs
+from .train import train
 
 EXIT_USAGE = 2
 
@@ -41,14 +50,10 @@ def _parse_value(text: str, kind: str = ""):
 
 def method_params_table() -> dict:
     """Every method hyper-parameter and slot (ltcore.methods.PARAMS): name → spec with kind and help."""
-    from .methods import PARAMS
-
-    return PARAMS
+    return methods.PARAMS
 
 
 def add_train_parser(sub) -> None:
-    from .recipes import RECIPES
-
     p = sub.add_parser("train", help="train one configuration and print its per-class results")
     add_train_parser_options(p)
     p.set_defaults(handler=cmd_train)
@@ -56,8 +61,6 @@ def add_train_parser(sub) -> None:
 
 def add_train_parser_options(p) -> None:
     """The options of one training configuration (shared by `train` and `sweep`)."""
-    from .recipes import RECIPES
-
     d = Config()
     p.add_argument("--dataset", default=d.dataset, help="data set name (see `datasets`)")
     p.add_argument("--data-path", default="", help="folder of class sub-folders for --dataset imagefolder")
@@ -95,8 +98,6 @@ def add_train_parser_options(p) -> None:
 
 def config_from_args(args) -> Config:
     """Recipe values, then explicit flags, then method params → a validated Config."""
-    from .recipes import RECIPES
-
     values = dict(RECIPES.get(args.recipe).obj)
     flat = {"dataset": args.dataset, "data_path": args.data_path, "profile": args.profile,
             "ratio": args.ratio, "minority_fraction": args.minority_fraction, "seed": args.seed,
@@ -162,19 +163,13 @@ def _progress(event: dict) -> None:
 
 
 def cmd_train(args) -> int:
-    from .runs.cli import store_for
-
     config = config_from_args(args)
     callbacks = [] if args.quiet else [_progress]
     if args.tensorboard:
-        from .runs.tensorboard import tensorboard_writer
-
         callbacks.append(tensorboard_writer(args.tensorboard, config))
     store = None if args.no_store else store_for(args.data_dir)
     result = _train_one(config, args, store, callbacks)
     if args.relative and result.status == "done":
-        from .metrics import relative_accuracy_for
-
         result.metrics["relative_acc"] = relative_accuracy_for(
             result, train_fn=lambda cfg: _stored_or_trained(cfg, args, store))
     print(render_result(result))
@@ -208,11 +203,6 @@ def _split(text: str, cast, flag: str) -> list:
 
 def cmd_sweep(args) -> int:
     """Runs already finished in the store are reused; the rest train one after another."""
-    import csv
-
-    from .runs.cli import store_for
-    from .sweep import format_summary, summarise, sweep_configs
-
     base = config_from_args(args)
     configs = sweep_configs(base, _split(args.methods, str, "--methods"),
                             _split(args.ratios, float, "--ratios") if args.ratios else [base.ratio],
@@ -252,12 +242,8 @@ def _stored_or_trained(config: Config, args, store):
 def _train_one(config: Config, args, store, callbacks=()):
     """Train in this process; with a store, record history, result and checkpoint there (a Stop
     from the dashboard is honoured, a failure is recorded with its message)."""
-    from .train import train
-
     recorder = None
     if store is not None:
-        from .runs.cli import StoreRecorder
-
         recorder = StoreRecorder(config, store)
         callbacks = [*callbacks, recorder.on_event]
 
@@ -285,21 +271,15 @@ def _print_registry(registry, extra=lambda e: "") -> int:
 
 
 def cmd_datasets(args) -> int:
-    from .data import DATASETS
-
     return _print_registry(DATASETS, lambda e: f"  [shape {e.meta.get('shape')}, "
                            f"{'offline' if e.meta.get('offline') else 'needs files'}]")
 
 
 def cmd_models(args) -> int:
-    from .models import MODELS
-
     return _print_registry(MODELS)
 
 
 def cmd_methods(args) -> int:
-    from . import methods
-
     print("Presets (python -m ltcore train --method NAME [--<param> VALUE ...]):")
     _print_registry(methods.PRESETS, lambda e: "".join(
         [f"\n    family: {e.meta['family']}; paper: {e.meta['paper']}" if e.meta.get("paper") else "",
@@ -321,8 +301,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list data sets").set_defaults(handler=cmd_datasets)
     sub.add_parser("models", help="list models").set_defaults(handler=cmd_models)
     sub.add_parser("methods", help="list method presets and slots").set_defaults(handler=cmd_methods)
-    from .runs.cli import add_subparser
-
     add_subparser(sub)
     return parser
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ConfigError
+from .methods import check_config
 
 SCHEDULES = {
     "multistep": "lr × gamma at each milestone epoch (LDAM-DRW: ×0.01 at 160 and 180)",
@@ -109,16 +110,5 @@ class Config:
 
     def validate(self) -> "Config":
         """Check names against the registries (data set, model, method); returns self."""
-        from .data import DATASETS
-        from .methods import PRESETS, check_params
-        from .models import MODELS
-
-        DATASETS.get(self.dataset)
-        if self.model != "auto":
-            MODELS.get(self.model)
-        PRESETS.get(self.method)
-        check_params(self.method, self.params)
-        if DATASETS.get(self.dataset).meta.get("needs_path") and not self.data_path:
-            raise ConfigError(f"the {self.dataset} data set needs a folder: set data_path "
-                              "(--data-path) to a folder of class sub-folders")
+        check_config(self)
         return self

@@ -1,11 +1,15 @@
 """Sweeps: a grid of methods × ratios × seeds over one base config, summarised as mean ± std
-over seeds (reproductions vary by ±1–2 points with the seed that picks the subset)."""
+over seeds (reproductions vary by ±1–2 points with the seed that picks the subset); and relative
+accuracy, which trains the balanced reference runs it needs."""
 from __future__ import annotations
 
 import itertools
 import statistics
 
 from .config import Config
+from .errors import LTError
+from .metrics.relative import reference_accuracy, reference_configs, relative_accuracy
+from .train import train
 
 SUMMARY_KEYS = ("overall_acc", "balanced_acc", "many", "medium", "few")
 
@@ -52,3 +56,26 @@ def format_summary(rows: list[dict]) -> str:
         lines.append(f"{row['method']:<18} {row['ratio']:>6g} {row['seeds']:>5} "
                      + " ".join(cell(row, k) for k in SUMMARY_KEYS))
     return "\n".join(lines)
+
+
+def relative_accuracy_for(result, references: dict | None = None, metric: str = "balanced_acc",
+                          train_fn=None, **train_kwargs) -> dict:
+    """Relative accuracy of a long-tailed `result`; references missing from `references`
+    ({name: RunResult | metrics dict | float}) are trained with `train_fn` (ltcore.train.train by default)."""
+    if result.config.balanced_total:
+        raise LTError("relative accuracy is measured for a long-tailed run; this run is already balanced")
+    refs = dict(references or {})
+    plain_cfg, method_cfg = reference_configs(result.config)
+    wanted = {"plain_ce_balanced": plain_cfg, "method_balanced": method_cfg}
+    train_fn = train_fn or train
+    by_id = {cfg.run_id: refs[name] for name, cfg in wanted.items() if name in refs}
+    for name, cfg in wanted.items():
+        if name not in refs:                                          # CE method: one run serves both
+            if cfg.run_id not in by_id:
+                by_id[cfg.run_id] = train_fn(cfg, **train_kwargs)
+            refs[name] = by_id[cfg.run_id]
+    out = relative_accuracy(reference_accuracy(result.metrics, metric),
+                            reference_accuracy(refs["plain_ce_balanced"], metric),
+                            reference_accuracy(refs["method_balanced"], metric))
+    out.update({"metric": metric, "reference_run_ids": {n: c.run_id for n, c in wanted.items()}})
+    return out

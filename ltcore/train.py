@@ -16,7 +16,7 @@ import torch
 from .config import Config
 from .data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
 from .errors import LTError
-from .methods import build_method
+from .methods import MethodContext, build_method
 from .metrics import evaluate_logits, tracking
 from .models import build_model
 from .result import RunResult
@@ -103,7 +103,10 @@ class Trainer:
     """Owns one run. `fit()` returns a RunResult; `should_stop` ends it after the current step."""
 
     def __init__(self, config: Config, data: LongTailData | None = None, data_dir=None,
-                 on_event: EventFn | None = None, should_stop: StopFn | None = None):
+                 on_event: EventFn | None = None, should_stop: StopFn | None = None,
+                 checkpoint_root=None, save_checkpoints: bool = True):
+        """`checkpoint_root`: folder where two-stage methods find/save stage-1 models (None =
+        `<data dir>/checkpoints`); `save_checkpoints=False` never writes one."""
         self.config = config.validate()
         self.device = resolve_device(config.device)
         self.on_event = on_event or (lambda e: None)
@@ -137,9 +140,22 @@ class Trainer:
         self.history: list[dict] = []
         self.extras: dict = {}
         self.stopped = False
-        self.skip_main_loop = False
         self.epoch = 0
-        self.method.prepare(self)
+        self.method_context = MethodContext(
+            config=self.config, model=self.model, train_batches=self.train_batches, device=self.device,
+            gen=self.gen, autocast=self.autocast, emit=self._emit, should_stop=self.stop_requested,
+            checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints)
+        self.skip_main_loop = bool(self.method.prepare(self.method_context))
+
+    def _emit(self, event: dict) -> None:
+        self.on_event(event)
+
+    def stop_requested(self) -> bool:
+        """`should_stop()`, remembering a Stop in `self.stopped` (methods' loops call this too)."""
+        stop = bool(self.should_stop())
+        if stop:
+            self.stopped = True
+        return stop
 
     def autocast(self):
         """bf16 autocast on CUDA (and bf16-native CPUs, see use_bf16); a no-op otherwise."""
@@ -238,7 +254,7 @@ class Trainer:
                 if self.stopped:
                     break
             if not self.stopped:
-                self.method.second_stage(self)
+                self.method.second_stage(self.method_context)
         except TrainingDiverged as exc:
             status, error = "failed", str(exc)
         if self.stopped:
@@ -254,6 +270,7 @@ class Trainer:
 
 
 def train(config: Config, on_event: EventFn | None = None, should_stop: StopFn | None = None,
-          data: LongTailData | None = None, data_dir=None) -> RunResult:
+          data: LongTailData | None = None, data_dir=None, checkpoint_root=None,
+          save_checkpoints: bool = True) -> RunResult:
     """Train one configuration and return its result (see Trainer)."""
-    return Trainer(config, data, data_dir, on_event, should_stop).fit()
+    return Trainer(config, data, data_dir, on_event, should_stop, checkpoint_root, save_checkpoints).fit()

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import torch
 
+from ..data import DATASETS
 from ..errors import ConfigError
-from .base import Method
+from ..models import MODELS
+from .base import Method, MethodContext
 from .registries import (AUGMENTATIONS, CLASSIFIERS, LOSSES, PARAMS, POSTHOC, PRESETS, REGULARIZERS,
                          REWEIGHTING, SAMPLERS, SLOTS, STAGE2, check_value)
 from . import classifiers, losses, mixing, regularizers, samplers, schedules, stage2  # noqa: F401
@@ -45,6 +47,19 @@ def check_params(method: str, params: dict) -> None:
     resolve_params(method, params)
 
 
+def check_config(config) -> None:
+    """Check a run configuration's names against the registries (data set, model, method preset and
+    its parameters); raises ConfigError. `Config.validate` calls this."""
+    DATASETS.get(config.dataset)
+    if config.model != "auto":
+        MODELS.get(config.model)
+    PRESETS.get(config.method)
+    check_params(config.method, config.params)
+    if DATASETS.get(config.dataset).meta.get("needs_path") and not config.data_path:
+        raise ConfigError(f"the {config.dataset} data set needs a folder: set data_path "
+                          "(--data-path) to a folder of class sub-folders")
+
+
 def build_method(name: str, params: dict, counts: list[int], epochs: int,
                  device: torch.device) -> Method:
     """Instantiate a preset with its defaults overridden by `params`."""
@@ -53,6 +68,6 @@ def build_method(name: str, params: dict, counts: list[int], epochs: int,
     return method
 
 
-__all__ = ["AUGMENTATIONS", "CLASSIFIERS", "LOSSES", "Method", "PARAMS", "POSTHOC", "PRESETS",
+__all__ = ["AUGMENTATIONS", "CLASSIFIERS", "LOSSES", "Method", "MethodContext", "PARAMS", "POSTHOC", "PRESETS",
            "REGULARIZERS", "REWEIGHTING", "SAMPLERS", "SLOTS", "STAGE2", "ComposedMethod", "build_loss",
-           "build_method", "check_params", "resolve_params"]
+           "build_method", "check_config", "check_params", "resolve_params"]

@@ -1,9 +1,45 @@
 """A method is a composition of slots: sampler × loss × classifier × schedule × augmentation ×
-post-hoc adjustment (× an optional second stage). The Trainer calls only the hooks below."""
+post-hoc adjustment (× an optional second stage). The Trainer calls only the hooks below, and a
+method sees of the run only its MethodContext (never the Trainer itself)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ContextManager
 
 import torch
 from torch import nn
+
+
+@dataclass(frozen=True)
+class MethodContext:
+    """Everything a method may use of the run that trains it; the Trainer builds one and hands it to
+    `Method.prepare` and `Method.second_stage`.
+
+    Methods read these fields and never set any: a method that wants the main loop skipped returns
+    True from `prepare`; a second stage that sees `should_stop()` simply returns early (the call
+    itself records the Stop for the Trainer).
+    """
+
+    config: Any
+    """the run's Config (read: seed, batch_size, lr, momentum, weight_decay, run_id, replace())."""
+    model: nn.Module
+    """backbone + `.classifier`; a method may load weights into it or install a new classifier."""
+    train_batches: Any
+    """the training data on the device (a DeviceBatches: `.y`, `.batches(idx, bs)`, `.augment`)."""
+    device: torch.device
+    gen: torch.Generator
+    """the run's random generator on `device` (sampling orders, stage-2 draws)."""
+    autocast: Callable[[], ContextManager]
+    """the run's mixed-precision context (bf16 where the Trainer enabled it)."""
+    emit: Callable[[dict], None]
+    """send a progress event (e.g. {"type": "stage2", ...}) to the run's listeners."""
+    should_stop: Callable[[], bool]
+    """True once the user pressed Stop; a loop checks it after each step/epoch and ends early."""
+    checkpoint_root: Path | None = None
+    """folder of stage-1 checkpoints (None = `<data dir>/checkpoints`)."""
+    save_checkpoints: bool = True
+    """whether this run may write its stage-1 model there."""
 
 
 class Method:
@@ -22,9 +58,10 @@ class Method:
         self.device = device
         self.prior = torch.tensor(counts, dtype=torch.float32, device=device) / max(sum(counts), 1)
 
-    def prepare(self, trainer) -> None:
+    def prepare(self, ctx: MethodContext) -> bool:
         """Called once after the model is built, before training: may load weights (transfer, a
-        reused stage-1 checkpoint) and set `trainer.skip_main_loop = True` to go straight to stage 2."""
+        reused stage-1 checkpoint). Returns True to skip the main loop and go straight to stage 2."""
+        return False
 
     def make_classifier(self, feat_dim: int) -> nn.Module:
         """The classifier head (linear by default)."""
@@ -52,8 +89,8 @@ class Method:
         """Evaluation logits; post-hoc adjustments and ensembles act here."""
         return model(x)
 
-    def second_stage(self, trainer) -> None:
-        """Optional stage 2 (decoupling) run after the main loop with the trainer's data/model."""
+    def second_stage(self, ctx: MethodContext) -> None:
+        """Optional stage 2 (decoupling) run after the main loop on the run's data and model."""
 
     def summary(self) -> dict:
         """JSON-able extras stored with the run (e.g. the τ sweep curve)."""

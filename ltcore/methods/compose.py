@@ -8,7 +8,7 @@ import torch
 
 from ..checkpoints import find_checkpoint, load_state, save_checkpoint
 from ..errors import ConfigError
-from .base import Method
+from .base import Method, MethodContext
 from .losses import build_loss
 from .registries import (AUGMENTATIONS, CLASSIFIERS, POSTHOC, REGULARIZERS, REWEIGHTING, SAMPLERS,
                          SLOTS, STAGE2)
@@ -108,6 +108,7 @@ class ComposedMethod(Method):
         self.regularizer = None
         self.info: dict = {}
         self.stage1_config = None
+        self.reused_stage1 = False
         self._build(self.counts)
 
     def slot(self, name: str) -> dict:
@@ -137,34 +138,34 @@ class ComposedMethod(Method):
         return self.train_idx if self.train_idx is not None else torch.arange(len(labels), device=labels.device)
 
     # --- before training -------------------------------------------------------------------
-    def prepare(self, trainer) -> None:
-        seed = trainer.config.seed
-        self.gen = trainer.gen
+    def prepare(self, ctx: MethodContext) -> bool:
+        seed = ctx.config.seed
+        self.gen = ctx.gen
         self.np_rng = np.random.default_rng(seed)
         fraction = holdout_fraction(self.params)
         if fraction > 0:
-            kept, held = stratified_holdout(trainer.train_batches.y, fraction, seed)
-            self.train_idx, self.val_idx = kept.to(trainer.device), held.to(trainer.device)
-            labels = trainer.train_batches.y[self.train_idx]
+            kept, held = stratified_holdout(ctx.train_batches.y, fraction, seed)
+            self.train_idx, self.val_idx = kept.to(ctx.device), held.to(ctx.device)
+            labels = ctx.train_batches.y[self.train_idx]
             self._build(torch.bincount(labels, minlength=self.num_classes).tolist())
             self.info["holdout"] = {"fraction": fraction, "held_out": len(held)}
-        root = getattr(trainer, "checkpoint_root", None)
-        self.stage1_config = stage1_config(trainer.config, self.params)
-        if self.choice["stage2"] != "none" and self._reuse_stage1(trainer, root):
-            return
+        self.stage1_config = stage1_config(ctx.config, self.params)
+        if self.choice["stage2"] != "none" and self._reuse_stage1(ctx.model, ctx.checkpoint_root):
+            return True
         if self.params.get("init_from"):
-            self._init_from(trainer.model, self.params["init_from"])
+            self._init_from(ctx.model, self.params["init_from"])
+        return False
 
-    def _reuse_stage1(self, trainer, root) -> bool:
+    def _reuse_stage1(self, model: torch.nn.Module, root) -> bool:
         """Load the stage-1 (`ce`-equivalent) model of this data/seed when one was saved."""
         state = find_checkpoint(self.stage1_config, root)
         if state is None:
             return False
         try:
-            trainer.model.load_state_dict(state)
+            model.load_state_dict(state)
         except RuntimeError:
             return False
-        trainer.skip_main_loop = True
+        self.reused_stage1 = True
         self.info["stage1"] = {"run_id": self.stage1_config.run_id, "reused": True}
         return True
 
@@ -215,17 +216,16 @@ class ComposedMethod(Method):
         return self.posthoc(z) if self.posthoc is not None else z
 
     # --- after training ------------------------------------------------------------------
-    def second_stage(self, trainer) -> None:
-        root = getattr(trainer, "checkpoint_root", None)
-        is_stage1 = trainer.config.replace(**MEASUREMENT_ONLY).run_id == self.stage1_config.run_id
-        wanted = getattr(trainer, "save_checkpoints", True) and (is_stage1 or self.choice["stage2"] != "none")
-        if not trainer.skip_main_loop and wanted:
-            save_checkpoint(self.stage1_config, trainer.model, root)
+    def second_stage(self, ctx: MethodContext) -> None:
+        is_stage1 = ctx.config.replace(**MEASUREMENT_ONLY).run_id == self.stage1_config.run_id
+        wanted = ctx.save_checkpoints and (is_stage1 or self.choice["stage2"] != "none")
+        if not self.reused_stage1 and wanted:
+            save_checkpoint(self.stage1_config, ctx.model, ctx.checkpoint_root)
             key = "stage1" if self.choice["stage2"] != "none" else "checkpoint"
             self.info[key] = {"run_id": self.stage1_config.run_id, "reused": False}
         run = STAGE2.get(self.choice["stage2"]).obj
         if run is not None:
-            self.info.update(run(self, trainer, **self.slot("stage2")))
+            self.info.update(run(self, ctx, **self.slot("stage2")))
 
     def summary(self) -> dict:
         out = {"method_slots": dict(self.choice), **self.info}

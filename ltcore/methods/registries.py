@@ -28,7 +28,7 @@ REGULARIZERS = Registry("regularizer")
 POSTHOC = Registry("post-hoc adjustment")
 """name → factory(counts, **params) -> fn(logits) -> logits, applied at evaluation."""
 STAGE2 = Registry("second stage")
-"""name → function(method, trainer, **params) run after the main loop (decoupling)."""
+"""name → function(method, ctx: MethodContext, **params) run after the main loop (decoupling)."""
 
 SLOTS: dict[str, Registry] = {
     "sampler": SAMPLERS, "loss": LOSSES, "classifier": CLASSIFIERS, "mixing": AUGMENTATIONS,

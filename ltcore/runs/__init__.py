@@ -8,7 +8,7 @@
 from .jobs import JobManager, default_workers
 from .safety import allowed_roots, check_path, load_user_checkpoint, shared_mode
 from .store import STATUSES, RunStore
-from .version import code_version, store_run_id
+from ..version import code_version, store_run_id
 
 __all__ = ["JobManager", "RunStore", "STATUSES", "allowed_roots", "check_path", "code_version",
            "default_workers", "load_user_checkpoint", "shared_mode", "store_run_id"]

@@ -14,9 +14,9 @@ from ..config import Config
 from ..data import default_data_dir
 from ..errors import LTError
 from ..result import RunResult
+from ..version import code_version, store_run_id
 from .arrays import file_sha256, join_arrays, read_array, split_arrays, write_array
 from .procs import pid_alive
-from .version import code_version, store_run_id
 
 STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 ACTIVE = ("queued", "running")

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from ltcore import Config, LTError
-from ltcore.metrics import minority_collapse, reference_configs, relative_accuracy, relative_accuracy_for
+from ltcore.metrics import minority_collapse, reference_configs, relative_accuracy
+from ltcore.sweep import relative_accuracy_for
 from ltcore.result import RunResult
 from ltcore.train import prepare_data
 

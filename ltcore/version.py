@@ -7,9 +7,9 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
-PACKAGE = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
 # Parts of ltcore that cannot change a run's numbers: the store/jobs package and the command line.
 IGNORED = ("runs/", "cli.py", "__main__.py")
 
