@@ -43,30 +43,52 @@ def _checked(values: dict) -> tuple[dict, list[str]]:
     return values, problems
 
 
+VIEW = "_view"
+"""The session_state key of the view's own copy of every FIELDS value. Streamlit deletes a widget's
+key when a run does not draw that widget — including fragment reruns (the Train page's live
+progress) that land around a page switch — so the widget keys alone cannot hold the view."""
+
+
 def init_state() -> None:
-    """First run of a session: every key from the URL (else its default). Later runs: re-assign
-    the keys so values of widgets on other pages survive page changes."""
+    """First run of a session: every key from the URL (else its default). Every run: a widget key
+    present in session_state is the newest value (a user's edit or a write by the code) and is
+    copied into the view; a key Streamlit dropped is restored from the view, so no page ever finds
+    a FIELDS key missing and the URL never falls back to defaults."""
     ss = st.session_state
     if "_ready" not in ss:
         parsed, problems = state.parse_query(st.query_params.to_dict())
         values, more = _checked({**state.defaults(), **parsed})
-        for key, value in values.items():
-            ss[key] = value
+        ss[VIEW] = dict(values)
         ss["_link_problems"] = problems + more
         ss["_ready"] = True
-    else:
-        for key in state.FIELDS:
-            if key in ss:
-                ss[key] = ss[key]
+    view = ss[VIEW]
+    for key in state.FIELDS:
+        if key in ss:
+            view[key] = ss[key]
+        ss[key] = view[key]  # re-assigned: a widget on another page keeps its value over page changes
+
+
+def put(key: str, value) -> None:
+    """Change one view value from code (also inside a fragment run, which skips `init_state`)."""
+    st.session_state[key] = value
+    st.session_state[VIEW][key] = value
+
+
+def get(key: str):
+    """One view value, also during a fragment run after Streamlit dropped its widget key."""
+    ss = st.session_state
+    return ss[key] if key in ss else ss[VIEW][key]
 
 
 def values() -> dict:
     """The current view as plain values (what `state.make_config` takes)."""
-    return {key: st.session_state[key] for key in state.FIELDS}
+    return {key: get(key) for key in state.FIELDS}
 
 
 def sync_url() -> None:
-    """Write the state into the query string (only when it changed, so the URL does not flicker)."""
+    """Write the state into the query string (only when it changed, so the URL does not flicker).
+    Called before the page runs (a page that ends in `st.stop()` cannot write afterwards) and after
+    it (values the page changed)."""
     wanted = state.to_query(values())
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

@@ -23,6 +23,7 @@ page = st.navigation([
     st.Page(PAGES / "learn.py", title="Learn", icon=":material/school:"),
 ])
 frame.sidebar()
+frame.sync_url()
 try:
     with frame.guard():  # any error of a page is a one-line message, never a traceback
         page.run()

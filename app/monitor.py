@@ -9,7 +9,7 @@ import streamlit as st
 
 from ltcore import LTError
 
-from . import charts, jobs, shared
+from . import charts, frame, jobs, shared
 from .labels import run_labels
 
 POLL_SECONDS = 2.0
@@ -46,7 +46,7 @@ def _run_row(run_id: str, label: str, s: dict) -> None:
             except LTError as exc:
                 st.error(str(exc))
             else:
-                st.session_state["runs"] = [new_id if r == run_id else r for r in st.session_state["runs"]]
+                frame.put("runs", [new_id if r == run_id else r for r in frame.get("runs")])
     if s["status"] == "failed" and s.get("error"):
         st.error(f"{label}: {s['error']}")
     elif s["status"] == "interrupted" and s.get("error"):

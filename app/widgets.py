@@ -45,8 +45,8 @@ def submit(configs) -> list[str]:
 
 def show_runs(ids: list[str], replace: bool = False) -> None:
     """Put runs in view (and so in the URL): after the ones already there, or instead of them."""
-    kept = [] if replace else [r for r in st.session_state["runs"] if r not in ids]
-    st.session_state["runs"] = kept + list(dict.fromkeys(ids))
+    kept = [] if replace else [r for r in frame.get("runs") if r not in ids]
+    frame.put("runs", kept + list(dict.fromkeys(ids)))
 
 
 def first_experiment_box() -> None:
@@ -63,7 +63,7 @@ def first_experiment_box() -> None:
             values = frame.values()
             with frame.guard():
                 configs = [state.make_config(values, m) for m in methods]
-            st.session_state["methods"] = methods
+            frame.put("methods", methods)
             if submit(configs):
                 st.switch_page(PAGES / "train.py")
 
