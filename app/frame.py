@@ -107,14 +107,57 @@ def device_name() -> str:
     return "CPU" if label == "cpu" else label
 
 
-def sidebar() -> None:
-    """Data set, imbalance ratio and device: always visible."""
+def _real_ratio(values: dict) -> None:
+    """The ratio the data really gives (computed by the core on the drawn subset), and the core's
+    sentence when the data cannot reach the one asked for."""
+    from . import dataview  # the data loaders: imported on first use, not at app start
+
+    try:
+        data = dataview.longtail(values)
+    except LTError:
+        return  # the Data page says what is wrong with the data choice
+    st.caption(f"Real ratio: **{data.actual_ratio:.3g}×** (largest class {max(data.counts)}, "
+               f"smallest {min(c for c in data.counts if c > 0)})")
+    if data.ratio_note:
+        st.warning(data.ratio_note, icon=":material/info:")
+
+
+def _lesson_data() -> dict | None:
+    """The view values of the current lesson's data (lessons train on their own settings)."""
+    from . import lessons
+
+    try:
+        found = lessons.load()
+    except (OSError, ValueError, KeyError):
+        return None
+    number = get("lesson")
+    config = found[number - 1].configs()[0] if 1 <= number <= len(found) else None
+    if config is None:
+        return None
+    return {**values(), "dataset": config.dataset, "data_path": config.data_path, "profile": config.profile,
+            "ratio": config.ratio, "mu": config.minority_fraction, "seed": config.seed}
+
+
+def sidebar(page_title: str = "") -> None:
+    """Data set, imbalance ratio (asked and real) and device: always visible. On Learn the lesson's
+    own data is shown, since lessons do not use the view's settings."""
     with st.sidebar:
-        st.selectbox("Data set", DATASETS.names(), key="dataset",
-                     help="Registered data sets; `digits` and `gaussians` need no download.")
-        st.caption(DATASETS.get(st.session_state["dataset"]).description)
-        st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, key="ratio",
-                        help="n_max / n_min of the training set (1 = balanced).")
+        lesson = _lesson_data() if page_title == "Learn" else None
+        if lesson is not None:
+            st.markdown(f"**This lesson's data:** `{lesson['dataset']}`, profile `{lesson['profile']}`, "
+                        f"ρ = {lesson['ratio']:g}")
+            _real_ratio(lesson)
+            st.caption("Lessons use their own settings; the data set and ρ of Data and Train are unchanged.")
+        else:
+            st.selectbox("Data set", DATASETS.names(), key="dataset",
+                         help="Registered data sets; `digits` and `gaussians` need no download.")
+            st.caption(DATASETS.get(get("dataset")).description)
+            st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, key="ratio",
+                            help="n_max / n_min of the training set (1 = balanced).")
+            if page_title in ("Compare", "Geometry"):
+                st.caption("Runs keep the data they were trained on: this ρ applies to Data and Train.")
+            else:
+                _real_ratio(values())
         st.caption(f"Device: **{device_name()}**")
         for problem in st.session_state.get("_link_problems", []):
             st.warning(problem)

@@ -22,7 +22,7 @@ page = st.navigation([
     st.Page(PAGES / "geometry.py", title="Geometry", icon=":material/scatter_plot:"),
     st.Page(PAGES / "learn.py", title="Learn", icon=":material/school:"),
 ])
-frame.sidebar()
+frame.sidebar(page.title)
 frame.sync_url()
 try:
     with frame.guard():  # any error of a page is a one-line message, never a traceback

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from ..registry import Registry
-from .imbalance import draw_subset, profile_counts_for
+from .imbalance import draw_subset, profile_counts_for, ratio_shortfall, real_ratio
 
 DATASETS = Registry("data set")
 """name → loader(data_dir: Path, seed: int, **options) -> DataSplit.
@@ -68,8 +68,13 @@ class LongTailData:
 
     @property
     def actual_ratio(self) -> float:
-        nonzero = [c for c in self.counts if c > 0]
-        return max(nonzero) / min(nonzero) if nonzero else float("nan")
+        """n_max / n_min of the drawn subset (can differ from the asked `ratio`: whole images)."""
+        return real_ratio(self.counts)
+
+    @property
+    def ratio_note(self) -> str | None:
+        """A sentence when the data cannot reach the asked ratio (None when it does, or for `none`)."""
+        return None if self.profile in ("none", "balanced") else ratio_shortfall(self.counts, self.ratio)
 
 
 def load_split(name: str, data_dir: str | Path | None = None, seed: int = 0, **options) -> DataSplit:

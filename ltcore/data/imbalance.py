@@ -76,6 +76,31 @@ def profile_counts_for(available: list[int], ratio: float, profile: str,
     return counts
 
 
+def real_ratio(counts: list[int]) -> float:
+    """n_max / n_min over the classes that kept images (what training really sees)."""
+    kept = [int(c) for c in counts if c > 0]
+    return max(kept) / min(kept) if kept else float("nan")
+
+
+def ratio_shortfall(counts: list[int], asked: float, tolerance: float = 0.05) -> str | None:
+    """One sentence when the drawn `counts` do not give the asked ratio ρ (within `tolerance`):
+    classes hold whole images and keep at least one, so with a largest class of n_max images the
+    only reachable ratios are n_max / m for whole m — ρ > n_max cannot be had at all. None when
+    the asked ratio holds."""
+    real = real_ratio(counts)
+    if not math.isfinite(real) or abs(real - asked) <= tolerance * asked:
+        return None
+    n_max, n_min = max(counts), min(c for c in counts if c > 0)
+    if asked > n_max:
+        why = (f"its largest class has {n_max} images and the smallest keeps at least 1, "
+               f"so {n_max:g}× is the most it can give")
+    else:
+        near = sorted({n_max / m for m in (math.floor(n_max / asked), math.ceil(n_max / asked)) if m >= 1})
+        why = (f"classes hold whole images (largest {n_max}, smallest {n_min}); near ρ = {asked:g} it can "
+               f"give {' or '.join(f'{r:.3g}×' for r in near)}")
+    return f"ρ = {asked:g} asked, but this data gives {real:.3g}×: {why}."
+
+
 def gini(counts: list[int]) -> float:
     """Gini coefficient of class sizes, Σ_i Σ_j |n_i − n_j| / (2K Σ_k n_k): 0 when balanced, → 1
     as one class holds everything (used as an imbalance measure by Yang et al. IJCV'22, §3)."""

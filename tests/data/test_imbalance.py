@@ -63,3 +63,23 @@ def test_gini_of_class_sizes_by_hand():
     assert gini([7, 7, 7]) == 0.0                     # balanced
     assert gini([3, 1]) == 0.25                       # (|3−1| + |1−3|) / (2·2·4)
     assert gini([1, 0, 0, 0]) == 0.75                 # one class holds everything: (K−1)/K
+
+
+def test_digits_cannot_reach_rho_100_or_200_and_the_core_says_so():
+    split = load_split("digits")                       # 124 images in the class the profile starts from
+    for asked in (100, 200):
+        lt = make_longtail(split, "exp", asked, seed=0)
+        assert lt.actual_ratio == 124.0 and max(lt.counts) == 124 and min(lt.counts) == 1
+        assert lt.ratio_note.startswith(f"ρ = {asked} asked, but this data gives 124×")
+    assert "124× is the most it can give" in make_longtail(split, "exp", 200).ratio_note
+    assert "62× or 124×" in make_longtail(split, "exp", 100).ratio_note
+    assert make_longtail(split, "exp", 10).ratio_note is None           # 124/12 = 10.3: within 5 %
+    assert make_longtail(split, "none", 100).ratio_note is None
+
+
+def test_real_ratio_ignores_empty_classes_and_shortfall_is_silent_when_the_ratio_holds():
+    from ltcore.data.imbalance import ratio_shortfall, real_ratio
+
+    assert real_ratio([500, 50, 0, 5]) == 100.0
+    assert ratio_shortfall([500, 50, 5], 100) is None
+    assert "most it can give" in ratio_shortfall([20, 5, 1], 50)
