@@ -298,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_parser(sub)
     add_sweep_parser(sub)
+    from .reproduce import add_parser as add_reproduce_parser
+
+    add_reproduce_parser(sub)
     sub.add_parser("datasets", help="list data sets").set_defaults(handler=cmd_datasets)
     sub.add_parser("models", help="list models").set_defaults(handler=cmd_models)
     sub.add_parser("methods", help="list method presets and slots").set_defaults(handler=cmd_methods)

@@ -14,6 +14,8 @@ SCHEDULES = {
     "constant": "constant lr after warm-up",
 }
 DEVICES = ("auto", "cpu", "cuda", "mps")
+HASH_IF_CHANGED = {"eval_every": 1}
+"""field → default: such a field enters the run id only when it differs from this default."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Config:
     compile: bool = False
     nc_every: int = 0                # neural-collapse metrics every N epochs (0 = at the end only)
     snapshot_epochs: tuple = ()      # epochs whose feature snapshots are kept (final always)
+    eval_every: int = 1              # test-set evaluation every N epochs (the last epoch always)
 
     def __post_init__(self):
         params = self.method_params
@@ -71,6 +74,7 @@ class Config:
             (self.augment in ("auto", "none", "crop", "crop_flip"), f"unknown augmentation {self.augment!r}; choose auto, none, crop or crop_flip"),
             (self.precision in ("auto", "fp32", "bf16"), f"unknown precision {self.precision!r}; choose auto, fp32 or bf16"),
             (self.nc_every >= 0, "nc_every must be ≥ 0"),
+            (self.eval_every >= 1, f"eval_every must be ≥ 1, got {self.eval_every}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -101,8 +105,12 @@ class Config:
 
     @property
     def run_id(self) -> str:
-        """Stable 12-hex-digit hash of every field (same config → same id, across processes)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Stable 12-hex-digit hash of every field (same config → same id, across processes).
+
+        Fields added after runs were first stored (HASH_IF_CHANGED) enter the hash only when they
+        differ from their default, so the ids of earlier runs stay valid."""
+        d = {k: v for k, v in self.to_dict().items() if HASH_IF_CHANGED.get(k, object()) != v}
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     def replace(self, **changes) -> "Config":

@@ -145,7 +145,10 @@ class Trainer:
             config=self.config, model=self.model, train_batches=self.train_batches, device=self.device,
             gen=self.gen, autocast=self.autocast, emit=self._emit, should_stop=self.stop_requested,
             checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints)
+        self._sums = torch.zeros(3, device=self.device)  # loss sum, correct, counted (this epoch)
+        self._captured: dict = {}
         self.skip_main_loop = bool(self.method.prepare(self.method_context))
+        self.graph_step = self._make_graph_step()
 
     def _emit(self, event: dict) -> None:
         self.on_event(event)
@@ -159,7 +162,8 @@ class Trainer:
 
     def autocast(self):
         """bf16 autocast on CUDA (and bf16-native CPUs, see use_bf16); a no-op otherwise."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+        # no weight-cast cache: each weight is used once per forward, and a CUDA graph needs it off
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False)
 
     def set_lr(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
@@ -169,45 +173,87 @@ class Trainer:
         """One pass over this epoch's sampler order; returns mean loss and running train accuracy.
 
         Train accuracy is read from the classifier outputs of the training steps themselves (a
-        forward hook), as most trainers report it, instead of a second pass over the data.
+        forward hook), as most trainers report it, instead of a second pass over the data. The
+        step loop never waits for the device: loss and accuracy are summed in device tensors and
+        read once at the end of the epoch; full batches replay a CUDA graph on CUDA (cuda_graph.py).
         """
         self.model.train()
         self.method.on_epoch_start(epoch)
         lr = lr_at(self.config, epoch)
         self.set_lr(lr)
         order = self.method.epoch_order(self.train_batches.y, epoch, self.gen)
-        loss_sum = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device)
+        self._sums.zero_()
         seen, steps = 0, 0
-        captured = {}
-        hook = self.model.classifier.register_forward_hook(lambda m, i, out: captured.__setitem__("z", out))
+        graphed = self.graph_step
+        if graphed is not None:
+            graphed.set_lr()
+            self._stable_loss_weight()
+        hook = self.model.classifier.register_forward_hook(lambda m, i, out: self._captured.__setitem__("z", out))
         try:
             # a last batch of one image would break BatchNorm; smaller remainders still train
             drop_last = len(order) % self.config.batch_size == 1
             for xb, yb in self.train_batches.batches(order, self.config.batch_size, drop_last=drop_last):
-                with self.autocast():
-                    loss = self.method.training_loss(self.forward_model, xb, yb, epoch)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
+                if graphed is not None and len(yb) == self.config.batch_size:
+                    graphed(xb, yb)
+                else:
+                    self.optimizer.zero_grad(set_to_none=True)
+                    self._step_body(xb, yb).backward()
+                    self.optimizer.step()
                 self.method.after_step()
-                loss_sum += loss.detach().float()
-                z = captured.pop("z", None)
-                if isinstance(z, torch.Tensor) and z.shape[0] == yb.shape[0]:
-                    correct += (z.detach().argmax(1) == yb).sum()
-                    seen += yb.shape[0]
+                seen += yb.shape[0]
                 steps += 1
                 if self.should_stop():
                     self.stopped = True
                     break
         finally:
             hook.remove()
-        mean_loss = float(loss_sum) / max(steps, 1)
+        loss_sum, correct, counted = self._sums.tolist()
+        mean_loss = loss_sum / max(steps, 1)
         if not math.isfinite(mean_loss):
             raise TrainingDiverged(f"loss became {mean_loss} in epoch {epoch + 1}; "
                                    "try a smaller learning rate")
         return {"loss": mean_loss, "lr": lr, "steps": steps,
-                "train_acc": float(correct) / seen if seen else None}
+                "train_acc": correct / counted if counted else None}
+
+    def _step_body(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """Forward and loss of one batch; adds (loss, correct, counted) to the device sums, no sync."""
+        with self.autocast():
+            loss = self.method.training_loss(self.forward_model, xb, yb, self.epoch)
+        z = self._captured.pop("z", None)
+        with torch.no_grad():
+            self._sums[0] += loss.detach().float()
+            if isinstance(z, torch.Tensor) and z.dim() == 2 and z.shape[0] == yb.shape[0]:
+                self._sums[1] += (z.detach().argmax(1) == yb).sum()
+                self._sums[2] += yb.shape[0]
+        return loss
+
+    def _stable_loss_weight(self) -> None:
+        """Keep the loss's class weights in one device tensor across epochs (values copied in), so
+        the captured graph stays valid; only a switch between no weights and weights recaptures."""
+        loss = getattr(self.method, "loss", None)
+        w = getattr(loss, "weight", None)
+        if w is None:
+            return
+        held = getattr(self, "_held_weight", None)
+        if held is None or held.shape != w.shape or held.dtype != w.dtype:
+            self._held_weight = held = w.detach().clone()
+        elif w is not held:
+            held.copy_(w)
+        loss.weight = held
+
+    def _make_graph_step(self):
+        """The CUDA-graph step for this run, or None (not CUDA, switched off, or the method needs
+        per-step host work); the reason is kept in extras."""
+        from .cuda_graph import GraphedStep, graphs_wanted, ineligible_reason
+
+        if not graphs_wanted(self.device) or self.config.compile:
+            return None
+        reason = ineligible_reason(self.method, self.optimizer)
+        if reason:
+            self.extras["cuda_graph"] = {"used": False, "reason": reason}
+            return None
+        loss = getattr(self.method, "loss", None)
+        return GraphedStep(self.optimizer, self._step_body, lambda: (getattr(loss, "weight", None),), self.device)
 
     @torch.no_grad()
     def predict(self, batches: DeviceBatches, with_features: bool = False):
@@ -230,6 +276,17 @@ class Trainer:
         """Metrics on the balanced test set."""
         return evaluate_logits(self.predict(self.test_batches), self.test_batches.y, self.data.counts)
 
+    def _epoch_metrics(self, epoch: int) -> dict:
+        """Test metrics after `epoch` when it is an evaluation epoch (every `eval_every`, and the
+        last); else the same keys with None (the history stays one row per epoch)."""
+        if epoch % self.config.eval_every and epoch < self.config.epochs and not self.stopped:
+            return {"test_acc": None, "balanced_acc": None, **{f"{g}_acc": None for g in ("many", "medium", "few")},
+                    "per_class_acc": None}
+        metrics = self.evaluate()
+        return {"test_acc": metrics["overall_acc"], "balanced_acc": metrics["balanced_acc"],
+                **{f"{g}_acc": v for g, v in metrics["shot_acc"].items()},
+                "per_class_acc": metrics["per_class_acc"]}
+
     def fit(self) -> RunResult:
         start = time.perf_counter()
         status, error = "done", ""
@@ -243,11 +300,8 @@ class Trainer:
                 t0 = time.perf_counter()
                 stats = self.train_epoch(epoch)
                 self.epoch = epoch + 1
-                metrics = self.evaluate()
-                row = {"epoch": epoch + 1, **stats,
-                       "test_acc": metrics["overall_acc"], "balanced_acc": metrics["balanced_acc"],
-                       **{f"{g}_acc": v for g, v in metrics["shot_acc"].items()},
-                       "per_class_acc": metrics["per_class_acc"], "seconds": time.perf_counter() - t0}
+                row = {"epoch": epoch + 1, **stats, **self._epoch_metrics(epoch + 1),
+                       "seconds": time.perf_counter() - t0}
                 self.history.append(row)
                 tracking.on_epoch(self, epoch + 1)
                 self.on_event({"type": "epoch", "epochs": self.config.epochs, **row})
@@ -262,6 +316,8 @@ class Trainer:
         metrics = self.evaluate()
         tracking.on_end(self)
         self.extras.update(self.method.summary())
+        if self.graph_step is not None:
+            self.extras["cuda_graph"] = {"used": True, **self.graph_step.summary()}
         result = RunResult(self.config, status, device_label(self.device), list(self.data.split.classes),
                            list(self.data.counts), metrics, self.history, time.perf_counter() - start,
                            self.epoch, self.extras, error, model=self.model)

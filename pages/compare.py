@@ -1,11 +1,12 @@
 """Compare page: per-class and shot-group accuracy of chosen runs against training frequency."""
 import streamlit as st
 
-from app import charts, charts_eval, compare_view, jobs, tables, widgets
+from app import charts, charts_eval, compare_view, jobs, reproduced, tables, widgets
 from app.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 
 st.title("Compare: which classes does each method fix?")
+reproduced.show_saved_tables()
 run_ids = widgets.chosen_runs("No runs yet. Train some on the Train page (or run a lesson on the Learn page).")
 results = {rid: jobs.result(rid) for rid in run_ids}
 waiting = [rid for rid, r in results.items() if r is None]

@@ -20,12 +20,46 @@ from .store import RunStore
 FINAL = ("done", "stopped", "failed")
 
 
+RUN_MEMORY_GIB = 2.0
+"""GPU memory one small run may take (CUDA context ~0.5 GiB, CIFAR on the device, ResNet-32
+activations at batch 128, a captured graph's pool): the unit for slots per GPU."""
+MAX_RUNS_PER_GPU = 8
+
+
+def runs_per_gpu(cpus: int | None = None) -> int:
+    """Runs that share one GPU: `$LTLAB_RUNS_PER_GPU`, else what the free memory of GPU 0 holds
+    at RUN_MEMORY_GIB each, capped at MAX_RUNS_PER_GPU and at the CPU cores (each run's process
+    launches its own kernels); 1 without CUDA."""
+    if os.environ.get("LTLAB_RUNS_PER_GPU"):
+        return max(int(os.environ["LTLAB_RUNS_PER_GPU"]), 1)
+    import torch
+    if not torch.cuda.is_available():
+        return 1
+    free = _free_gpu_memory()
+    cores = cpus or os.cpu_count() or 1
+    return max(1, min(int(free / 2**30 // RUN_MEMORY_GIB), MAX_RUNS_PER_GPU, cores))
+
+
+def _free_gpu_memory() -> int:
+    """Free bytes on GPU 0, through NVML when present (no CUDA context in this process)."""
+    try:
+        import pynvml
+        pynvml.nvmlInit()
+        try:
+            return int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(0)).free)
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:  # noqa: BLE001 - no NVML: ask CUDA itself
+        import torch
+        return int(torch.cuda.mem_get_info(0)[0])
+
+
 def default_workers() -> int:
-    """`$LTLAB_WORKERS`, else one job per visible CUDA GPU, else one (CPU)."""
+    """`$LTLAB_WORKERS`, else runs_per_gpu() jobs per visible CUDA GPU, else one (CPU)."""
     if os.environ.get("LTLAB_WORKERS"):
         return max(int(os.environ["LTLAB_WORKERS"]), 1)
     import torch
-    return max(torch.cuda.device_count(), 1)
+    return max(torch.cuda.device_count() * runs_per_gpu(), 1)
 
 
 class JobManager:
