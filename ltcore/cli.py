@@ -17,6 +17,7 @@ from .data import DATASETS
 from .errors import LTError
 from .models import MODELS
 from .recipes import RECIPES
+from .reproduce import add_parser as add_reproduce_parser
 from .runs.cli import StoreRecorder, add_subparser, store_for
 from .runs.tensorboard import tensorboard_writer
 from .sweep import format_summary, relative_accuracy_for, summarise, sweep_configs
@@ -298,8 +299,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_parser(sub)
     add_sweep_parser(sub)
-    from .reproduce import add_parser as add_reproduce_parser
-
     add_reproduce_parser(sub)
     sub.add_parser("datasets", help="list data sets").set_defaults(handler=cmd_datasets)
     sub.add_parser("models", help="list models").set_defaults(handler=cmd_models)

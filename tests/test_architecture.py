@@ -16,8 +16,9 @@ LAYERS = [  # lowest first: a module may import its own layer and the layers bef
     ("methods", ["ltcore.methods", "ltcore.checkpoints"]),
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
-    ("train", ["ltcore.train", "ltcore.inference"]),
-    ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.sweep", "ltcore.__main__", "ltcore"]),
+    ("train", ["ltcore.train", "ltcore.inference", "ltcore.cuda_graph"]),
+    ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.sweep", "ltcore.reproduce", "ltcore.__main__",
+                  "ltcore"]),
     ("app", ["app"]),
     ("pages", ["pages"]),
 ]
