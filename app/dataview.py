@@ -48,7 +48,8 @@ def summary(data: LongTailData) -> dict:
     groups, rule = shot_groups(counts)
     return {"total": sum(counts), "actual_ratio": data.actual_ratio, "smallest": min(counts),
             "largest": max(counts), "gini": gini(counts), "groups": groups, "rule": rule,
-            "test_counts": data.split.y_test.bincount(minlength=data.split.num_classes).tolist()}
+            "test_counts": data.split.y_test.bincount(minlength=data.split.num_classes).tolist(),
+            "val_counts": data.split.val_counts()}
 
 
 def view(data: LongTailData, name: Hashable, build: Callable[[], Any]) -> Any:

@@ -17,7 +17,7 @@ from .config import Config
 from .data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
 from .errors import LTError
 from .methods import MethodContext, build_method
-from .metrics import evaluate_logits, tracking
+from .metrics import evaluate_logits, per_class_accuracy, tracking
 from .models import build_model
 from .result import RunResult
 
@@ -125,6 +125,9 @@ class Trainer:
                                            split.std, augment, channels_last=channels_last, seed=config.seed)
         self.test_batches = DeviceBatches(split.x_test, split.y_test, self.device, split.mean, split.std,
                                           "none", channels_last=channels_last)
+        # the balanced validation split (never training data): hyper-parameters are chosen here
+        self.val_batches = DeviceBatches(split.x_val, split.y_val, self.device, split.mean, split.std,
+                                         "none", channels_last=channels_last)
         self.method = build_method(config.method, config.params, self.data.counts, config.epochs, self.device)
         model_name = meta.get("model", "mlp") if config.model == "auto" else config.model
         in_shape = tuple(split.x_train.shape[1:])
@@ -144,7 +147,8 @@ class Trainer:
         self.method_context = MethodContext(
             config=self.config, model=self.model, train_batches=self.train_batches, device=self.device,
             gen=self.gen, autocast=self.autocast, emit=self._emit, should_stop=self.stop_requested,
-            checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints)
+            checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints,
+            val_batches=self.val_batches)
         self._sums = torch.zeros(3, device=self.device)  # loss sum, correct, counted (this epoch)
         self._captured: dict = {}
         self.skip_main_loop = bool(self.method.prepare(self.method_context))
@@ -280,12 +284,35 @@ class Trainer:
         """Test metrics after `epoch` when it is an evaluation epoch (every `eval_every`, and the
         last); else the same keys with None (the history stays one row per epoch)."""
         if epoch % self.config.eval_every and epoch < self.config.epochs and not self.stopped:
-            return {"test_acc": None, "balanced_acc": None, **{f"{g}_acc": None for g in ("many", "medium", "few")},
-                    "per_class_acc": None}
+            return {"test_acc": None, "balanced_acc": None, "val_balanced_acc": None,
+                    **{f"{g}_acc": None for g in ("many", "medium", "few")}, "per_class_acc": None}
         metrics = self.evaluate()
         return {"test_acc": metrics["overall_acc"], "balanced_acc": metrics["balanced_acc"],
+                "val_balanced_acc": self.validation_accuracy()["val_balanced_acc"],
                 **{f"{g}_acc": v for g, v in metrics["shot_acc"].items()},
                 "per_class_acc": metrics["per_class_acc"]}
+
+    @property
+    def has_validation(self) -> bool:
+        return len(self.val_batches) > 0
+
+    def predict_validation(self, with_features: bool = False):
+        """Logits (and features) on the balanced validation split, in storage order; its labels
+        are `self.val_batches.y`. Choose hyper-parameters here, never on the test set."""
+        return self.predict(self.val_batches, with_features)
+
+    def validation_accuracy(self, logits: torch.Tensor | None = None) -> dict:
+        """{"val_balanced_acc", "val_acc"} of the current model (or of `logits` given for the
+        validation split, e.g. after a post-hoc adjustment); None when the split is empty."""
+        if not self.has_validation:
+            return {"val_balanced_acc": None, "val_acc": None}
+        logits = self.predict_validation() if logits is None else logits
+        labels = self.val_batches.y.cpu()
+        preds = logits.argmax(1).cpu()
+        recall = per_class_accuracy(preds, labels, self.num_classes)
+        defined = recall[~recall.isnan()]
+        return {"val_balanced_acc": float(defined.mean()) if len(defined) else None,
+                "val_acc": float((preds == labels).float().mean())}
 
     def fit(self) -> RunResult:
         start = time.perf_counter()
@@ -313,7 +340,7 @@ class Trainer:
             status, error = "failed", str(exc)
         if self.stopped:
             status = "stopped"
-        metrics = self.evaluate()
+        metrics = {**self.evaluate(), **self.validation_accuracy()}
         tracking.on_end(self)
         self.extras.update(self.method.summary())
         if self.graph_step is not None:

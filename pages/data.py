@@ -27,7 +27,9 @@ m[0].metric("Training images", f"{summary['total']:,}")
 m[1].metric("Actual ratio ρ", f"{summary['actual_ratio']:.1f}", help="largest class / smallest class")
 m[2].metric("Smallest class", summary["smallest"], help=f"largest class: {summary['largest']}")
 m[3].metric("Gini coefficient", f"{summary['gini']:.2f}", help="0 = balanced, → 1 = one class has everything")
-m[4].metric("Test images", f"{sum(summary['test_counts']):,}", help="the test set stays balanced")
+m[4].metric("Test images", f"{sum(summary['test_counts']):,}",
+            help=f"the test set stays balanced; {sum(summary['val_counts']):,} more images, balanced too, "
+                 "form the validation split that hyper-parameters are chosen on")
 for warning in split.warnings:
     st.warning(warning)
 

@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import torch
 
 from ltcore import Config, train
 from ltcore.train import lr_at
@@ -45,7 +46,7 @@ def test_cpu_runs_with_the_same_seed_are_repeatable():
 def test_evaluation_reports_balanced_and_many_medium_few_accuracy():
     result = train(Config(**TINY))
     m, counts = result.metrics, result.class_counts
-    assert sum(m["test_counts"]) == 500 and set(m["test_counts"]) == {50}
+    assert sum(m["test_counts"]) == 400 and set(m["test_counts"]) == {40}
     assert "thresholds" in m["shot_rule"]  # digits' head class has 124 > 100 images
     assert m["shot_groups"] == ["many" if c > 100 else "few" if c < 20 else "medium" for c in counts]
     acc = m["per_class_acc"]
@@ -81,3 +82,22 @@ def test_diverging_loss_fails_the_run_with_a_readable_message():
     result = train(Config(dataset="gaussians", epochs=3, lr=1e12, momentum=0.0, weight_decay=0.0))
     assert result.status == "failed"
     assert "loss became" in result.error and "epoch" in result.error
+
+
+def test_the_validation_split_is_scored_apart_from_the_test_set():
+    """Hyper-parameters are chosen on the balanced validation split; its balanced accuracy is in
+    every epoch's row and in the result, computed from the validation images only."""
+    from ltcore.train import Trainer
+
+    trainer = Trainer(Config(**TINY))
+    result = trainer.fit()
+    logits = trainer.predict_validation()
+    labels = trainer.val_batches.y
+    assert logits.shape == (100, 10) and torch.bincount(labels).tolist() == [10] * 10
+    recall = [float((logits.argmax(1)[labels == k] == k).float().mean()) for k in range(10)]
+    assert result.metrics["val_balanced_acc"] == pytest.approx(sum(recall) / 10)
+    assert result.val_balanced_acc == result.history[-1]["val_balanced_acc"]
+    assert all(0 <= h["val_balanced_acc"] <= 1 for h in result.history)
+    # a different result from the test set's: the two splits share no image
+    assert trainer.val_batches.x.shape[0] + trainer.test_batches.x.shape[0] == 500
+    assert trainer.validation_accuracy(torch.zeros(100, 10))["val_balanced_acc"] == pytest.approx(0.1)

@@ -1,8 +1,9 @@
 """Data: imbalance profiles, the data-set registry and device-resident batching."""
 from .base import DATASETS, DataSplit, LongTailData, balanced_like, default_data_dir, load_split, make_longtail
+from .holdout import carve_validation
 from .imbalance import PROFILES, class_counts, draw_subset
 from . import embedded, torchvision_sets, imagefolder  # noqa: F401  (register entries)
 from .device_loader import DeviceBatches
 
 __all__ = ["DATASETS", "DataSplit", "LongTailData", "PROFILES", "DeviceBatches", "balanced_like",
-           "class_counts", "default_data_dir", "draw_subset", "load_split", "make_longtail"]
+           "carve_validation", "class_counts", "default_data_dir", "draw_subset", "load_split", "make_longtail"]

@@ -25,9 +25,12 @@ def default_data_dir() -> Path:
 
 @dataclass
 class DataSplit:
-    """A whole data set: a training pool and a balanced test set, as tensors.
+    """A whole data set: a training pool, a balanced validation split and a balanced test set.
 
     Images are uint8 (N, C, H, W) and converted per batch on the device; vectors are float32 (N, d).
+    The validation split (`x_val`, `y_val`) is disjoint from the training pool and from the test
+    set (see `holdout.py`): hyper-parameters are chosen there, numbers are reported on the test
+    set. A split built without one gets an empty validation split (no choice can be made on it).
     """
 
     name: str
@@ -39,6 +42,12 @@ class DataSplit:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     warnings: list[str] = field(default_factory=list)
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+
+    def __post_init__(self):
+        if self.x_val is None or self.y_val is None:
+            self.x_val, self.y_val = self.x_test[:0], self.y_test[:0]
 
     @property
     def num_classes(self) -> int:
@@ -47,10 +56,14 @@ class DataSplit:
     def available_counts(self) -> list[int]:
         return torch.bincount(self.y_train, minlength=self.num_classes).tolist()
 
+    def val_counts(self) -> list[int]:
+        return torch.bincount(self.y_val, minlength=self.num_classes).tolist()
+
 
 @dataclass
 class LongTailData:
-    """The long-tailed training subset (drawn with a seed) and the untouched balanced test set."""
+    """The long-tailed training subset (drawn with a seed), the balanced validation split and the
+    untouched balanced test set (both in `split`)."""
 
     split: DataSplit
     train_idx: torch.Tensor

@@ -4,7 +4,8 @@ Classes are the sorted sub-folder names (hidden ones such as `.ipynb_checkpoints
 files with torchvision's IMG_EXTENSIONS are decoded, converted to RGB and fitted to size×size
 (centre crop to a square, antialiased resize) as uint8. Other files and images PIL cannot read
 are skipped and counted in `DataSplit.warnings`. A balanced test split (the same number per class,
-fixed seed) is held out; the training pool keeps the folder's natural imbalance.
+fixed seed) is held out, then a balanced validation split from what remains (see
+`validation_per_class`); the training pool keeps the folder's natural imbalance.
 """
 from __future__ import annotations
 
@@ -18,16 +19,24 @@ import torch
 
 from ..errors import ConfigError, DataMissingError
 from .base import DATASETS, DataSplit
-from .embedded import TEST_HOLDOUT_SEED, balanced_holdout
+from .holdout import TEST_HOLDOUT_SEED, VAL_HOLDOUT_SEED, balanced_holdout
 
 TEST_FRACTION = 0.2       # of the smallest class, held out per class for the balanced test set
 TEST_MAX_PER_CLASS = 50
+VAL_FRACTION = 0.1        # of the smallest class, held out per class for the validation split
+VAL_MAX_PER_CLASS = 25
 NAMES_SHOWN = 5           # skipped files named in a warning
 
 
 def test_per_class(smallest: int) -> int:
     """Balanced test images per class: min(20% of the smallest class, 50), at least 1."""
     return max(1, min(int(TEST_FRACTION * smallest), TEST_MAX_PER_CLASS))
+
+
+def validation_per_class(smallest: int) -> int:
+    """Validation images per class: min(10% of the smallest class, 25); none below 10 images (a
+    folder that small has too few to choose hyper-parameters on, and keeps them for training)."""
+    return min(int(VAL_FRACTION * smallest), VAL_MAX_PER_CLASS)
 
 
 def _hidden(path: str, root: Path) -> bool:
@@ -117,10 +126,12 @@ def _root(path) -> Path:
 @DATASETS.register(
     "imagefolder", "your own folder of class sub-folders (ImageFolder rules), RGB resized to 32×32; "
     "natural imbalance kept (profile none) or re-profiled; balanced test of min(20% of the "
-    "smallest class, 50) per class", shape=(3, 32, 32), num_classes=None, kind="image",
-    augment="crop_flip", model="resnet32", offline=False, needs_path=True)
+    "smallest class, 50) per class and validation split of min(10%, 25) per class",
+    shape=(3, 32, 32), num_classes=None, kind="image", augment="crop_flip", model="resnet32",
+    offline=False, needs_path=True)
 def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 32) -> DataSplit:
-    """Load `path` (data_dir is unused); the test split's seed is fixed, independent of `seed`."""
+    """Load `path` (data_dir is unused); the test and validation splits' seeds are fixed,
+    independent of `seed`."""
     if int(size) < 4:
         raise ConfigError(f"image size must be at least 4 pixels, got {size}")
     root = _root(path)
@@ -135,8 +146,15 @@ def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 
             f"class folder(s) {', '.join(short)} in {root} have fewer than 2 readable images; each "
             "class needs at least 2 (one is held out for the balanced test set): add images or "
             "remove the folder")
-    tr, te = balanced_holdout(y, test_per_class(min(counts)), TEST_HOLDOUT_SEED)
+    pool, te = balanced_holdout(y, test_per_class(min(counts)), TEST_HOLDOUT_SEED)
+    n_val = validation_per_class(min(counts))
+    rest, va = balanced_holdout(y[pool], n_val, VAL_HOLDOUT_SEED)
+    tr, va = pool[rest], pool[va]
     mean, std = channel_stats(x[tr])
     warnings = (_skip_warning("non-image file", others, root)
                 + _skip_warning("unreadable image file", unreadable, root))
-    return DataSplit("imagefolder", x[tr], y[tr], x[te], y[te], classes, mean, std, warnings)
+    if n_val == 0:
+        warnings.append(f"no validation split: the smallest class has {min(counts)} images (fewer "
+                        f"than {int(1 / VAL_FRACTION)}), so nothing can be tuned on held-out images")
+    return DataSplit("imagefolder", x[tr], y[tr], x[te], y[te], classes, mean, std, warnings,
+                     x_val=x[va], y_val=y[va])

@@ -40,6 +40,9 @@ class MethodContext:
     """folder of stage-1 checkpoints (None = `<data dir>/checkpoints`)."""
     save_checkpoints: bool = True
     """whether this run may write its stage-1 model there."""
+    val_batches: Any = None
+    """the balanced validation split on the device (a DeviceBatches; `len()` 0 when the data set
+    has none): choose hyper-parameters (τ of τ-norm, of post-hoc LA) here, never on the test set."""
 
 
 class Method:

@@ -26,7 +26,7 @@ def test_first_screen_is_the_data_page_on_digits_with_a_first_experiment(app):
     train = [t for t in hist["data"] if t["name"] in ("many", "medium", "few")]
     assert sum((decode(t["y"]) for t in train), []) == sorted(counts, reverse=True)
     test = next(t for t in hist["data"] if t["name"] == "test")
-    assert decode(test["y"]) == [50] * 10           # digits keeps 50 test images per class
+    assert decode(test["y"]) == [40] * 10           # digits keeps 40 test images per class (+10 validation)
     assert "gallery" in figures(at)
 
 

@@ -48,7 +48,8 @@ def test_subset_is_identical_for_identical_inputs_and_differs_with_seed():
 def test_digits_long_tail_has_requested_ratio_and_untouched_balanced_test_set():
     lt = make_longtail(load_split("digits"), "exp", 50, seed=0)
     assert lt.counts[0] // lt.counts[-1] == pytest.approx(50, rel=0.3)
-    assert set(torch.bincount(lt.split.y_test).tolist()) == {50}
+    assert set(torch.bincount(lt.split.y_test).tolist()) == {40}
+    assert set(torch.bincount(lt.split.y_val).tolist()) == {10}
 
 
 def test_draw_subset_caps_at_what_a_class_has():

@@ -125,7 +125,10 @@ def test_cifar10_pickles_load_through_torchvision_and_cache(tmp_path, monkeypatc
     patch_md5(monkeypatch, datasets.CIFAR10, folder)
     split = load_split("cifar10", data_dir=tmp_path)
     assert split.x_train.shape == (30, 3, 32, 32) and split.x_train.dtype == torch.uint8
-    assert split.x_test.shape == (20, 3, 32, 32) and split.y_train.dtype == torch.int64
+    # the 20 test images (2 per class) are divided into a test set and a validation split, 1 + 1
+    assert split.x_test.shape == (10, 3, 32, 32) and split.y_train.dtype == torch.int64
+    assert split.x_val.shape == (10, 3, 32, 32) and torch.equal(labels_from_pixels(split.x_val), split.y_val)
+    assert not set(split.x_val[:, 0, 0, 0].tolist()) & set(split.x_test[:, 0, 0, 0].tolist())
     assert split.y_train.tolist() == train_labels.tolist()
     assert torch.equal(labels_from_pixels(split.x_train), split.y_train)
     assert torch.equal(labels_from_pixels(split.x_test), split.y_test)
@@ -139,6 +142,7 @@ def test_cifar10_pickles_load_through_torchvision_and_cache(tmp_path, monkeypatc
     monkeypatch.setattr(datasets.CIFAR10, "__init__", no_decoding)
     again = load_split("cifar10", data_dir=tmp_path)
     assert torch.equal(again.x_train, split.x_train) and torch.equal(again.y_test, split.y_test)
+    assert torch.equal(again.x_val, split.x_val)
     a, b = make_longtail(split, "exp", 3, seed=7), make_longtail(again, "exp", 3, seed=7)
     assert a.counts == b.counts == [3, 2, 2, 2, 1, 1, 1, 1, 1, 1]  # int(3·(1/3)^(i/9))
     assert torch.equal(a.train_idx, b.train_idx)
@@ -177,7 +181,10 @@ def test_mnist_idx_files_and_balanced_test(tmp_path, name, cls_name):
     split = load_split(name, data_dir=tmp_path)
     assert split.x_train.shape == (20, 1, 28, 28) and split.x_train.dtype == torch.uint8
     assert split.y_train.tolist() == train_labels.tolist()
-    assert torch.bincount(split.y_test).tolist() == [2] * 10  # subsampled to the smallest class
+    # subsampled to the smallest class (2), then one of each class is the validation split
+    assert torch.bincount(split.y_test).tolist() == [1] * 10
+    assert torch.bincount(split.y_val).tolist() == [1] * 10
+    assert torch.equal(labels_from_pixels(split.x_val), split.y_val)
     assert torch.equal(labels_from_pixels(split.x_test), split.y_test)
     assert len(split.mean) == 1 and len(split.std) == 1
     expected = [str(d) for d in range(10)] if name == "mnist" else datasets.FashionMNIST.classes
@@ -192,7 +199,8 @@ def test_svhn_mat_files_label_10_is_digit_0(tmp_path, monkeypatch):
     assert split.x_train.shape == (14, 3, 32, 32) and split.x_train.dtype == torch.uint8
     assert split.y_train.tolist() == train_labels.tolist()  # SVHN's 10 came back as 0
     assert torch.equal(labels_from_pixels(split.x_train), split.y_train)
-    assert torch.bincount(split.y_test).tolist() == [2] * 10
+    assert torch.bincount(split.y_test).tolist() == [1] * 10
+    assert torch.bincount(split.y_val).tolist() == [1] * 10
     assert split.classes == [str(d) for d in range(10)]
 
 
@@ -249,7 +257,10 @@ def test_imagefolder_natural_counts_warnings_and_pixels(image_folder, tmp_path):
     assert torch.bincount(split.y_test).tolist() == [1, 1, 1]
     assert split.available_counts() == [2, 11, 5]
     assert split.warnings == ["skipped 1 non-image file: bee/notes.txt",
-                              "skipped 1 unreadable image file: cat/broken.png"]
+                              "skipped 1 unreadable image file: cat/broken.png",
+                              "no validation split: the smallest class has 3 images (fewer than 10), "
+                              "so nothing can be tuned on held-out images"]
+    assert len(split.y_val) == 0
     for k, name in enumerate(split.classes):
         pixels = split.x_train[split.y_train == k].permute(0, 2, 3, 1).reshape(-1, 3)
         assert (pixels == torch.tensor(COLOURS[name], dtype=torch.uint8)).all()
@@ -288,3 +299,18 @@ def test_trainer_runs_on_an_image_folder(image_folder, tmp_path):
     result = train(config, data_dir=tmp_path)
     assert result.status == "done" and result.class_counts == [2, 11, 5]
     assert len(result.per_class_acc) == 3
+
+
+def test_imagefolder_holds_out_a_validation_split_beside_the_test_set(tmp_path):
+    """Smallest class 20: test min(0.2·20, 50) = 4 per class, then validation min(0.1·20, 25) = 2
+    per class from the rest; every image (its own grey level) lands in exactly one part."""
+    root = tmp_path / "shades"
+    for k, n in enumerate((20, 30)):
+        (root / f"c{k}").mkdir(parents=True)
+        for i in range(n):
+            Image.new("L", (4, 4), 100 * k + i).save(root / f"c{k}" / f"{i:02d}.png")
+    split = load_split("imagefolder", tmp_path, path=str(root))
+    assert torch.bincount(split.y_test).tolist() == [4, 4] and torch.bincount(split.y_val).tolist() == [2, 2]
+    assert split.available_counts() == [14, 24] and split.warnings == []
+    levels = [set(part[:, 0, 0, 0].tolist()) for part in (split.x_train, split.x_val, split.x_test)]
+    assert sum(map(len, levels)) == 50 and len(set.union(*levels)) == 50
