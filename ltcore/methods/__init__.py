@@ -8,7 +8,7 @@ from ..errors import ConfigError
 from ..models import MODELS
 from .base import Method, MethodContext
 from .registries import (AUGMENTATIONS, CLASSIFIERS, LOSSES, PARAMS, POSTHOC, PRESETS, REGULARIZERS,
-                         REWEIGHTING, SAMPLERS, SLOTS, STAGE2, check_value)
+                         REWEIGHTING, SAMPLERS, SLOTS, STAGE2, check_value, reject_unknown)
 from . import classifiers, losses, mixing, regularizers, samplers, schedules, stage2  # noqa: F401
 from .compose import COMMON, ComposedMethod, check_combination
 from .losses import build_loss
@@ -27,10 +27,7 @@ def resolve_params(method: str, params: dict) -> dict:
             check_value(slot, choice)
             merged.update(registry.get(choice).meta.get("params", {}))
     merged.update(entry.meta.get("params", {}))
-    unknown = sorted(set(params) - set(merged))
-    if unknown:
-        takes = ", ".join(merged) or "none"
-        raise ConfigError(f"method {method!r} has no parameter(s) {', '.join(unknown)}; it takes: {takes}")
+    reject_unknown(f"method {method!r}", params, merged)
     for name, value in params.items():
         check_value(name, value)
     merged.update(params)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .registries import CLASSIFIERS
+from .registries import CLASSIFIERS, number
 
 
 class NormedLinear(nn.Module):
@@ -115,7 +115,8 @@ CLASSIFIERS.add("linear", lambda feat_dim, num_classes: nn.Linear(feat_dim, num_
                 "linear layer z = Wh + b", paper="—", params={})
 CLASSIFIERS.add("cosine", lambda feat_dim, num_classes, cos_scale=16.0: NormedLinear(
     feat_dim, num_classes, cos_scale), "cosine classifier z_k = s·cos(h, w_k)",
-    paper="Gidaris & Komodakis CVPR'18; Kang et al. ICLR'20", params={"cos_scale": 16.0})
+    paper="Gidaris & Komodakis CVPR'18; Kang et al. ICLR'20",
+    params={"cos_scale": number(16.0, "cosine classifier scale s", lambda v: v > 0, "> 0")})
 CLASSIFIERS.add("normed", NormedLinear, "normalised linear z_k = cos(h, w_k); pair with a loss that "
                 "scales (LDAM)", paper="Cao et al. NeurIPS'19", params={})
 CLASSIFIERS.add("etf", ETFClassifier, "fixed simplex-ETF classifier on BN + L2-normalised features",

@@ -11,11 +11,20 @@ from ..errors import ConfigError
 from .base import Method, MethodContext
 from .losses import build_loss
 from .registries import (AUGMENTATIONS, CLASSIFIERS, POSTHOC, REGULARIZERS, REWEIGHTING, SAMPLERS,
-                         SLOTS, STAGE2)
+                         SLOTS, STAGE2, declare, number, text)
 
 SLOT_DEFAULTS = {"sampler": "instance", "loss": "ce", "classifier": "linear", "mixing": "none",
                  "reweight": "none", "regularizer": "none", "posthoc": "none", "stage2": "none"}
-COMMON = {"holdout": 0.0, "init_from": ""}
+COMMON_SPECS = {
+    "holdout": number(0.0, "fraction of each class held out of training as a validation split "
+                      "(stratified, ≥1 per class with ≥2 images); None = 0.2 when tau_norm must pick τ, else 0",
+                      lambda v: 0 <= v < 1, "in [0, 1)", optional=True),
+    "init_from": text("", "transfer: start from this state-dict file (.pt), loaded with "
+                      "weights_only=True; empty = random init"),
+}
+for _name, _spec in COMMON_SPECS.items():
+    declare(_name, _spec, "every preset")
+COMMON = {name: spec.default for name, spec in COMMON_SPECS.items()}
 """Parameters every composed preset takes besides its slots' hyper-parameters."""
 AUTO_HOLDOUT = 0.2
 """held-out fraction used when holdout is None and τ-normalisation has to pick τ."""

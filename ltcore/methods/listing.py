@@ -1,10 +1,8 @@
 """The methods table for the README and the docs, rendered from the registries."""
 from __future__ import annotations
 
+from .presets import FAMILIES
 from .registries import PRESETS, SLOTS
-
-FAMILY_ORDER = ("baseline", "re-sampling", "cost-sensitive", "logit adjustment",
-                "information augmentation", "module improvement", "ensemble")
 
 
 def key_params(params: dict) -> str:
@@ -17,7 +15,7 @@ def methods_table() -> str:
     """Markdown: one row per preset (family, name, what it does, paper, key hyper-parameters)."""
     rows = ["| family | preset | what it does | paper | key hyper-parameters (defaults) |",
             "|---|---|---|---|---|"]
-    entries = sorted(PRESETS.entries(), key=lambda e: FAMILY_ORDER.index(e.meta["family"]))
+    entries = sorted(PRESETS.entries(), key=lambda e: FAMILIES.index(e.meta["family"]))
     for e in entries:
         rows.append(f"| {e.meta['family']} | `{e.name}` | {e.description} | {e.meta['paper']} | "
                     f"{key_params(e.meta.get('params', {}))} |")

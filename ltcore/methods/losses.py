@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
-from .registries import LOSSES
+from .registries import LOSSES, number, reject_unknown
 
 
 def as_counts(counts) -> torch.Tensor:
@@ -165,36 +165,43 @@ class DiverseExpertLoss(ClassLoss):
                    for z, off in zip(logits, self.offsets))
 
 
+BETA = number(0.9999, "class-balanced β (Cui et al.): effective number (1−β^n)/(1−β)",
+              lambda v: 0 <= v < 1, "in [0, 1)")
+"""β of the class-balanced weights (cb_ce, cb_focal, and the DRW schedule)."""
+GAMMA = number(1.0, "focal exponent γ (Lin et al.); 0 = CE", lambda v: v >= 0, "≥ 0")
+TAU = number(1.0, "logit-adjustment τ (LA loss and post-hoc)", lambda v: v >= 0, "≥ 0")
+"""τ of logit adjustment (the LA loss here, the post-hoc adjustment in schedules.py)."""
+
 LOSSES.add("ce", CrossEntropy, "softmax cross-entropy", paper="—", params={})
 LOSSES.add("inv_ce", lambda counts: CrossEntropy(counts, inverse_frequency_weights(counts)),
            "cross-entropy weighted by inverse class frequency (w ∝ 1/n_k)",
            paper="classic cost-sensitive learning; Cui et al. CVPR'19 with β → 1", params={})
 LOSSES.add("cb_ce", lambda counts, beta=0.9999: CrossEntropy(counts, class_balanced_weights(counts, beta)),
            "class-balanced cross-entropy, w ∝ (1−β)/(1−β^n)", paper="Cui et al. CVPR'19",
-           params={"beta": 0.9999})
+           params={"beta": BETA})
 LOSSES.add("focal", FocalLoss, "focal loss −(1−p)^γ log p", paper="Lin et al. ICCV'17",
-           params={"gamma": 1.0})
+           params={"gamma": GAMMA})
 LOSSES.add("cb_focal", lambda counts, beta=0.9999, gamma=1.0: FocalLoss(
     counts, gamma, class_balanced_weights(counts, beta)), "class-balanced focal loss",
-    paper="Cui et al. CVPR'19", params={"beta": 0.9999, "gamma": 1.0})
+    paper="Cui et al. CVPR'19", params={"beta": BETA, "gamma": GAMMA})
 LOSSES.add("ldam", LDAMLoss, "label-distribution-aware margin loss on cosine logits, Δ ∝ n^-1/4",
-           paper="Cao et al. NeurIPS'19", params={"max_margin": 0.5, "scale": 30.0})
+           paper="Cao et al. NeurIPS'19",
+           params={"max_margin": number(0.5, "LDAM largest margin (of the rarest class)", lambda v: v > 0, "> 0"),
+                   "scale": number(30.0, "LDAM logit scale s", lambda v: v > 0, "> 0")})
 LOSSES.add("la", LogitAdjustedLoss, "logit-adjusted loss: CE on z + τ log π",
-           paper="Menon et al. ICLR'21", params={"tau": 1.0})
+           paper="Menon et al. ICLR'21", params={"tau": TAU})
 LOSSES.add("balanced_softmax", BalancedSoftmax, "balanced softmax: CE on z + log n",
            paper="Ren et al. NeurIPS'20", params={})
 LOSSES.add("dot_regression", DotRegression, "dot-regression loss for the fixed ETF classifier",
            paper="Yang et al. NeurIPS'22", params={}, classifier="etf")
 LOSSES.add("sade", DiverseExpertLoss, "SADE diverse-expert loss: plain, balanced and inverse-prior experts",
-           paper="Zhang et al. NeurIPS'22", params={"sade_tau": 2.0}, classifier="experts")
+           paper="Zhang et al. NeurIPS'22", classifier="experts",
+           params={"sade_tau": number(2.0, "SADE inverse-prior expert τ", lambda v: v >= 0, "≥ 0")})
 
 
 def build_loss(name: str, class_counts, **params) -> ClassLoss:
     """A registered loss with its defaults overridden by `params`; unknown parameters are an error."""
     entry = LOSSES.get(name)
     defaults = entry.meta.get("params", {})
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        takes = ", ".join(defaults) or "none"
-        raise ConfigError(f"loss {name!r} has no parameter(s) {', '.join(unknown)}; it takes: {takes}")
+    reject_unknown(f"loss {name!r}", params, defaults)
     return entry.obj(list(class_counts), **{**defaults, **params})

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .losses import as_counts
-from .registries import AUGMENTATIONS
+from .registries import AUGMENTATIONS, number
 
 
 def mix_inputs(x: torch.Tensor, lam: float, perm: torch.Tensor) -> torch.Tensor:
@@ -56,9 +56,15 @@ class Remix(Mixup):
         return remix_label_weights(n[y_a], n[y_b], lam, self.kappa, self.tau)
 
 
+ALPHA = number(1.0, "mixup/Remix λ ~ Beta(α, α)", lambda v: v > 0, "> 0")
+
 AUGMENTATIONS.add("none", lambda counts: None, "no mixing", paper="—", params={})
 AUGMENTATIONS.add("mixup", Mixup, "mixup: convex combinations of image pairs and their labels",
-                  paper="Zhang et al. ICLR'18", params={"alpha": 1.0})
+                  paper="Zhang et al. ICLR'18", params={"alpha": ALPHA})
 AUGMENTATIONS.add("remix", Remix, "Remix: mixup whose label favours the minority class of the pair",
-                  paper="Chou et al. ECCV Workshops'20", params={"alpha": 1.0, "kappa": 3.0,
-                                                               "remix_tau": 0.5})
+                  paper="Chou et al. ECCV Workshops'20", params={
+                      "alpha": ALPHA,
+                      "kappa": number(3.0, "Remix κ: count ratio above which the label goes to the minority",
+                                      lambda v: v >= 1, "≥ 1"),
+                      "remix_tau": number(0.5, "Remix τ: λ threshold for giving the label to the minority",
+                                          lambda v: 0 <= v <= 1, "in [0, 1]")})

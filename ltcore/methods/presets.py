@@ -4,6 +4,11 @@ from __future__ import annotations
 from .compose import SLOT_DEFAULTS, ComposedMethod
 from .registries import PRESETS, SLOTS
 
+FAMILIES = ("baseline", "re-sampling", "cost-sensitive", "logit adjustment", "information augmentation",
+            "module improvement", "ensemble")
+"""Method families after the survey taxonomy (Zhang et al. TPAMI'23), in listing order; the only list."""
+BASE, RS, CS, LA, AUG, MOD, ENS = FAMILIES
+
 
 def preset(name: str, description: str, paper: str, family: str, requires: tuple = (), **settings) -> None:
     """Register a ComposedMethod preset; `settings` are slot choices and hyper-parameter defaults.
@@ -11,6 +16,8 @@ def preset(name: str, description: str, paper: str, family: str, requires: tuple
     meta `params` lists what is distinctive (non-default slots and their hyper-parameters), meta
     `slots` the full slot choice; every preset also takes any slot/common override.
     """
+    if family not in FAMILIES:
+        raise ValueError(f"preset {name!r}: family {family!r} is not one of {FAMILIES}")
     slots = {**SLOT_DEFAULTS, **{k: v for k, v in settings.items() if k in SLOTS}}
     params = {k: v for k, v in slots.items() if v != SLOT_DEFAULTS[k]}
     for slot, choice in slots.items():
@@ -19,9 +26,6 @@ def preset(name: str, description: str, paper: str, family: str, requires: tuple
     PRESETS.add(name, ComposedMethod, description, paper=paper, family=family, params=params,
                 slots=slots, requires=tuple(requires))
 
-
-BASE, RS, CS, LA = "baseline", "re-sampling", "cost-sensitive", "logit adjustment"
-AUG, MOD, ENS = "information augmentation", "module improvement", "ensemble"
 
 preset("ce", "plain cross-entropy with instance-balanced sampling (the baseline)", "—", BASE)
 preset("ros", "random over-sampling: tail images repeated up to the largest class", "Buda et al. "

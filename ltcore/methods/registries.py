@@ -1,33 +1,103 @@
 """The slot registries a method is composed from, and the typed hyper-parameters they take.
 
-A slot entry's `obj` is a factory; its meta holds `paper` and `params` ({name: default}). A preset
-picks one entry per slot (the slot's name is itself a parameter, e.g. `loss="focal"`).
+A slot entry's `obj` is a factory; it is added with `paper` and `params` ({name: Param}, each spec
+declared right there, next to the entry, with its default). Its meta then holds `params`
+({name: default}) and `specs` ({name: Param}). A preset picks one entry per slot (the slot's name is
+itself a parameter, e.g. `loss="focal"`). Parameter names form one namespace across slots (they are
+CLI flags): declaring a name twice with a different meaning is an error at import time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ..errors import ConfigError
 from ..registry import Registry
 
+
+@dataclass(frozen=True)
+class Param:
+    """A method hyper-parameter: its kind (float|int|str), whether None is allowed, a range check,
+    and its default (the value an entry uses unless a preset or the user sets another)."""
+
+    kind: str
+    help: str
+    check: Callable[[object], bool] = lambda v: True
+    rule: str = ""
+    optional: bool = False
+    default: object = None
+
+    def with_default(self, default) -> "Param":
+        """The same parameter with another default (for an entry whose paper uses another value)."""
+        return replace(self, default=default)
+
+
+def number(default, help: str, check=lambda v: True, rule: str = "", optional: bool = False) -> Param:
+    """A float parameter, e.g. `number(1.0, "focal exponent γ", lambda v: v >= 0, "≥ 0")`."""
+    return Param("float", help, check, rule, optional, default)
+
+
+def integer(default, help: str, check=lambda v: True, rule: str = "", optional: bool = False) -> Param:
+    """An int parameter (None allowed only when `optional`)."""
+    return Param("int", help, check, rule, optional, default)
+
+
+def text(default: str, help: str) -> Param:
+    """A string parameter (a name, a path)."""
+    return Param("str", help, default=default)
+
+
+PARAMS: dict[str, Param] = {}
+"""Every method hyper-parameter (name → spec), gathered from the slot entries that declare them."""
+
+
+def declare(name: str, spec: Param, owner: str) -> None:
+    """Add `name` to PARAMS; the same name may only be declared again with the same meaning."""
+    if not isinstance(spec, Param):
+        raise TypeError(f"{owner}: parameter {name!r} needs a Param spec (kind, help, check), got {spec!r}")
+    known = PARAMS.get(name)
+    if known is not None and replace(known, default=None) != replace(spec, default=None):
+        raise ValueError(f"{owner}: parameter {name!r} is already declared with another meaning "
+                         f"({known.help!r}); give this one a distinct name")
+    PARAMS.setdefault(name, spec)
+
+
+def reject_unknown(owner: str, given, accepted) -> None:
+    """ConfigError naming the parameters in `given` that `owner` does not take, and what it takes."""
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) or "none"
+        raise ConfigError(f"{owner} has no parameter(s) {', '.join(unknown)}; it takes: {takes}")
+
+
+class SlotRegistry(Registry):
+    """A slot's registry: entries declare their hyper-parameters as {name: Param}."""
+
+    def add(self, name: str, obj, description: str, params: dict | None = None, **meta) -> None:
+        specs = dict(params or {})
+        for pname, spec in specs.items():
+            declare(pname, spec, f"{self.kind} {name!r}")
+        super().add(name, obj, description, params={k: v.default for k, v in specs.items()},
+                    specs=specs, **meta)
+
+
 PRESETS = Registry("method")
 """preset name → factory(params, counts, epochs, device) -> Method; meta: paper, family, params."""
-SAMPLERS = Registry("sampler")
+SAMPLERS = SlotRegistry("sampler")
 """name → factory(counts, epochs, **params) with `.order(labels, epoch, gen)`."""
-LOSSES = Registry("loss")
+LOSSES = SlotRegistry("loss")
 """name → factory(class_counts, **params) -> ClassLoss (forward(logits, targets) → mean loss)."""
-CLASSIFIERS = Registry("classifier")
+CLASSIFIERS = SlotRegistry("classifier")
 """name → factory(feat_dim, num_classes, **params) -> nn.Module head."""
-AUGMENTATIONS = Registry("mixing")
+AUGMENTATIONS = SlotRegistry("mixing")
 """name → factory(counts, **params) -> mixer(x, y, gen) -> (x̃, y_a, y_b, λ_y) or None for no mixing."""
-REWEIGHTING = Registry("re-weighting schedule")
+REWEIGHTING = SlotRegistry("re-weighting schedule")
 """name → factory(counts, epochs, **params) with `.weight(epoch, base)` (None = the loss's own)."""
-REGULARIZERS = Registry("regularizer")
+REGULARIZERS = SlotRegistry("regularizer")
 """name → factory(feat_dim, num_classes, device, **params) -> feature regulariser or None."""
-POSTHOC = Registry("post-hoc adjustment")
+POSTHOC = SlotRegistry("post-hoc adjustment")
 """name → factory(counts, **params) -> fn(logits) -> logits, applied at evaluation."""
-STAGE2 = Registry("second stage")
+STAGE2 = SlotRegistry("second stage")
 """name → function(method, ctx: MethodContext, **params) run after the main loop (decoupling)."""
 
 SLOTS: dict[str, Registry] = {
@@ -36,54 +106,8 @@ SLOTS: dict[str, Registry] = {
 }
 """slot parameter name → registry of its choices."""
 
-
-@dataclass(frozen=True)
-class Param:
-    """A method hyper-parameter: its kind (float|int|str), whether None is allowed, a range check."""
-
-    kind: str
-    help: str
-    check: Callable[[object], bool] = lambda v: True
-    rule: str = ""
-    optional: bool = False
-
-
-def _num(kind, help, check=lambda v: True, rule="", optional=False):
-    return Param(kind, help, check, rule, optional)
-
-
-PARAMS: dict[str, Param] = {
-    **{slot: Param("str", f"{slot} slot: one of the {reg.kind} names") for slot, reg in SLOTS.items()},
-    "holdout": _num("float", "fraction of each class held out of training as a validation split "
-                    "(stratified, ≥1 per class with ≥2 images); None = 0.2 when tau_norm must pick τ, else 0",
-                    lambda v: 0 <= v < 1, "in [0, 1)", optional=True),
-    "init_from": Param("str", "transfer: start from this state-dict file (.pt), loaded with "
-                       "weights_only=True; empty = random init"),
-    "gamma": _num("float", "focal exponent γ (Lin et al.); 0 = CE", lambda v: v >= 0, "≥ 0"),
-    "beta": _num("float", "class-balanced β (Cui et al.): effective number (1−β^n)/(1−β)",
-                 lambda v: 0 <= v < 1, "in [0, 1)"),
-    "max_margin": _num("float", "LDAM largest margin (of the rarest class)", lambda v: v > 0, "> 0"),
-    "scale": _num("float", "LDAM logit scale s", lambda v: v > 0, "> 0"),
-    "cos_scale": _num("float", "cosine classifier scale s", lambda v: v > 0, "> 0"),
-    "tau": _num("float", "logit-adjustment τ (LA loss and post-hoc)", lambda v: v >= 0, "≥ 0"),
-    "norm_tau": _num("float", "τ-normalisation exponent: fixed τ, or None to pick it on the "
-                     "held-out split", lambda v: v >= 0, "≥ 0", optional=True),
-    "sade_tau": _num("float", "SADE inverse-prior expert τ", lambda v: v >= 0, "≥ 0"),
-    "drw_epoch": _num("int", "DRW: epoch (0-based) at which class-balanced weights switch on; "
-                      "None = int(0.8 × epochs) (160 of 200 in Cao et al.)",
-                      lambda v: v >= 0, "≥ 0", optional=True),
-    "alpha": _num("float", "mixup/Remix λ ~ Beta(α, α)", lambda v: v > 0, "> 0"),
-    "kappa": _num("float", "Remix κ: count ratio above which the label goes to the minority",
-                  lambda v: v >= 1, "≥ 1"),
-    "remix_tau": _num("float", "Remix τ: λ threshold for giving the label to the minority",
-                      lambda v: 0 <= v <= 1, "in [0, 1]"),
-    "lambda1": _num("float", "NC1 regulariser weight λ1 (Liu et al.)", lambda v: v > 0, "> 0"),
-    "lambda2": _num("float", "NC2 regulariser weight λ2 (Liu et al.)", lambda v: v >= 0, "≥ 0"),
-    "means_lr": _num("float", "learning rate of the NC class means' own SGD", lambda v: v > 0, "> 0"),
-    "stage2_epochs": _num("int", "epochs of the second stage (cRT, LWS)", lambda v: v >= 1, "≥ 1"),
-    "stage2_lr": _num("float", "second-stage learning rate; None = the run's lr",
-                      lambda v: v > 0, "> 0", optional=True),
-}
+for _slot, _registry in SLOTS.items():
+    declare(_slot, Param("str", f"{_slot} slot: one of the {_registry.kind} names"), "slots")
 
 
 def check_value(name: str, value) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .registries import REGULARIZERS
+from .registries import REGULARIZERS, number
 
 
 def nc1_loss(h: torch.Tensor, y: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
@@ -56,4 +56,7 @@ REGULARIZERS.add("none", lambda feat_dim, num_classes, device: None, "no feature
                  paper="—", params={})
 REGULARIZERS.add("nc", NCRegularizer, "neural-collapse regularisers: class-balanced NC1 to learnable "
                  "means + NC2 max-min angle", paper="Liu et al. AISTATS'23",
-                 params={"lambda1": 0.01, "lambda2": 0.1, "means_lr": 0.5})
+                 params={"lambda1": number(0.01, "NC1 regulariser weight λ1 (Liu et al.)", lambda v: v > 0, "> 0"),
+                         "lambda2": number(0.1, "NC2 regulariser weight λ2 (Liu et al.)", lambda v: v >= 0, "≥ 0"),
+                         "means_lr": number(0.5, "learning rate of the NC class means' own SGD",
+                                            lambda v: v > 0, "> 0")})

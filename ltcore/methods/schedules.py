@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from .losses import class_balanced_weights, log_prior
-from .registries import POSTHOC, REWEIGHTING
+from .losses import BETA, TAU, class_balanced_weights, log_prior
+from .registries import POSTHOC, REWEIGHTING, integer
 
 DRW_FRACTION = 0.8
 """Cao et al. switch weights on at epoch 160 of 200; other lengths keep the same fraction."""
@@ -50,7 +50,10 @@ def logit_adjustment(counts, tau: float = 1.0):
 REWEIGHTING.add("none", NoReweighting, "no re-weighting schedule", paper="—", params={})
 REWEIGHTING.add("drw", DeferredReweighting, "deferred re-weighting: class-balanced weights from "
                 "drw_epoch on (any loss)", paper="Cao et al. NeurIPS'19",
-                params={"drw_epoch": None, "beta": 0.9999})
+                params={"drw_epoch": integer(None, "DRW: epoch (0-based) at which class-balanced weights "
+                                             "switch on; None = int(0.8 × epochs) (160 of 200 in Cao et al.)",
+                                             lambda v: v >= 0, "≥ 0", optional=True),
+                        "beta": BETA})
 POSTHOC.add("none", lambda counts: None, "no adjustment at evaluation", paper="—", params={})
 POSTHOC.add("logit_adjust", logit_adjustment, "post-hoc logit adjustment z − τ log π",
-            paper="Menon et al. ICLR'21", params={"tau": 1.0})
+            paper="Menon et al. ICLR'21", params={"tau": TAU})

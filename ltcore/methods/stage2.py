@@ -10,7 +10,7 @@ from torch import nn
 
 from .base import MethodContext
 from .classifiers import LWSHead, NCMClassifier, class_means, tau_normalize
-from .registries import STAGE2
+from .registries import STAGE2, integer, number
 from .samplers import class_probabilities, draw_by_class
 
 TAU_GRID = [round(0.1 * i, 1) for i in range(21)]
@@ -140,12 +140,21 @@ def ncm(method, ctx: MethodContext) -> dict:
     return {}
 
 
+STAGE2_PARAMS = {
+    "stage2_epochs": integer(10, "epochs of the second stage (cRT, LWS)", lambda v: v >= 1, "≥ 1"),
+    "stage2_lr": number(None, "second-stage learning rate; None = the run's lr", lambda v: v > 0, "> 0",
+                        optional=True),
+}
+"""The head re-training stages' parameters (cRT, LWS)."""
+
 STAGE2.add("none", None, "no second stage", paper="—", params={})
 STAGE2.add("crt", crt, "classifier re-training: new classifier, class-balanced sampling, frozen "
-           "backbone", paper="Kang et al. ICLR'20", params={"stage2_epochs": 10, "stage2_lr": None})
+           "backbone", paper="Kang et al. ICLR'20", params=STAGE2_PARAMS)
 STAGE2.add("lws", lws, "learnable weight scaling: one scale per class, class-balanced sampling",
-           paper="Kang et al. ICLR'20", params={"stage2_epochs": 10, "stage2_lr": None})
+           paper="Kang et al. ICLR'20", params=STAGE2_PARAMS)
 STAGE2.add("tau_norm", tau_norm, "τ-normalised classifier weights w/‖w‖^τ, τ tuned on a held-out "
-           "split", paper="Kang et al. ICLR'20", params={"norm_tau": None})
+           "split", paper="Kang et al. ICLR'20",
+           params={"norm_tau": number(None, "τ-normalisation exponent: fixed τ, or None to pick it on the "
+                                      "held-out split", lambda v: v >= 0, "≥ 0", optional=True)})
 STAGE2.add("ncm", ncm, "nearest class mean of normalised features", paper="Kang et al. ICLR'20",
            params={})
