@@ -1,8 +1,13 @@
-"""The methods table for the README and the docs, rendered from the registries."""
+"""The methods tables for the README and the docs, rendered from the registries; README parts
+between `<!-- generated:NAME -->` markers are rewritten by `python -m ltcore.methods.listing README.md`."""
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+
 from .presets import FAMILIES
-from .registries import PRESETS, SLOTS
+from .registries import PARAMS, PRESETS, SLOTS
 
 
 def key_params(params: dict) -> str:
@@ -34,3 +39,68 @@ def methods_table() -> str:
         "`tau_norm` holds out 20% of each class for picking τ unless `norm_tau` is given.",
     ]
     return "\n".join(rows + slot_rows + notes) + "\n"
+
+
+def params_table() -> str:
+    """Markdown: every method hyper-parameter with its kind, allowed range, the slot entries that
+    take it and what it means (from the specs declared next to those entries)."""
+    users: dict[str, list[str]] = {name: [] for name in PARAMS}
+    for slot, registry in SLOTS.items():
+        for entry in registry.entries():
+            for name in entry.meta.get("specs", {}):
+                users[name].append(f"{slot} `{entry.name}`")
+    rows = ["| parameter | kind | allowed | taken by | meaning |", "|---|---|---|---|---|"]
+    for name, spec in sorted(PARAMS.items()):
+        if name in SLOTS:
+            continue
+        allowed = (spec.rule or "any") + (", or None" if spec.optional else "")
+        taken = ", ".join(users[name]) or "every preset"
+        rows.append(f"| `{name}` | {spec.kind} | {allowed} | {taken} | {spec.help} |")
+    return "\n".join(rows) + "\n"
+
+
+GENERATED = {
+    "preset-count": lambda: str(len(PRESETS)),
+    "methods-table": methods_table,
+    "params-table": params_table,
+}
+"""README parts rendered from the registries, each between `<!-- generated:NAME -->` and
+`<!-- /generated:NAME -->` (regenerate with `python -m ltcore.methods.listing README.md`)."""
+MARKED = re.compile(r"(<!-- generated:([a-z-]+) -->)(.*?)(<!-- /generated:\2 -->)", re.S)
+
+
+def render_generated(text: str) -> str:
+    """`text` with every marked part replaced by its current rendering (tables get their own lines)."""
+    def fill(match: re.Match) -> str:
+        name = match.group(2)
+        if name not in GENERATED:
+            raise ValueError(f"unknown generated part {name!r}; known: {', '.join(GENERATED)}")
+        body = GENERATED[name]()
+        if body.endswith("\n"):
+            body = "\n" + body
+        return f"{match.group(1)}{body}{match.group(4)}"
+
+    return MARKED.sub(fill, text)
+
+
+def main(argv=None) -> int:
+    """`python -m ltcore.methods.listing FILE...` rewrites the generated parts of each file;
+    with `--check` it only reports the files that are out of date (exit 1)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
+    stale = []
+    for name in [a for a in args if a != "--check"] or ["README.md"]:
+        path = Path(name)
+        old = path.read_text()
+        new = render_generated(old)
+        if new != old:
+            stale.append(name)
+            if not check:
+                path.write_text(new)
+    for name in stale:
+        print(f"{'out of date' if check else 'updated'}: {name}")
+    return 1 if check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

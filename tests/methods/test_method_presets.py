@@ -9,7 +9,7 @@ import torch
 from ltcore import Config, Trainer, train
 from ltcore.errors import ConfigError, UnknownNameError
 from ltcore.methods import PRESETS, SLOTS, build_method, check_params, resolve_params
-from ltcore.methods.listing import methods_table
+from ltcore.methods.listing import GENERATED, render_generated
 
 REQUIRED = ["ce", "focal", "cb_focal", "ros", "rus", "cbs", "ldam_drw", "ce_drw", "la_posthoc", "la_loss",
             "balanced_softmax", "mixup", "remix_drw", "crt", "tau_norm", "lws", "ncm", "etf_dr", "nc_reg",
@@ -117,7 +117,19 @@ def test_mixup_trains_on_mixed_pairs(digits, quick):
     assert not torch.equal(seen["x"], x)  # the network sees x̃ = λx + (1 − λ)x_perm, not x
 
 
-def test_readme_methods_table_is_in_sync_with_the_registries():
+def test_readme_generated_parts_are_in_sync_with_the_registries():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert methods_table().strip() in readme, "paste the output of python -c 'from ltcore.methods." \
-        "listing import methods_table; print(methods_table())' into README.md's Methods section"
+    for name in GENERATED:
+        assert f"<!-- generated:{name} -->" in readme, name
+    assert render_generated(readme) == readme, "run: python -m ltcore.methods.listing README.md"
+
+
+def test_generated_parts_are_rewritten_between_their_markers_only():
+    text = ("We ship <!-- generated:preset-count -->3<!-- /generated:preset-count --> presets.\n"
+            "<!-- generated:params-table -->\nstale rows\n<!-- /generated:params-table -->\nkept\n")
+    out = render_generated(text)
+    assert out.startswith(f"We ship <!-- generated:preset-count -->{len(PRESETS)}<!-- /generated:preset-count")
+    assert "| `gamma` | float | ≥ 0 |" in out and "stale rows" not in out and out.endswith("\nkept\n")
+    assert render_generated(out) == out
+    with pytest.raises(ValueError, match="unknown generated part"):
+        render_generated("<!-- generated:nope -->x<!-- /generated:nope -->")
