@@ -1,6 +1,9 @@
 """The method zoo: slot registries, named presets and their composition (see registries.SLOTS)."""
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import torch
 
 from ..data import DATASETS
@@ -9,10 +12,24 @@ from ..models import MODELS
 from .base import Method, MethodContext
 from .registries import (AUGMENTATIONS, CLASSIFIERS, LOSSES, PARAMS, POSTHOC, PRESETS, REGULARIZERS,
                          REWEIGHTING, SAMPLERS, SLOTS, STAGE2, check_value, reject_unknown)
-from . import classifiers, losses, mixing, regularizers, samplers, schedules, stage2  # noqa: F401
-from .compose import COMMON, ComposedMethod, check_combination
+from .compose import COMMON, ComposedMethod, check_combination, slot_choices
 from .losses import build_loss
-from . import presets  # noqa: F401  (registers the presets)
+
+
+BUILT_IN = ("classifiers", "losses", "mixing", "regularizers", "samplers", "schedules", "stage2")
+"""Modules with each slot's basic entries ("none" first), imported before any added method."""
+
+
+def _register_slot_entries() -> None:
+    """Import every module of this package (each registers its slot entries), then the presets: a
+    new method is one module here plus one `preset(...)` line (see docs/adding-a-method.md)."""
+    added = sorted(m.name for m in pkgutil.iter_modules(__path__))
+    for name in [*BUILT_IN, *(m for m in added if m not in BUILT_IN and m not in ("presets", "listing"))]:
+        importlib.import_module(f"{__name__}.{name}")
+    importlib.import_module(f"{__name__}.presets")
+
+
+_register_slot_entries()
 
 
 def resolve_params(method: str, params: dict) -> dict:
@@ -51,7 +68,12 @@ def check_config(config) -> None:
     if config.model != "auto":
         MODELS.get(config.model)
     PRESETS.get(config.method)
-    check_params(config.method, config.params)
+    chosen = slot_choices(resolve_params(config.method, config.params))
+    shape = DATASETS.get(config.dataset).meta.get("shape") or ()
+    for slot, name in chosen.items():
+        if SLOTS[slot].get(name).meta.get("needs_images") and len(shape) != 3:
+            raise ConfigError(f"{slot} {name!r} works on images; the {config.dataset} data set has "
+                              f"vectors of shape {tuple(shape)}: choose another {slot} or an image data set")
     if DATASETS.get(config.dataset).meta.get("needs_path") and not config.data_path:
         raise ConfigError(f"the {config.dataset} data set needs a folder: set data_path "
                           "(--data-path) to a folder of class sub-folders")

@@ -158,12 +158,22 @@ class ComposedMethod(Method):
             labels = ctx.train_batches.y[self.train_idx]
             self._build(torch.bincount(labels, minlength=self.num_classes).tolist())
             self.info["holdout"] = {"fraction": fraction, "held_out": len(held)}
+        kept = self.kept_indices(ctx.train_batches.y)
+        for part in self.slot_objects():
+            if callable(getattr(part, "prepare", None)):
+                part.prepare(ctx, kept)
         self.stage1_config = stage1_config(ctx.config, self.params)
         if self.choice["stage2"] != "none" and self._reuse_stage1(ctx.model, ctx.checkpoint_root):
             return True
         if self.params.get("init_from"):
             self._init_from(ctx.model, self.params["init_from"])
         return False
+
+    def slot_objects(self) -> list:
+        """The built slot entries; one that defines `prepare(ctx, kept)` gets the MethodContext and
+        the training indices before training, one that defines `on_epoch_start(epoch)` each epoch."""
+        parts = [self.sampler, self.loss, self.reweight, self.mixer, self.regularizer, self.posthoc]
+        return [p for p in parts if p is not None]
 
     def _reuse_stage1(self, model: torch.nn.Module, root) -> bool:
         """Load the stage-1 (`ce`-equivalent) model of this data/seed when one was saved."""
@@ -199,17 +209,21 @@ class ComposedMethod(Method):
     def on_epoch_start(self, epoch: int) -> None:
         w = self.reweight.weight(epoch, self.loss.base_weight)
         self.loss.weight = None if w is None else w.to(self.device)
+        for part in self.slot_objects():
+            if callable(getattr(part, "on_epoch_start", None)):
+                part.on_epoch_start(epoch)
 
     def training_loss(self, model, x, y, epoch):
         head = model.classifier
-        if self.mixer is not None:
-            x, y_a, y_b, lam = self.mixer(x, y, self.gen, self.np_rng)
+        mixed = self.mixer(x, y, self.gen, self.np_rng) if self.mixer is not None else None
+        if mixed is not None:                           # a mixer may leave a batch as it is (None)
+            x, y_a, y_b, lam = mixed
         if self.regularizer is not None or hasattr(head, "train_logits"):
             h = model.features(x)
             z = head.train_logits(h) if hasattr(head, "train_logits") else head(h)
         else:
             z = model(x)
-        loss = self.loss.mixed(z, y_a, y_b, lam) if self.mixer is not None else self.loss(z, y)
+        loss = self.loss.mixed(z, y_a, y_b, lam) if mixed is not None else self.loss(z, y)
         if self.regularizer is not None:
             loss = loss + self.regularizer(h, y)
         return loss

@@ -90,7 +90,8 @@ LOSSES = SlotRegistry("loss")
 CLASSIFIERS = SlotRegistry("classifier")
 """name → factory(feat_dim, num_classes, **params) -> nn.Module head."""
 AUGMENTATIONS = SlotRegistry("mixing")
-"""name → factory(counts, **params) -> mixer(x, y, gen) -> (x̃, y_a, y_b, λ_y) or None for no mixing."""
+"""name → factory(counts, **params) -> mixer(x, y, gen, rng) -> (x̃, y_a, y_b, λ_y), or None (this batch
+unmixed); the factory returns None for no mixing at all. meta `needs_images=True`: images only."""
 REWEIGHTING = SlotRegistry("re-weighting schedule")
 """name → factory(counts, epochs, **params) with `.weight(epoch, base)` (None = the loss's own)."""
 REGULARIZERS = SlotRegistry("regularizer")
