@@ -61,6 +61,8 @@ preset("remix", "Remix: mixup with labels pushed to the minority class (κ, τ)"
        AUG, mixing="remix")
 preset("remix_drw", "Remix + deferred re-weighting", "Chou et al. ECCVW'20", AUG, mixing="remix",
        reweight="drw")
+preset("cmo", "CMO: minority images pasted into majority backgrounds (CutMix), with balanced softmax",
+       "Park et al. CVPR'22", AUG, mixing="cmo", loss="balanced_softmax")
 preset("transfer", "cross-entropy starting from a previous run's weights (init_from = a .pt file)",
        "Zhang et al. TPAMI'23 survey §3.2.1", AUG, requires=("init_from",), init_from="")
 preset("crt", "decoupling: CE stage 1, then classifier re-training with class-balanced sampling",
