@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from ltcore.runs.procs import free_port  # noqa: E402  (this repository's ltcore)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -198,12 +198,6 @@ async def classroom(url: str, students: int, budget: float, timeout: float):
 
 
 # -- the server ---------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(data: Path, port: int, workers: int | None) -> subprocess.Popen:
     env = dict(os.environ, LTLAB_DATA=str(data), LTLAB_OFFLINE="1")
     if workers:

@@ -11,11 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import methods
 from .config import SCHEDULES, Config
-from .data import DATASETS
 from .errors import LTError
-from .models import MODELS
+from .listings import add_listing_parsers
+from .methods import PARAMS
 from .recipes import RECIPES
 from .reproduce import add_parser as add_reproduce_parser
 from .runs.cli import StoreRecorder, add_subparser, store_for
@@ -51,7 +50,7 @@ def _parse_value(text: str, kind: str = ""):
 
 def method_params_table() -> dict:
     """Every method hyper-parameter and slot (ltcore.methods.PARAMS): name → spec with kind and help."""
-    return methods.PARAMS
+    return PARAMS
 
 
 def add_train_parser(sub) -> None:
@@ -264,35 +263,6 @@ def _train_one(config: Config, args, store, callbacks=()):
     return result
 
 
-def _print_registry(registry, extra=lambda e: "") -> int:
-    width = max((len(n) for n in registry.names()), default=4)
-    for entry in registry.entries():
-        print(f"{entry.name:<{width}}  {entry.description}{extra(entry)}")
-    return 0
-
-
-def cmd_datasets(args) -> int:
-    return _print_registry(DATASETS, lambda e: f"  [shape {e.meta.get('shape')}, "
-                           f"{'offline' if e.meta.get('offline') else 'needs files'}]")
-
-
-def cmd_models(args) -> int:
-    return _print_registry(MODELS)
-
-
-def cmd_methods(args) -> int:
-    print("Presets (python -m ltcore train --method NAME [--<param> VALUE ...]):")
-    _print_registry(methods.PRESETS, lambda e: "".join(
-        [f"\n    family: {e.meta['family']}; paper: {e.meta['paper']}" if e.meta.get("paper") else "",
-         f"\n    params: {', '.join(f'{k}={v!r}' for k, v in e.meta.get('params', {}).items())}"
-         if e.meta.get("params") else ""]))
-    for slot, registry in methods.SLOTS.items():
-        if len(registry):
-            print(f"\nSlot --{slot} ({registry.kind}):")
-            _print_registry(registry, lambda e: f"  ({e.meta['paper']})" if e.meta.get("paper") else "")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ltcore", description="Long-Tail Lab core: train and compare "
                            "long-tailed learning methods.")
@@ -300,9 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_sweep_parser(sub)
     add_reproduce_parser(sub)
-    sub.add_parser("datasets", help="list data sets").set_defaults(handler=cmd_datasets)
-    sub.add_parser("models", help="list models").set_defaults(handler=cmd_models)
-    sub.add_parser("methods", help="list method presets and slots").set_defaults(handler=cmd_methods)
+    add_listing_parsers(sub)
     add_subparser(sub)
     return parser
 

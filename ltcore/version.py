@@ -11,7 +11,7 @@ from .errors import ConfigError
 
 PACKAGE = Path(__file__).resolve().parent
 # Parts of ltcore that cannot change a run's numbers: the store/jobs package and the command line.
-IGNORED = ("runs/", "cli.py", "__main__.py")
+IGNORED = ("runs/", "cli.py", "listings.py", "__main__.py")
 
 
 @functools.lru_cache(maxsize=1)

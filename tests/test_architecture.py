@@ -17,8 +17,8 @@ LAYERS = [  # lowest first: a module may import its own layer and the layers bef
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
     ("train", ["ltcore.train", "ltcore.inference", "ltcore.cuda_graph"]),
-    ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.sweep", "ltcore.reproduce", "ltcore.__main__",
-                  "ltcore"]),
+    ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.listings", "ltcore.sweep", "ltcore.reproduce",
+                  "ltcore.__main__", "ltcore"]),
     ("app", ["app"]),
     ("pages", ["pages"]),
 ]

@@ -62,6 +62,17 @@ class ProgressiveSampler(PowerSampler):
         return (1 - t) * class_probabilities(counts, 1.0) + t * class_probabilities(counts, 0.0)
 
 
+def per_class_order(labels: torch.Tensor, gen: torch.Generator, pick) -> torch.Tensor:
+    """Shuffled concatenation over the present classes k of `pick(idx_k, counts)`, where idx_k are
+    the indices of class k and counts the class counts (the shared loop of ROS and RUS)."""
+    counts = torch.bincount(labels)
+    parts = []
+    for k in torch.nonzero(counts).flatten().tolist():
+        parts += pick(torch.nonzero(labels == k).flatten(), counts)
+    order = torch.cat(parts)
+    return order[torch.randperm(len(order), device=labels.device, generator=gen)]
+
+
 class RandomOverSampler:
     """ROS: every image plus draws with replacement from its class up to n_max per class."""
 
@@ -69,15 +80,11 @@ class RandomOverSampler:
         pass
 
     def order(self, labels, epoch, gen):
-        counts = torch.bincount(labels)
-        target = int(counts.max())
-        parts = []
-        for k in torch.nonzero(counts).flatten().tolist():
-            idx = torch.nonzero(labels == k).flatten()
-            extra = torch.randint(len(idx), (target - len(idx),), device=labels.device, generator=gen)
-            parts += [idx, idx[extra]]
-        order = torch.cat(parts)
-        return order[torch.randperm(len(order), device=labels.device, generator=gen)]
+        def pick(idx, counts):
+            extra = torch.randint(len(idx), (int(counts.max()) - len(idx),), device=labels.device, generator=gen)
+            return [idx, idx[extra]]
+
+        return per_class_order(labels, gen, pick)
 
 
 class RandomUnderSampler:
@@ -87,14 +94,11 @@ class RandomUnderSampler:
         pass
 
     def order(self, labels, epoch, gen):
-        counts = torch.bincount(labels)
-        target = int(counts[counts > 0].min())
-        parts = []
-        for k in torch.nonzero(counts).flatten().tolist():
-            idx = torch.nonzero(labels == k).flatten()
-            parts.append(idx[torch.randperm(len(idx), device=labels.device, generator=gen)[:target]])
-        order = torch.cat(parts)
-        return order[torch.randperm(len(order), device=labels.device, generator=gen)]
+        def pick(idx, counts):
+            target = int(counts[counts > 0].min())
+            return [idx[torch.randperm(len(idx), device=labels.device, generator=gen)[:target]]]
+
+        return per_class_order(labels, gen, pick)
 
 
 SAMPLERS.add("instance", InstanceBalanced, "instance-balanced: every image once per epoch (q = 1)",

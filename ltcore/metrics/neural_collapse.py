@@ -1,7 +1,10 @@
 """Neural-collapse metrics NC1–NC4 (Papyan, Han & Donoho PNAS'20, Fig. 6 and §3) on any device.
 
-Conventions follow ../shared/reference/methods.md: μ_G is the unweighted mean of the class means,
-Σ_W averages over all N samples, std is the unbiased estimator, Σ_B⁺ is the pseudo-inverse.
+Conventions: μ_G is the unweighted mean of the K class means, as Papyan et al.'s notebook and the
+code of Liu et al. AISTATS'23 (Pepper-lll/NCfeature) compute it (under imbalance a sample mean would
+be pulled towards the head classes); Σ_W averages over all N samples, std is the unbiased estimator,
+Σ_B⁺ is the Moore–Penrose pseudo-inverse.
+One helper per quantity (nc1, nc2, nc3, nc4); `neural_collapse` checks the input and assembles them.
 Tensors in, floats and lists out (None where a quantity is undefined, never NaN).
 """
 from __future__ import annotations
@@ -101,6 +104,42 @@ def _check(features, labels, weight, bias, predictions, num_classes) -> int:
     return k
 
 
+def nc1(sigma_w: torch.Tensor, m_tilde: torch.Tensor) -> float | None:
+    """NC1 = Tr(Σ_W Σ_B⁺)/K over the K present classes, Σ_B = M̃ᵀM̃/K (Papyan et al. Fig. 6), as an
+    element-wise sum; None when all class means coincide (Σ_B = 0)."""
+    k_used = m_tilde.shape[0]
+    sigma_b = m_tilde.T @ m_tilde / k_used                            # d×d
+    if float(m_tilde.norm(dim=1).max()) <= 0:
+        return None
+    return float((sigma_w * torch.linalg.pinv(sigma_b, hermitian=True).T).sum()) / k_used
+
+
+def nc2(rows: torch.Tensor) -> dict:
+    """NC2 of K vectors (centred class means, or classifier rows): equinorm = std/mean of the norms,
+    equiangular = std of the pairwise cosines, max-angle = mean |cos + 1/(K−1)|; with the norms and
+    the cosine matrix themselves."""
+    norms = rows.norm(dim=1)
+    cos = _cosines(rows)
+    equiangular, maxangle = _equiangularity(cos)
+    return {"equinorm": _std_over_mean(norms), "equiangular": equiangular, "maxangle": maxangle,
+            "norms": norms, "cosine": cos}
+
+
+def nc3(weight: torch.Tensor, m_tilde: torch.Tensor) -> float:
+    """NC3 = ‖W/‖W‖_F − M̃/‖M̃‖_F‖_F² (self-duality of classifier rows and centred means)."""
+    return float(torch.linalg.matrix_norm(weight / torch.linalg.matrix_norm(weight)
+                                          - m_tilde / torch.linalg.matrix_norm(m_tilde)) ** 2)
+
+
+def nc4(h: torch.Tensor, means: torch.Tensor, present: torch.Tensor, predictions: torch.Tensor) -> float:
+    """NC4 = fraction of samples whose prediction differs from the nearest class mean (Euclidean,
+    present classes only)."""
+    mu_w = means[present]                                             # K'×d in the work dtype
+    dist = (mu_w * mu_w).sum(1) - 2 * h @ mu_w.T                      # N×K', ‖h−μ_k‖² − ‖h‖²
+    ncc = present.nonzero().flatten()[dist.argmin(1)]
+    return float((predictions.to(ncc.device).long() != ncc).double().mean())
+
+
 def neural_collapse(features: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor | None = None,
                     bias: torch.Tensor | None = None, predictions: torch.Tensor | None = None,
                     num_classes: int | None = None) -> dict:
@@ -133,45 +172,30 @@ def neural_collapse(features: torch.Tensor, labels: torch.Tensor, weight: torch.
     within = h - means[y]                                             # N×d
     sigma_w = (within.T @ within).to(dtype) / len(y)                  # d×d
     mu = means[present].to(dtype)                                     # K'×d
-    mu_g = mu.mean(0)                                                 # d, unweighted mean of means
-    m_tilde = mu - mu_g                                               # K'×d centred means
-    sigma_b = m_tilde.T @ m_tilde / k_used                            # d×d
-    mean_norms = m_tilde.norm(dim=1)
-    # Tr(Σ_W Σ_B⁺) as an element-wise sum; undefined when all class means coincide (Σ_B = 0)
-    nc1 = (float((sigma_w * torch.linalg.pinv(sigma_b, hermitian=True).T).sum()) / k_used
-           if float(mean_norms.max()) > 0 else None)
-    cos_m = _cosines(m_tilde)
-    equiangular, maxangle = _equiangularity(cos_m)
-    out = {"num_classes": k, "classes_used": k_used, "samples": len(y), "nc1": nc1,
-           "nc2_equinorm_means": _std_over_mean(mean_norms), "nc2_equiangular": equiangular,
-           "nc2_maxangle": maxangle}
+    m_tilde = mu - mu.mean(0)                                         # K'×d means centred on μ_G
+    geometry = nc2(m_tilde)
+    out = {"num_classes": k, "classes_used": k_used, "samples": len(y), "nc1": nc1(sigma_w, m_tilde),
+           "nc2_equinorm_means": geometry["equinorm"], "nc2_equiangular": geometry["equiangular"],
+           "nc2_maxangle": geometry["maxangle"]}
 
-    # NC4: the network's prediction vs the nearest class mean (Euclidean, present classes only)
-    mu_w = means[present]                                             # K'×d in the work dtype
-    dist = (mu_w * mu_w).sum(1) - 2 * h @ mu_w.T                      # N×K', ‖h−μ_k‖² − ‖h‖²
-    ncc = present.nonzero().flatten()[dist.argmin(1)]
     if predictions is None and weight is not None:
         logits = h @ weight.detach().to(h).T + (bias.detach().to(h) if bias is not None else 0)
         predictions = logits.argmax(1)                                # N
-    out["nc4"] = float((predictions.to(ncc.device).long() != ncc).double().mean()) if predictions is not None else None
+    out["nc4"] = nc4(h, means, present, predictions) if predictions is not None else None
 
     norms_full = torch.zeros(k, dtype=dtype, device=h.device)
-    norms_full[present] = mean_norms
+    norms_full[present] = geometry["norms"]
     out["mean_norms"] = [float(v) if p else None for v, p in zip(norms_full.tolist(), present.tolist())]
-    out["mean_cosine"] = _full_matrix(cos_m, present, k)
+    out["mean_cosine"] = _full_matrix(geometry["cosine"], present, k)
     if weight is not None:
         w = weight.detach().to(device=h.device, dtype=dtype)         # K×d
-        w_norms = w.norm(dim=1)
-        cos_w = _cosines(w)
-        eq_w, max_w = _equiangularity(cos_w)
-        wp = w[present]
+        rows = nc2(w)
         out.update({
-            "nc2_equinorm_weights": _std_over_mean(w_norms), "nc2_equiangular_weights": eq_w,
-            "nc2_maxangle_weights": max_w, "nc2_etf_distance": etf_distance(w),
-            "nc3": float(torch.linalg.matrix_norm(wp / torch.linalg.matrix_norm(wp)
-                                                  - m_tilde / torch.linalg.matrix_norm(m_tilde)) ** 2),
-            "weight_norms": w_norms.tolist(), "weight_cosine": cos_w.tolist()})
-        if float(w_norms.min()) == 0:
+            "nc2_equinorm_weights": rows["equinorm"], "nc2_equiangular_weights": rows["equiangular"],
+            "nc2_maxangle_weights": rows["maxangle"], "nc2_etf_distance": etf_distance(w),
+            "nc3": nc3(w[present], m_tilde),
+            "weight_norms": rows["norms"].tolist(), "weight_cosine": rows["cosine"].tolist()})
+        if float(rows["norms"].min()) == 0:
             notes.append("some classifier rows are zero: their cosines are 0 by convention")
     else:
         notes.append("no classifier weight: weight-based NC2 terms and NC3 are None")
