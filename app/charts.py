@@ -4,14 +4,88 @@ Accuracies stay fractions in the figure data (axes formatted as %), so a chart's
 run's numbers exactly."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
-PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#f59e0b", "#0891b2", "#db2777", "#65a30d",
-           "#78716c", "#1e3a8a"]
+CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
+                "#AA4499", "#555555"]
+"""Class colours: Paul Tol's colour-blind-safe "muted" scheme (9 colours) and a dark grey; beyond
+10 classes the colours repeat with another marker symbol (CLASS_SYMBOLS)."""
+CLASS_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "triangle-down", "star"]
+RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+"""Run colours: the Okabe–Ito colour-blind-safe set without its yellow, none of them a class colour
+(so a run is never mistaken for a class); beyond 7 runs lines dash and bars are hatched."""
+RUN_DASHES = ["solid", "dash", "dot"]
+RUN_PATTERNS = ["", "/", "."]
+PALETTE = RUN_COLORS  # older name, kept for callers that colour runs
 PCT = dict(tickformat=".0%", rangemode="tozero")
+
+
+def class_color(k: int) -> str:
+    return CLASS_COLORS[k % len(CLASS_COLORS)]
+
+
+def class_symbol(k: int) -> str:
+    return CLASS_SYMBOLS[(k // len(CLASS_COLORS)) % len(CLASS_SYMBOLS)]
+
+
+def run_color(i: int) -> str:
+    return RUN_COLORS[i % len(RUN_COLORS)]
+
+
+def run_dash(i: int) -> str:
+    return RUN_DASHES[(i // len(RUN_COLORS)) % len(RUN_DASHES)]
+
+
+def run_bar(i: int) -> dict:
+    """Bar marker of the i-th run: its colour, hatched after the first 7 runs."""
+    pattern = RUN_PATTERNS[(i // len(RUN_COLORS)) % len(RUN_PATTERNS)]
+    return dict(color=run_color(i), pattern=dict(shape=pattern)) if pattern else dict(color=run_color(i))
+
+
+def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Tick values and labels of a log axis over [low, high] (both > 0): the powers of ten (1, 10,
+    100 or 0.01, 0.1, 1), written out in full; where the range holds fewer than two of them, the
+    1-2-5 steps in between, also written out (no bare minor digits such as "2" or "5")."""
+    low, high = min(low, high), max(low, high)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    values = [10.0 ** e for e in range(first, last + 1)]
+    inside = [v for v in values if low <= v * (1 + 1e-9) and v <= high * (1 + 1e-9)]
+    if len(inside) < 2:
+        values = [m * 10.0 ** e for e in range(first, last + 1) for m in (1, 2, 5)]
+    values = [v for v in values if low / 1.5 <= v <= high * 1.5] or values
+    return values, [_tick_text(v) for v in values]
+
+
+def _tick_text(value: float) -> str:
+    if 1e-4 <= value < 1e6:
+        return f"{value:.6f}".rstrip("0").rstrip(".") if value < 1 else f"{value:,.0f}"
+    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def log_axis(values, floor: float | None = None) -> dict:
+    """Axis settings of a log axis showing `values` (and `floor`) with clean ticks (log_ticks)."""
+    positive = [float(v) for v in values if v is not None and v > 0 and math.isfinite(v)]
+    if floor is not None:
+        positive.append(floor)
+    if not positive:
+        return dict(type="log")
+    low, high = min(positive), max(positive)
+    tickvals, ticktext = log_ticks(low, high)
+    pad = 0.08 * max(math.log10(high) - math.log10(low), 0.5)
+    return dict(type="log", tickvals=tickvals, ticktext=ticktext,
+                range=[math.log10(low) - pad, math.log10(high) + pad])
+
+
+def zero_floor(values) -> float:
+    """Where a log axis draws values of 0: one decade below the smallest positive value's decade
+    (1e-3 when there is none)."""
+    positive = [float(v) for v in values if v is not None and v > 0]
+    return 10.0 ** (math.ceil(math.log10(min(positive))) - 1) if positive else 1e-3
 
 
 def frequency_order(counts) -> list[int]:
@@ -26,10 +100,12 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
 
 
 def label_histogram(class_names, train_counts, test_counts, groups, log: bool = False) -> go.Figure:
-    """Training counts sorted by frequency, coloured by shot group, next to the balanced test set."""
+    """Training counts sorted by frequency, coloured by shot group, next to the balanced test set;
+    both panels share one count axis (linear from 0, or log with ticks 1, 10, 100), so the test
+    set's bars compare with the training set's."""
     order = frequency_order(train_counts)
     names = [str(class_names[k]) for k in order]
-    fig = make_subplots(1, 2, column_widths=[0.62, 0.38], horizontal_spacing=0.08,
+    fig = make_subplots(1, 2, column_widths=[0.62, 0.38], horizontal_spacing=0.08, shared_yaxes=True,
                         subplot_titles=("training set (long-tailed)", "test set (balanced)"))
     for group, color in GROUP_COLORS.items():
         ks = [k for k in order if groups[k] == group]
@@ -40,8 +116,15 @@ def label_histogram(class_names, train_counts, test_counts, groups, log: bool = 
                 row=1, col=2, hovertemplate="class %{x}: %{y} images")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
-    fig.update_yaxes(type="log" if log else "linear", title="images", row=1, col=1)
-    fig.update_yaxes(type="log" if log else "linear", row=1, col=2)
+    counts = [*train_counts, *test_counts]
+    if log:
+        axis = log_axis(counts)
+        axis["range"][0] = min(axis["range"][0], -0.1)  # bars start at 1 image, so 1 stays in view
+        axis["tickvals"], axis["ticktext"] = log_ticks(10 ** axis["range"][0], 10 ** axis["range"][1])
+    else:
+        axis = dict(type="linear", range=[0, 1.05 * max(counts, default=1)])
+    fig.update_yaxes(**axis)
+    fig.update_yaxes(title="images" + (" (log scale)" if log else ""), row=1, col=1)
     return _layout(fig, "How many images each class has")
 
 
@@ -64,43 +147,73 @@ def sample_gallery(images: np.ndarray, labels: np.ndarray, class_names, order, p
 
 
 def scatter_2d(x: np.ndarray, y: np.ndarray, class_names) -> go.Figure:
-    """2-D training points coloured by class."""
+    """2-D training points coloured by class (tail classes drawn last, so on top)."""
     fig = go.Figure()
-    for k, name in enumerate(class_names):
+    counts = [int((y == k).sum()) for k in range(len(class_names))]
+    for k in reversed(frequency_order(counts)):
         pts = x[y == k]
-        fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{name} ({len(pts)})",
-                        marker=dict(size=5, color=PALETTE[k % len(PALETTE)], opacity=0.7))
+        fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{class_names[k]} ({len(pts)})",
+                        marker=dict(size=5, color=class_color(k), symbol=class_symbol(k), opacity=0.7))
     fig.update_yaxes(scaleanchor="x")
     return _layout(fig, "Training points", height=420)
 
 
-def training_curves(runs: list[tuple[str, list[dict]]]) -> go.Figure:
-    """Loss, balanced accuracy and few-shot accuracy per epoch, one colour per run."""
-    fig = make_subplots(1, 3, subplot_titles=("training loss", "balanced accuracy (test)",
-                                              "few-shot accuracy (test)"), horizontal_spacing=0.07)
-    for i, (label, history) in enumerate(runs):
-        epochs = [row["epoch"] for row in history]
-        color = PALETTE[i % len(PALETTE)]
-        for col, key in enumerate(("loss", "balanced_acc", "few_acc"), start=1):
-            fig.add_scatter(x=epochs, y=[row.get(key) for row in history], mode="lines+markers",
-                            name=label, legendgroup=label, showlegend=col == 1,
-                            line=dict(color=color), marker=dict(size=4), row=1, col=col)
+CURVE_PANELS = (("loss", "training loss"), ("balanced_acc", "balanced accuracy (test)"),
+                ("few_acc", "few-shot accuracy (test)"))
+
+
+def training_curves(groups: list[tuple[str, list[list[dict]]]], panels=CURVE_PANELS) -> go.Figure:
+    """Loss, balanced and few-shot accuracy per epoch, one colour per configuration; a
+    configuration run over several seeds is one line (the mean) inside a band (± one std)."""
+    from ltcore.metrics.seeds import history_band
+
+    fig = make_subplots(1, len(panels), subplot_titles=[t for _, t in panels], horizontal_spacing=0.07)
+    for i, (label, histories) in enumerate(groups):
+        color = run_color(i)
+        several = len(histories) > 1
+        name = f"{label} ({len(histories)} seeds, mean ± std)" if several else label
+        for col, (key, _) in enumerate(panels, start=1):
+            band = history_band(histories, key)
+            if several:
+                fig.add_scatter(x=band["epoch"] + band["epoch"][::-1], y=band["high"] + band["low"][::-1],
+                                fill="toself", fillcolor=_faded(color), line=dict(width=0), hoverinfo="skip",
+                                legendgroup=label, showlegend=False, row=1, col=col)
+            fig.add_scatter(x=band["epoch"], y=band["mean"], mode="lines+markers", name=name, legendgroup=label,
+                            showlegend=col == 1, line=dict(color=color, dash=run_dash(i)), marker=dict(size=4),
+                            customdata=band["std"], hovertemplate=f"{label}: %{{y:.3f}}"
+                            + (" ± %{customdata:.3f}" if several else "") + "<extra></extra>", row=1, col=col)
     fig.update_xaxes(title="epoch")
-    fig.update_yaxes(**PCT, row=1, col=2)
-    fig.update_yaxes(**PCT, row=1, col=3)
+    for col, (key, _) in enumerate(panels, start=1):
+        if key.endswith("acc"):
+            fig.update_yaxes(**PCT, row=1, col=col)
     return _layout(fig, "Training progress", height=320)
 
 
+def _faded(color: str, alpha: float = 0.18) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _error(r, key: str, order=None, group=None) -> dict | None:
+    """Error bars (± std over seeds) of a SeedSummary's metric; None for a single run."""
+    std = getattr(r, "std", None) if not isinstance(r, dict) else None
+    if not std or key not in std or getattr(r, "n", 1) < 2:
+        return None
+    values = std[key]
+    values = [values.get(g) for g in group] if group else [values[k] for k in order]
+    return dict(type="data", array=[v if v is not None else 0 for v in values], visible=True, thickness=1.2)
+
+
 def per_class_accuracy(results, labels) -> go.Figure:
-    """Per-class test accuracy of each run, classes sorted by training frequency (of the first
-    run), with the training counts on a second axis."""
+    """Per-class test accuracy of each run (or mean ± std of each seed group), classes sorted by
+    training frequency (of the first run), with the training counts on a second axis."""
     counts = results[0].class_counts
     order = frequency_order(counts)
     names = [str(results[0].class_names[k]) for k in order]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for i, (r, label) in enumerate(zip(results, labels)):
-        fig.add_bar(x=names, y=[r.per_class_acc[k] for k in order], name=label,
-                    marker_color=PALETTE[i % len(PALETTE)], secondary_y=False)
+        fig.add_bar(x=names, y=[r.per_class_acc[k] for k in order], name=label, marker=run_bar(i),
+                    error_y=_error(r, "per_class_acc", order=order), secondary_y=False)
     seen = []
     for r in results:
         if r.class_counts not in seen:
@@ -118,31 +231,38 @@ def per_class_accuracy(results, labels) -> go.Figure:
 
 
 def shot_accuracy(results, labels) -> go.Figure:
-    """Many/medium/few-shot accuracy as grouped bars, one bar per run."""
+    """Many/medium/few-shot accuracy as grouped bars, one bar per run (± std for seed groups)."""
     fig = go.Figure()
     groups = ["many", "medium", "few"]
     for i, (r, label) in enumerate(zip(results, labels)):
-        fig.add_bar(x=groups, y=[r.shot_acc.get(g) for g in groups], name=label,
-                    marker_color=PALETTE[i % len(PALETTE)])
+        fig.add_bar(x=groups, y=[r.shot_acc.get(g) for g in groups], name=label, marker=run_bar(i),
+                    error_y=_error(r, "shot_acc", group=groups))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="mean per-class accuracy", range=[0, 1.02], tickformat=".0%")
     rule = results[0].shot_rule if results else ""
     return _layout(fig, f"Many / medium / few-shot accuracy<br><sup>{rule}</sup>")
 
 
-def accuracy_change(results, labels, baseline) -> go.Figure:
-    """Per-class accuracy of each run minus the baseline run's, classes by training frequency."""
+def accuracy_change(results, labels, baseline, baseline_label: str = "the baseline") -> go.Figure:
+    """Per-class accuracy of each run minus the baseline run's, in percentage points, classes by
+    training frequency; the title names the baseline."""
     order = frequency_order(baseline.class_counts)
     names = [str(baseline.class_names[k]) for k in order]
     fig = go.Figure()
     for i, (r, label) in enumerate(zip(results, labels)):
         if r is baseline:
             continue
-        fig.add_bar(x=names, y=[r.per_class_acc[k] - baseline.per_class_acc[k] for k in order], name=label,
-                    marker_color=PALETTE[i % len(PALETTE)])
+        fig.add_bar(x=names, y=[_points(r.per_class_acc[k], baseline.per_class_acc[k]) for k in order],
+                    name=label, marker=run_bar(i),
+                    hovertemplate=f"{label}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
     fig.add_hline(y=0, line_color="#475569")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
-    fig.update_yaxes(title="accuracy change", tickformat="+.0%")
+    fig.update_yaxes(title=f"change against {baseline_label} (points)", tickformat="+.0f", ticksuffix=" pts")
     fig.update_layout(barmode="group")
-    return _layout(fig, "Change in per-class accuracy against the baseline")
+    return _layout(fig, f"Change in per-class accuracy against {baseline_label}, in percentage points")
+
+
+def _points(value, base) -> float | None:
+    """value − base as percentage points (None when either is undefined)."""
+    return None if value is None or base is None else 100 * (value - base)

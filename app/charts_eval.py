@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import PALETTE, _layout, frequency_order
+from .charts import _layout, class_color, class_symbol, frequency_order, run_color
 
 
 def confusion_matrix(result, label: str, normalized: bool = True) -> go.Figure:
@@ -34,7 +34,7 @@ def reliability_diagram(results, labels) -> go.Figure:
         keep = [b for b, n in enumerate(bins["count"]) if n > 0]
         ece = f" (ECE {r.ece:.3f})" if r.metrics.get("ece") is not None else ""
         fig.add_scatter(x=[bins["confidence"][b] for b in keep], y=[bins["accuracy"][b] for b in keep],
-                        mode="lines+markers", name=label + ece, line=dict(color=PALETTE[i % len(PALETTE)]),
+                        mode="lines+markers", name=label + ece, line=dict(color=run_color(i)),
                         customdata=[bins["count"][b] for b in keep],
                         hovertemplate="confidence %{x:.2f}, accuracy %{y:.2f}, %{customdata} images")
     fig.update_xaxes(title="confidence (max softmax)", range=[0, 1])
@@ -67,10 +67,10 @@ def tau_curve(results, labels) -> go.Figure:
             if not key.endswith("acc"):
                 continue
             fig.add_scatter(x=taus, y=values, mode="lines+markers", name=f"{label}: {key}", showlegend=True,
-                            line=dict(color=PALETTE[i % len(PALETTE)], dash=dash.get(key, "solid")))
+                            line=dict(color=run_color(i), dash=dash.get(key, "solid")))
         chosen = r.extras.get("tau")
         if chosen is not None:
-            fig.add_vline(x=chosen, line_color=PALETTE[i % len(PALETTE)], line_dash="dot",
+            fig.add_vline(x=chosen, line_color=run_color(i), line_dash="dot",
                           annotation_text=f"τ = {chosen:g}")
     fig.update_xaxes(title="τ (0 = the plain classifier)")
     fig.update_yaxes(title="accuracy on the held-out split", tickformat=".1%")
@@ -83,7 +83,7 @@ def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:
     n = len(grids)
     fig = make_subplots(1, n, subplot_titles=list(labels), horizontal_spacing=0.04, shared_yaxes=True)
     k = len(class_names)
-    scale = [[i / max(k - 1, 1), PALETTE[i % len(PALETTE)]] for i in range(k)]
+    scale = [[i / max(k - 1, 1), class_color(i)] for i in range(k)]
     for col, g in enumerate(grids, start=1):
         fig.add_heatmap(x=np.asarray(g["xs"]), y=np.asarray(g["ys"]), z=np.asarray(g["pred"], dtype=np.int16),
                         colorscale=scale, zmin=0, zmax=k - 1, opacity=0.35,
@@ -92,7 +92,7 @@ def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:
         for c, name in enumerate(class_names):
             sel = pts[y == c]
             fig.add_scatter(x=sel[:, 0], y=sel[:, 1], mode="markers", name=str(name), legendgroup=str(name),
-                            showlegend=col == 1, marker=dict(size=3, color=PALETTE[c % len(PALETTE)]),
+                            showlegend=col == 1, marker=dict(size=3, color=class_color(c), symbol=class_symbol(c)),
                             row=1, col=col)
     fig.update_xaxes(constrain="domain")
     return _layout(fig, "Decision regions (shaded) and test points", height=420)

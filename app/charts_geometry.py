@@ -5,7 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import GROUP_COLORS, PALETTE, _layout, frequency_order
+from .charts import (GROUP_COLORS, _layout, class_color, class_symbol, frequency_order, log_axis, run_color,
+                     run_dash, zero_floor)
 
 NC_PANELS = [
     ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
@@ -19,20 +20,35 @@ DASHES = ["solid", "dash", "dot"]
 
 def nc_history(results, labels) -> go.Figure:
     """NC1–NC4 on log axes, as Papyan et al. plot them (they fall by orders of magnitude as the
-    features collapse; an NC4 of exactly 0 is not drawn), over the epochs each run measured."""
+    features collapse), ticks at 1, 0.1, 0.01 ...; a value of exactly 0 (NC4 once the network
+    agrees with the nearest class mean on every sample) is drawn at the panel's floor as an open
+    marker, with a note, instead of falling off the log axis."""
     fig = make_subplots(2, 2, subplot_titles=[t for t, _ in NC_PANELS], vertical_spacing=0.14,
                         horizontal_spacing=0.08)
-    for i, (r, label) in enumerate(zip(results, labels)):
-        rows = r.extras.get("nc_history") or []
-        epochs = [row["epoch"] for row in rows]
-        for p, (_, series) in enumerate(NC_PANELS):
+    for p, (_, series) in enumerate(NC_PANELS):
+        row, col = p // 2 + 1, p % 2 + 1
+        values = [h.get(key) for r in results for h in r.extras.get("nc_history") or [] for key, _ in series]
+        zeros = any(v == 0 for v in values)
+        floor = zero_floor(values) if zeros else None
+        for i, (r, label) in enumerate(zip(results, labels)):
+            rows = r.extras.get("nc_history") or []
+            epochs = [h["epoch"] for h in rows]
             for s, (key, name) in enumerate(series):
-                fig.add_scatter(x=epochs, y=[row.get(key) for row in rows], mode="lines+markers",
+                ys = [h.get(key) for h in rows]
+                fig.add_scatter(x=epochs, y=[floor if v == 0 else v for v in ys], mode="lines+markers",
                                 name=label if len(series) == 1 else f"{label}: {name}", legendgroup=label,
-                                showlegend=p == 0 or (p == 1 and s > 0), marker=dict(size=4),
-                                line=dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[s]),
-                                row=p // 2 + 1, col=p % 2 + 1)
-    fig.update_yaxes(type="log")
+                                showlegend=p == 0 or (p == 1 and s > 0),
+                                marker=dict(size=[9 if v == 0 else 4 for v in ys],
+                                            symbol=["circle-open" if v == 0 else "circle" for v in ys]),
+                                customdata=ys, hovertemplate=f"{label}: %{{customdata:.3g}}<extra></extra>",
+                                line=dict(color=run_color(i), dash=DASHES[s] if len(results) < 8 else run_dash(i)),
+                                row=row, col=col)
+        fig.update_yaxes(**log_axis(values, floor), row=row, col=col)
+        if zeros:
+            fig.add_annotation(text=f"○ = 0, drawn at {floor:g} (log axes have no 0)", showarrow=False,
+                               xref="x domain" if p == 0 else f"x{p + 1} domain",
+                               yref="y domain" if p == 0 else f"y{p + 1} domain", x=1, y=1,
+                               xanchor="right", yanchor="top", font=dict(size=11, color="#475569"))
     fig.update_xaxes(title="epoch", row=2)
     return _layout(fig, "Neural collapse over training (lower = more collapsed)", height=600)
 
@@ -90,55 +106,72 @@ def cosine_heatmaps(result, label: str = "") -> go.Figure:
     return _layout(fig, f"{who}osines, classes by training frequency ({ideal})", height=400)
 
 
-def _frame_traces(frame: dict, class_names, dim: int) -> list:
-    """Points per class, class means (✕) and classifier directions (lines from the centre)."""
+AXES = ("PC1", "PC2", "PC3")
+
+
+def _frame_traces(frame: dict, class_names, dim: int, order: list[int]) -> list:
+    """Points per class (head first, so tail classes are drawn on top, larger), class means as
+    labelled ✕ in their class colour, and classifier directions (lines from the centre)."""
     scatter = go.Scatter3d if dim == 3 else go.Scatter
     pts, labels = frame["points"], frame["labels"]
+    tail = set(order[len(order) // 2:])
     traces = []
-    for c, name in enumerate(class_names):
+    for c in order:
         sel = [p for p, y in zip(pts, labels) if y == c]
         coords = {axis: [p[a] for p in sel] for a, axis in enumerate("xyz"[:dim])}
-        traces.append(scatter(**coords, mode="markers", name=str(name), legendgroup=str(name),
-                              marker=dict(size=3 if dim == 3 else 5, color=PALETTE[c % len(PALETTE)], opacity=0.6)))
-    means = [m for m in (frame.get("means") or []) if m is not None]
-    traces.append(scatter(**{axis: [m[a] for m in means] for a, axis in enumerate("xyz"[:dim])},
-                          mode="markers", name="class means", marker=dict(symbol="x", size=8 if dim == 3 else 12,
-                                                                          color="#0f172a")))
+        size = (4 if c in tail else 3) if dim == 3 else (7 if c in tail else 5)
+        traces.append(scatter(**coords, mode="markers", name=str(class_names[c]), legendgroup=str(class_names[c]),
+                              marker=dict(size=size, color=class_color(c), opacity=0.85 if c in tail else 0.55,
+                                          **({} if dim == 3 else {"symbol": class_symbol(c)}))))
+    means = frame.get("means") or []
+    shown = [c for c in order if c < len(means) and means[c] is not None]
+    text_dim = {} if dim == 3 else {"textfont": dict(size=13)}
+    traces.append(scatter(**{axis: [means[c][a] for c in shown] for a, axis in enumerate("xyz"[:dim])},
+                          mode="markers+text", name="class means", text=[str(class_names[c]) for c in shown],
+                          textposition="top center", **text_dim,
+                          marker=dict(symbol="x", size=8 if dim == 3 else 14, color=[class_color(c) for c in shown],
+                                      line=dict(width=1.5, color="#0f172a"))))
     lines = {axis: [] for axis in "xyz"[:dim]}
     for w in frame.get("classifier") or []:
         for a, axis in enumerate("xyz"[:dim]):
             lines[axis] += [0.0, w[a], None]
     traces.append(scatter(**lines, mode="lines", name="classifier directions",
-                          line=dict(color="#dc2626", width=3)))
+                          line=dict(color="#0f172a", width=2, dash="solid" if dim == 3 else "dot")))
     return traces
 
 
-def feature_scatter(frames: list[dict], class_names, dim: int = 2) -> go.Figure:
-    """Penultimate features projected on one PCA basis for all epochs, with an epoch slider and a
-    play button (plotly frames). `frames` come from ltcore.metrics.project_snapshots."""
+def feature_scatter(frames: list[dict], class_names, dim: int = 2, counts=None) -> go.Figure:
+    """Penultimate features projected on one PCA basis for all epochs (axes PC1–PC3), with an
+    epoch slider and play/pause buttons beside it (plotly frames). `frames` come from
+    ltcore.metrics.project_snapshots; `counts` (training images per class) order the classes so
+    the tail is drawn on top."""
+    order = frequency_order(counts) if counts else list(range(len(class_names)))
     last = frames[-1]
-    fig = go.Figure(data=_frame_traces(last, class_names, dim),
-                    frames=[go.Frame(data=_frame_traces(f, class_names, dim), name=str(f["epoch"]))
+    fig = go.Figure(data=_frame_traces(last, class_names, dim, order),
+                    frames=[go.Frame(data=_frame_traces(f, class_names, dim, order), name=str(f["epoch"]))
                             for f in frames])
     values = [v for f in frames for p in f["points"] + [m for m in (f.get("means") or []) if m] +
               (f.get("classifier") or []) for v in p]
-    reach = max((abs(v) for v in values), default=1.0) * 1.05
+    reach = max((abs(v) for v in values), default=1.0) * 1.1
     steps = [dict(method="animate", label=str(f["epoch"]),
                   args=[[str(f["epoch"])], dict(mode="immediate", frame=dict(duration=0, redraw=dim == 3),
                                                 transition=dict(duration=0))]) for f in frames]
     play = dict(label="▶ play", method="animate",
                 args=[None, dict(frame=dict(duration=600, redraw=dim == 3), fromcurrent=True,
                                  transition=dict(duration=300))])
-    pause = dict(label="❚❚", method="animate", args=[[None], dict(mode="immediate", frame=dict(duration=0))])
+    pause = dict(label="❚❚ pause", method="animate", args=[[None], dict(mode="immediate", frame=dict(duration=0))])
+    # buttons on the left, the slider to their right: side by side, never on top of each other
     fig.update_layout(sliders=[dict(active=len(frames) - 1, steps=steps, currentvalue=dict(prefix="epoch "),
-                                    pad=dict(t=40))],
-                      updatemenus=[dict(type="buttons", buttons=[play, pause], direction="left", x=0, y=-0.05,
-                                        xanchor="left", yanchor="top", pad=dict(t=40))])
-    ratio = ", ".join(f"{v:.0%}" for v in last.get("explained_variance_ratio", []))
+                                    x=0.2, len=0.8, y=0, yanchor="top", pad=dict(t=30))],
+                      updatemenus=[dict(type="buttons", buttons=[play, pause], direction="left", x=0, y=0,
+                                        xanchor="left", yanchor="top", pad=dict(t=60, r=10), showactive=False)])
+    ratio = ", ".join(f"{a} {v:.0%}" for a, v in zip(AXES, last.get("explained_variance_ratio", [])))
     if dim == 3:
-        fig.update_scenes(xaxis_range=[-reach, reach], yaxis_range=[-reach, reach], zaxis_range=[-reach, reach],
-                          aspectmode="cube")
+        fig.update_scenes(xaxis=dict(range=[-reach, reach], title="PC1"), yaxis=dict(range=[-reach, reach], title="PC2"),
+                          zaxis=dict(range=[-reach, reach], title="PC3"), aspectmode="cube")
     else:
-        fig.update_xaxes(range=[-reach, reach], title="PC 1")
-        fig.update_yaxes(range=[-reach, reach], title="PC 2", scaleanchor="x")
-    return _layout(fig, f"Features over training (PCA of the last epoch; variance explained {ratio})", height=620)
+        fig.update_xaxes(range=[-reach, reach], title="PC1")
+        fig.update_yaxes(range=[-reach, reach], title="PC2", scaleanchor="x")
+    _layout(fig, f"Features over training (PCA of the last epoch; variance explained: {ratio})", height=660)
+    fig.update_layout(margin=dict(b=130))
+    return fig

@@ -19,7 +19,7 @@ def figures(kind: str, ids: list[str], runs: list, labels: list[str]) -> list[tu
     if kind == "shots":
         return [("", charts.shot_accuracy(runs, labels))]
     if kind == "change" and len(runs) > 1:
-        return [("", charts.accuracy_change(runs, labels, runs[0]))]
+        return [("", charts.accuracy_change(runs, labels, runs[0], labels[0]))]
     if kind == "regions":
         grids = [(compare_view.decision_grid(str(default_data_dir()), rid), lab) for rid, lab in zip(ids, labels)]
         grids = [(g, lab) for g, lab in grids if g is not None]

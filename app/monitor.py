@@ -1,4 +1,5 @@
-"""Live view of runs in the job system: progress bars, curves, Stop / Stop all, re-run.
+"""Live view of runs in the job system: progress bars, curves, Stop / Stop all, re-run. Runs of
+one configuration over several seeds are one curve (their mean) inside a band (± one std).
 
 Polls with a `run_every` fragment while anything is queued or running; when the last run ends it
 reruns the whole app once, so polling stops and result-dependent views refresh. Statuses and curve
@@ -8,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ltcore import LTError
+from ltcore.metrics.seeds import group_by_seed
 
 from . import charts, frame, jobs, shared
 from .labels import run_labels
@@ -71,10 +73,14 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
         if active and st.button("Stop all", key=f"{key}_stop_all", icon=":material/stop_circle:"):
             for rid in active:
                 jobs.stop(rid)
-        curves = [(label, rid, now[rid]["history"]) for rid, label in zip(ids, labels) if now[rid]["history"]]
-        if curves and (active or curves_when_done):
-            seen = tuple((label, rid, len(h), h[-1].get("epoch")) for label, rid, h in curves)
-            figure = _CURVES.get(seen, lambda: charts.training_curves([(label, h) for label, _, h in curves]))
+        with_history = [i for i, rid in enumerate(ids) if now[rid]["history"]]
+        if with_history and (active or curves_when_done):
+            groups = [[with_history[j] for j in g] for g in group_by_seed([configs[i] for i in with_history])]
+            names = run_labels([configs[g[0]] for g in groups])
+            seen = tuple((name, tuple((ids[i], len(now[ids[i]]["history"]), now[ids[i]]["history"][-1].get("epoch"))
+                                      for i in g)) for name, g in zip(names, groups))
+            figure = _CURVES.get(seen, lambda: charts.training_curves(
+                [(name, [now[ids[i]]["history"] for i in g]) for name, g in zip(names, groups)]))
             st.plotly_chart(figure, key=f"{key}_curves")
         if live and not active:
             st.rerun()  # the last run ended: refresh the page once and stop polling

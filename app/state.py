@@ -26,6 +26,19 @@ def _dump_names(values: list[str]) -> str:
     return ",".join(values)
 
 
+def _bool(text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a yes/no value: {text!r}")
+
+
+def _dump_bool(value: bool) -> str:
+    return "1" if value else "0"
+
+
 def _params(text: str) -> dict:
     value = json.loads(text)
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
@@ -57,6 +70,14 @@ FIELDS: dict[str, Field] = {
     "runs": Field([], _names, _dump_names),
     "baseline": Field("", str),
     "lesson": Field(1, int),
+    "data_log": Field(False, _bool, _dump_bool),
+    "compare_tab": Field("Accuracy", str),
+    "seed_groups": Field(True, _bool, _dump_bool),
+    "curves_metric": Field("balanced_acc", str),
+    "curves_smooth": Field(0.0, float, lambda v: f"{v:g}"),
+    "curves_log": Field(False, _bool, _dump_bool),
+    "geometry_run": Field("", str),
+    "geometry_dim": Field(2, int),
 }
 """Keys mirrored in the URL (also the `st.session_state` keys of their widgets)."""
 

@@ -1,7 +1,7 @@
 """Compare page: per-class and shot-group accuracy of chosen runs against training frequency."""
 import streamlit as st
 
-from app import charts, charts_eval, compare_view, jobs, reproduced, tables, widgets
+from app import charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, jobs, reproduced, tables, widgets
 from app.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 
@@ -25,65 +25,88 @@ runs = [results[rid] for rid in ids]
 labels = run_labels([r.config for r in runs])
 label_of = dict(zip(ids, labels))
 
-acc_tab, table_tab, diag_tab, tau_tab, region_tab = st.tabs(
-    ["Accuracy", "Table", "Confusion & calibration", "τ-norm", "Decision regions"])
-with acc_tab:
-    st.plotly_chart(charts.per_class_accuracy(runs, labels), key="per_class")
-    st.plotly_chart(charts.shot_accuracy(runs, labels), key="shots")
-    if len(ids) > 1:
-        ss = st.session_state
-        if ss["baseline"] not in ids:
-            ss["baseline"] = next((rid for rid in ids if results[rid].config.method == "ce"), ids[0])
-        st.selectbox("Baseline run", ids, key="baseline", format_func=label_of.get)
-        st.plotly_chart(charts.accuracy_change(runs, labels, results[ss["baseline"]]), key="change")
-    else:
-        st.caption("Choose a second run to see the per-class change against a baseline.")
+TABS = ["Accuracy", "Table", "Curves", "Confusion & calibration", "τ-norm", "Decision regions"]
+if st.session_state["compare_tab"] not in TABS:
+    st.session_state["compare_tab"] = TABS[0]
+view_ids, view_runs, view_labels = compare_seeds.choose(ids, runs, labels)
+grouped = view_runs is not runs
+acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab = st.tabs(TABS, key="compare_tab", on_change="rerun")
+if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
+    with acc_tab:
+        st.plotly_chart(figures.get("per_class", view_runs, view_labels, charts.per_class_accuracy), key="per_class")
+        st.plotly_chart(figures.get("shots", view_runs, view_labels, charts.shot_accuracy), key="shots")
+        if len(view_ids) > 1:
+            ss = st.session_state
+            view_label_of = dict(zip(view_ids, view_labels))
+            if ss["baseline"] not in view_ids:
+                ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
+            st.selectbox("Baseline run", view_ids, key="baseline", format_func=view_label_of.get)
+            base = view_runs[view_ids.index(ss["baseline"])]
+            st.plotly_chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
+                r, lab, base, view_label_of[ss["baseline"]]), ss["baseline"]), key="change")
+        else:
+            st.caption("Choose a second run to see the per-class change against a baseline.")
 
-with table_tab:
-    relative, missing = compare_view.relative_accuracies(ids, runs)
-    table = tables.summary_table(ids, runs, labels, relative)
-    st.dataframe(table, hide_index=True, column_config={
-        c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
-        "ece": st.column_config.NumberColumn(format="%.3f"),
-        "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
-    widgets.download_table(table, "comparison")
-    if missing:
-        st.caption("Relative accuracy A_t / max(A_v, A_b) needs plain CE and the method trained on a balanced "
-                   "set of the same size (Zhang et al. 2023, §4.1).")
-        if st.button(f"Train the {len(missing)} balanced reference run(s)", icon=":material/balance:"):
-            submitted, errors = jobs.submit(missing)
-            for error in errors:
-                st.error(error)
-            st.success(f"Queued {len(submitted)} reference run(s); the column fills in when they finish.")
+if table_tab.open:
+    with table_tab:
+        if grouped:
+            table = compare_seeds.table(view_ids, view_runs, view_labels)
+            st.dataframe(table, hide_index=True, column_config=compare_seeds.column_config(table))
+            st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
+        else:
+            relative, missing = compare_view.relative_accuracies(ids, runs)
+            table = tables.summary_table(ids, runs, labels, relative)
+            st.dataframe(table, hide_index=True, column_config={
+                c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
+                "ece": st.column_config.NumberColumn(format="%.3f"),
+                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
+        widgets.download_table(table, "comparison")
+        if not grouped and missing:
+            st.caption(r"Relative accuracy $A_t / \max(A_v, A_b)$ needs plain CE and the method trained on a balanced "
+                       "set of the same size (Zhang et al. 2023, §4.1).")
+            if st.button(f"Train the {len(missing)} balanced reference run(s)", icon=":material/balance:"):
+                submitted, errors = jobs.submit(missing)
+                for error in errors:
+                    st.error(error)
+                st.success(f"Queued {len(submitted)} reference run(s); the column fills in when they finish.")
 
-with diag_tab:
-    c1, c2 = st.columns([3, 1])
-    chosen = c1.selectbox("Confusion matrix of", ids, format_func=label_of.get, key="confusion_run")
-    normalized = c2.toggle("Row-normalised", value=True, key="confusion_norm")
-    if "confusion_matrix" in results[chosen].metrics:
-        st.plotly_chart(charts_eval.confusion_matrix(results[chosen], label_of[chosen], normalized), key="confusion")
-    with_bins = [(r, lab) for r, lab in zip(runs, labels) if r.metrics.get("reliability")]
-    if with_bins:
-        st.plotly_chart(charts_eval.reliability_diagram(*zip(*with_bins)), key="reliability")
+if curves_tab.open:
+    with curves_tab:
+        compare_curves.draw(ids, runs, by_seed=grouped)
 
-with tau_tab:
-    with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
-    if with_tau:
-        st.plotly_chart(charts_eval.tau_curve(*zip(*with_tau)), key="tau")
-    else:
-        st.info("None of these runs has a τ-norm sweep: train a τ-norm method (e.g. `tau_norm`) to see it.")
+if diag_tab.open:
+    with diag_tab:
+        c1, c2 = st.columns([3, 1])
+        chosen = c1.selectbox("Confusion matrix of", ids, format_func=label_of.get, key="confusion_run")
+        normalized = c2.toggle("Row-normalised", value=True, key="confusion_norm")
+        if "confusion_matrix" in results[chosen].metrics:
+            st.plotly_chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
+                            confusion_matrix(r[0], lab[0], normalized), normalized), key="confusion")
+        with_bins = [(r, lab) for r, lab in zip(runs, labels) if r.metrics.get("reliability")]
+        if with_bins:
+            st.plotly_chart(figures.get("reliability", *map(list, zip(*with_bins)), charts_eval.reliability_diagram),
+                            key="reliability")
 
-with region_tab:
-    shape = DATASETS.get(first.config.dataset).meta.get("shape")
-    if tuple(shape or ()) != (2,):
-        st.info("Decision regions are drawn for 2-D data: choose runs on the `gaussians` data set.")
-    else:
-        grids = [(compare_view.decision_grid(str(default_data_dir()), rid), label_of[rid]) for rid in ids]
-        missing_weights = [lab for g, lab in grids if g is None]
-        grids = [(g, lab) for g, lab in grids if g is not None]
-        if missing_weights:
-            st.caption(f"No decision regions for {', '.join(missing_weights)}: no stored weights, or a "
-                       "classifier head the plain model cannot rebuild.")
-        if grids:
-            g, lab = zip(*grids)
-            st.plotly_chart(charts_eval.decision_regions(list(g), list(lab), first.class_names), key="regions")
+if tau_tab.open:
+    with tau_tab:
+        with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
+        if with_tau:
+            st.plotly_chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
+        else:
+            st.info("None of these runs has a τ-norm sweep: train a τ-norm method (e.g. `tau_norm`) to see it.")
+
+if region_tab.open:
+    with region_tab:
+        shape = DATASETS.get(first.config.dataset).meta.get("shape")
+        if tuple(shape or ()) != (2,):
+            st.info("Decision regions are drawn for 2-D data: choose runs on the `gaussians` data set.")
+        else:
+            grids = [(compare_view.decision_grid(str(default_data_dir()), rid), label_of[rid]) for rid in ids]
+            missing_weights = [lab for g, lab in grids if g is None]
+            grids = [(g, lab) for g, lab in grids if g is not None]
+            if missing_weights:
+                st.caption(f"No decision regions for {', '.join(missing_weights)}: no stored weights, or a "
+                           "classifier head the plain model cannot rebuild.")
+            if grids:
+                g, lab = zip(*grids)
+                st.plotly_chart(charts_eval.decision_regions(list(g), list(lab), first.class_names), key="regions")

@@ -13,7 +13,7 @@ c1.selectbox("Imbalance profile", list(PROFILES), key="profile", format_func=lam
 c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, key="seed")
 if v["profile"] == "step":
     c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, key="mu")
-log_scale = c4.toggle("Log scale", value=False, key="data_log")
+log_scale = c4.toggle("Log scale", key="data_log", help="Counts on a log axis (ticks 1, 10, 100), both panels alike")
 if v["dataset"] == "imagefolder":
     st.text_input("Image folder (one sub-folder per class)", key="data_path",
                   placeholder="/path/to/images")

@@ -1,7 +1,7 @@
 """Geometry page: neural collapse and minority collapse of the penultimate features."""
 import streamlit as st
 
-from app import charts_geometry, jobs, widgets
+from app import charts_geometry, figures, jobs, widgets
 from app.labels import run_labels
 from ltcore.data import default_data_dir
 from ltcore.metrics import project_snapshots
@@ -30,12 +30,14 @@ labels = dict(zip(ids, run_labels([results[rid].config for rid in ids])))
 
 tracked = [rid for rid in ids if len(results[rid].extras.get("nc_history") or []) > 1]
 if tracked:
-    st.plotly_chart(charts_geometry.nc_history([results[r] for r in tracked], [labels[r] for r in tracked]),
-                    key="nc_history")
+    st.plotly_chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
+                                charts_geometry.nc_history), key="nc_history")
 else:
     st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
                "record it along the way.")
 
+if st.session_state["geometry_run"] not in ids:  # the choice is in the URL; a stale one falls back
+    st.session_state["geometry_run"] = ids[0]
 chosen = st.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
 result = results[chosen]
 if "neural_collapse" not in result.extras:
@@ -49,17 +51,22 @@ for col, (name, key) in zip(c, (("tail vs tail", "mean_cos_tail"), ("head vs hea
     if mc.get(key) is not None:
         col.metric(f"Mean classifier cosine, {name}", f"{mc[key]:.2f}",
                    help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {etf_cos:.2f}")
-st.plotly_chart(charts_geometry.norms_vs_frequency(result), key="norms")
-st.plotly_chart(charts_geometry.cosine_heatmaps(result), key="cosines")
+st.plotly_chart(figures.get("norms", [result], [labels[chosen]], lambda r, _: charts_geometry.norms_vs_frequency(r[0])),
+                key="norms")
+st.plotly_chart(figures.get("cosines", [result], [labels[chosen]], lambda r, _: charts_geometry.cosine_heatmaps(r[0])),
+                key="cosines")
 
 snapshots = result.extras.get("snapshots") or []
 if snapshots:
+    if st.session_state["geometry_dim"] not in (2, 3):
+        st.session_state["geometry_dim"] = 2
     dim = st.radio("Feature scatter", [2, 3], format_func=lambda d: f"{d}-D", horizontal=True, key="geometry_dim")
     feature_dim = len(snapshots[-1]["features"][0]) if snapshots[-1]["features"] else 0
     if feature_dim < dim:
         st.info(f"The features have {feature_dim} dimensions: showing 2-D.")
         dim = 2
-    frames = projected(str(default_data_dir()), chosen, dim)
-    st.plotly_chart(charts_geometry.feature_scatter(frames, result.class_names, dim), key="features")
-    st.caption("Drag the epoch slider or press play. Points: training features; ✕: class means; red lines: "
-               "classifier directions (scaled to the means). One PCA basis for all epochs, so motion is real.")
+    st.plotly_chart(figures.get("features", [result], [labels[chosen]], lambda r, _: charts_geometry.feature_scatter(
+        projected(str(default_data_dir()), chosen, dim), r[0].class_names, dim, r[0].class_counts), dim), key="features")
+    st.caption("Drag the epoch slider or press play. Points: training features (tail classes larger, on top); "
+               "labelled ✕: class means in their class colour; dotted lines: classifier directions (scaled to the "
+               "means). One PCA basis for all epochs, so motion is real.")

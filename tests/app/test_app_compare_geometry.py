@@ -34,6 +34,7 @@ def test_compare_charts_and_table_hold_the_runs_numbers(app, lab_env, results):
     ce, bs = results["ce"], results["balanced_softmax"]
     at = open_page(app, "compare", [lab_env.runs["ce"], lab_env.runs["balanced_softmax"]])
     figs = figures(at)
+    assert set(figs) == {"per_class", "shots", "change"}     # only the open tab is drawn
     order = frequency_order(ce.class_counts)
     bars = [t for t in figs["per_class"]["data"] if t["type"] == "bar"]
     assert [t["name"] for t in bars] == ["ce", "balanced_softmax"]
@@ -43,8 +44,14 @@ def test_compare_charts_and_table_hold_the_runs_numbers(app, lab_env, results):
     assert decode(counts["y"]) == sorted(ce.class_counts, reverse=True) and counts["yaxis"] == "y2"
     shots = figs["shots"]["data"]
     assert decode(shots[1]["y"]) == [bs.shot_acc[g] for g in ("many", "medium", "few")]
-    change = figs["change"]["data"][0]             # baseline defaults to the ce run
-    assert decode(change["y"]) == pytest.approx([bs.per_class_acc[k] - ce.per_class_acc[k] for k in order])
+    change = figs["change"]                        # baseline defaults to the ce run, named, in points
+    assert decode(change["data"][0]["y"]) == pytest.approx([100 * (bs.per_class_acc[k] - ce.per_class_acc[k])
+                                                             for k in order])
+    assert "against ce, in percentage points" in change["layout"]["title"]["text"]
+    assert "points" in change["layout"]["yaxis"]["title"]["text"]
+    at.session_state["compare_tab"] = "Table"
+    at.run()
+    assert at.query_params["compare_tab"] == "Table" and "per_class" not in figures(at)
     table = at.dataframe[0].value
     assert table["balanced_acc"].tolist() == [ce.balanced_acc, bs.balanced_acc]
     assert table["ece"].tolist() == [ce.ece, bs.ece]
@@ -53,11 +60,14 @@ def test_compare_charts_and_table_hold_the_runs_numbers(app, lab_env, results):
     assert table["relative_acc"].tolist() == pytest.approx(      # A_t / max(A_v, A_b), Zhang et al. §4.1
         [ce.balanced_acc / ref["ce"][0], bs.balanced_acc / max(ref["balanced_softmax"])])
     assert {b.label for b in at.get("download_button")} >= {"CSV", "JSON"}
+    at.session_state["compare_tab"] = "Confusion & calibration"
+    figs = figures(at.run())
     confusion = figs["confusion"]["data"][0]
     assert decode(confusion["z"]) == [[ce.confusion_matrix_normalized[i][j] for j in order] for i in order]
     reliability = figs["reliability"]["data"][1]
     assert decode(reliability["y"]) == [a for a, n in zip(ce.reliability["accuracy"], ce.reliability["count"]) if n]
-    regions = figs["regions"]["data"]            # gaussians are 2-D: decision regions side by side
+    at.session_state["compare_tab"] = "Decision regions"
+    regions = figures(at.run())["regions"]["data"]   # gaussians are 2-D: decision regions side by side
     assert sum(t["type"] == "heatmap" for t in regions) == 2
     assert len(decode(regions[0]["z"])) == 120
 
@@ -69,14 +79,18 @@ def test_compare_interactions_change_the_view(app, lab_env, results):
     change = figures(at)["change"]["data"]
     ce, bs = results["ce"], results["balanced_softmax"]
     order = frequency_order(ce.class_counts)
-    assert decode(change[0]["y"]) == pytest.approx([ce.per_class_acc[k] - bs.per_class_acc[k] for k in order])
+    assert decode(change[0]["y"]) == pytest.approx([100 * (ce.per_class_acc[k] - bs.per_class_acc[k]) for k in order])
     assert at.query_params["baseline"] == ids[1]
-    tau = figures(at)["tau"]["data"][0]            # only the τ-norm run has a τ sweep
+    at.session_state["compare_tab"] = "τ-norm"
+    tau = figures(at.run())["tau"]["data"][0]       # only the τ-norm run has a τ sweep
     curve = results["tau_norm"].extras["tau_curve"]
     assert decode(tau["x"]) == [c[0] for c in curve] and decode(tau["y"]) == [c[1] for c in curve]
+    at.session_state["compare_tab"] = "Table"
+    at.run()
     assert any(b.label == "Train the 1 balanced reference run(s)" for b in at.button)   # τ-norm's own
+    at.session_state["compare_tab"] = "Accuracy"
     at.multiselect(key="runs").set_value(ids[:1]).run()
-    assert at.query_params["runs"] == ids[0] and "change" not in figures(at)
+    assert at.query_params["runs"] == ids[0] and "change" not in figures(at) and "per_class" in figures(at)
 
 
 def test_geometry_charts_hold_the_runs_neural_collapse_numbers(app, lab_env, results):
