@@ -71,15 +71,19 @@ def _changed(run_ids) -> None:
 
 def submit(configs: list[Config]) -> tuple[list[str], list[str]]:
     """Queue each config (a finished one comes back cached at once); returns (run ids, errors).
-    Ids that were already done are remembered in the session, so their row says "already trained"."""
+    Ids that were already done are remembered in the session, so their row says "already trained";
+    ids this session queued itself (not joined, not loaded) are its own (`started_here`)."""
     ids, errors = [], []
     loaded = st.session_state.setdefault("_loaded_runs", set())
+    started = st.session_state.setdefault("_started_runs", set())
     for config in configs:
         try:
-            before = done_run_for(config)
+            before = _row(store().run_id_for(config))
             ids.append(manager().submit(config))
-            if before:
-                loaded.add(before)
+            if before and before["status"] == "done":
+                loaded.add(ids[-1])
+            elif not (before and before["status"] in ACTIVE):  # joined runs are someone else's
+                started.add(ids[-1])
         except LTError as exc:
             errors.append(f"{config.method}: {exc}")
     _changed(ids)
@@ -163,8 +167,35 @@ def any_runs() -> bool:
 
 
 def list_runs(**filters) -> list[dict]:
-    """Summary rows of the store's runs, any status, newest first (filters as RunStore.list_runs)."""
-    return list(store().list_runs(**filters))
+    """Summary rows of the store's runs, any status, newest first (filters as RunStore.list_runs);
+    shared by every session for at most LIVE_SECONDS. Rows are shared: do not mutate them."""
+    key = (str(default_data_dir()), "list", tuple(sorted(filters.items())))
+    return _LISTS.get(key, lambda: list(store().list_runs(**filters)))
+
+
+def started_here(run_id: str) -> bool:
+    """Whether this browser session queued the run itself (what it may delete on a shared server)."""
+    return run_id in st.session_state.get("_started_runs", ())
+
+
+def delete(run_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Delete runs from the store (not active ones); returns (deleted ids, one message per refusal)."""
+    done, errors = [], []
+    for rid in run_ids:
+        try:
+            store().delete(rid)
+            done.append(rid)
+        except LTError as exc:
+            errors.append(str(exc))
+    _changed(run_ids)
+    _final_result.clear()
+    return done, errors
+
+
+def tag(run_ids: list[str], name: str, remove: bool = False) -> None:
+    """Add a tag to runs, or remove it (stored in the run store; raises LTError for a bad tag)."""
+    store().tag(run_ids, name, remove=remove)
+    _LISTS.clear()
 
 
 def done_run_for(config: Config) -> str | None:

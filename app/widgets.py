@@ -8,7 +8,7 @@ import streamlit as st
 
 from ltcore.methods import PRESETS
 
-from . import frame, jobs, state
+from . import frame, jobs, runs_table, state
 from .charts import frequency_order
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -88,7 +88,17 @@ def chosen_runs(empty_hint: str) -> list[str]:
         st.info(empty_hint)
         st.page_link(PAGES / "train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
+    manage_runs()
     return pick_runs(options)
+
+
+def manage_runs() -> None:
+    """The run table (sort, filter, show/hide, tag, delete) in an expander drawn only when open."""
+    box = st.expander("Manage runs: sort, filter, show/hide, tag, delete", key="runs_manage", on_change="rerun",
+                      icon=":material/table_rows:")
+    if box.open:
+        with box:
+            runs_table.manage()
 
 
 def pick_runs(options: dict[str, dict], label: str = "Runs") -> list[str]:

@@ -39,11 +39,25 @@ right.caption("Configurations trained before load at once from the store; the sa
 
 run_ids = st.session_state["runs"]
 if run_ids:
-    st.subheader("Runs")
-    monitor.show(run_ids)
+    head, clear, compare = st.columns([4, 1.2, 1.6], vertical_alignment="bottom")
+    head.subheader("Runs")
+    statuses = monitor.show(run_ids)
+    if clear.button("Clear view", icon=":material/clear_all:", help="take every run out of this view (and the "
+                    "link); they keep training and stay in the store"):
+        st.session_state["runs"] = []
+        st.rerun()
+    finished = [r for r in run_ids if statuses.get(r, {}).get("status") == "done"]
+    if compare.button("Open on Compare", icon=":material/compare_arrows:", disabled=not finished,
+                      type="primary" if finished and len(finished) == len(run_ids) else "secondary",
+                      help="the finished runs of this view, side by side"):
+        widgets.show_runs(finished, replace=True)
+        st.switch_page(widgets.PAGES / "compare.py")
     st.caption("Leave the page or reload the browser at any time: runs keep training and the link keeps them.")
 else:
     st.info("No runs yet: pick methods above and press Train.")
+
+if jobs.any_runs():
+    widgets.manage_runs()
 
 others = [r for r in jobs.active() if r not in run_ids]
 if others:

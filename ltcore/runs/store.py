@@ -32,8 +32,10 @@ CREATE TABLE IF NOT EXISTS history (run_id TEXT NOT NULL, epoch INTEGER NOT NULL
 CREATE TABLE IF NOT EXISTS results (run_id TEXT PRIMARY KEY, result TEXT NOT NULL, summary TEXT);
 CREATE TABLE IF NOT EXISTS arrays (run_id TEXT NOT NULL, key TEXT NOT NULL, file TEXT NOT NULL,
     sha256 TEXT NOT NULL, dtype TEXT, shape TEXT, PRIMARY KEY (run_id, key));
+CREATE TABLE IF NOT EXISTS tags (run_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (run_id, tag));
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 """
+MAX_TAG = 40
 
 
 class RunStore:
@@ -162,6 +164,9 @@ class RunStore:
             query, args = query + " WHERE r.status=?", [status]
         with self._connect() as db:
             rows = [dict(r) for r in db.execute(query + " ORDER BY r.created DESC", args)]
+            tags: dict[str, list[str]] = {}
+            for run_id, tag in db.execute("SELECT run_id, tag FROM tags ORDER BY tag"):
+                tags.setdefault(run_id, []).append(tag)
         out = []
         for row in rows:
             config = json.loads(row["config"])
@@ -170,7 +175,8 @@ class RunStore:
             if row["old"]:  # a result stored before summaries existed
                 with self._connect() as db:
                     row["summary"] = db.execute("SELECT result FROM results WHERE run_id=?", (row["run_id"],)).fetchone()[0]
-            out.append(summarize(row, config, json.loads(row["summary"]) if row["summary"] else {}))
+            out.append(summarize(row, config, json.loads(row["summary"]) if row["summary"] else {},
+                                 tags.get(row["run_id"], [])))
             if limit and len(out) >= limit:
                 break
         return out
@@ -185,6 +191,11 @@ class RunStore:
         if not path.exists() or file_sha256(path) != row["checkpoint_sha256"]:
             raise LTError(f"checkpoint {path} is missing or corrupt (checksum mismatch); train the run again")
         return load_state(path)
+
+    def tags(self, run_id: str) -> list[str]:
+        """The run's tags, sorted."""
+        with self._connect() as db:
+            return [r[0] for r in db.execute("SELECT tag FROM tags WHERE run_id=? ORDER BY tag", (run_id,))]
 
     # -- writing ----------------------------------------------------------------------------------
     def claim(self, config: Config, owner_pid: int | None = None, force: bool = False) -> tuple[str, str]:
@@ -279,6 +290,22 @@ class RunStore:
                         *ckpt, run_id))
         return run_id
 
+    def tag(self, run_ids: list[str], tag: str, remove: bool = False) -> None:
+        """Add `tag` to the runs (or remove it); a tag is 1–40 printable characters, no commas."""
+        tag = tag.strip()
+        if not tag or len(tag) > MAX_TAG or "," in tag or not tag.isprintable():
+            raise LTError(f"a tag is 1–{MAX_TAG} printable characters without commas, got {tag!r}")
+        with self._tx() as db:
+            known = {r[0] for r in db.execute(f"SELECT run_id FROM runs WHERE run_id IN ({','.join('?' * len(run_ids))})",
+                                              list(run_ids))}
+            missing = sorted(set(run_ids) - known)
+            if missing:
+                raise LTError(f"no run {missing[0]!r} in the store")
+            if remove:
+                db.executemany("DELETE FROM tags WHERE run_id=? AND tag=?", [(r, tag) for r in run_ids])
+            else:
+                db.executemany("INSERT OR IGNORE INTO tags VALUES (?,?)", [(r, tag) for r in run_ids])
+
     def delete(self, run_id: str) -> None:
         """Remove a run with its history, result, arrays, checkpoint and log; active runs are refused."""
         row = self.get(run_id)
@@ -287,7 +314,7 @@ class RunStore:
         if row["status"] in ACTIVE and _alive(row):
             raise LTError(f"run {run_id} is {row['status']}; stop it before deleting it")
         with self._tx() as db:
-            for table in ("history", "results", "arrays", "runs"):
+            for table in ("history", "results", "arrays", "tags", "runs"):
                 db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
         shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
         for path in (Path(row["checkpoint"]) if row["checkpoint"] else None, self.log_path(run_id)):
@@ -317,8 +344,8 @@ def _alive(row: dict) -> bool:
     return bool(pid) and pid_alive(int(pid))
 
 
-def summarize(row: dict, config: dict, result: dict) -> dict:
-    """One line of `runs list`: identity, status, key config fields and headline metrics."""
+def summarize(row: dict, config: dict, result: dict, tags: list[str] | None = None) -> dict:
+    """One line of `runs list`: identity, status, key config fields, headline metrics and tags."""
     shots = result.get("shot_acc") or {}
     return {
         "run_id": row["run_id"], "status": row["status"], "dataset": config.get("dataset"),
@@ -328,7 +355,7 @@ def summarize(row: dict, config: dict, result: dict) -> dict:
         **{f"{g}_acc": shots.get(g) for g in ("many", "medium", "few")},
         "device": row["device"], "created": row["created"], "started": row["started"],
         "finished": row["finished"], "wall_seconds": result.get("wall_seconds"), "error": row["error"],
-        "code_version": row["code_version"], "attempts": row["attempts"],
+        "code_version": row["code_version"], "attempts": row["attempts"], "tags": list(tags or []),
     }
 
 

@@ -1,0 +1,173 @@
+"""Researchers' views through AppTest on a store of real tiny runs (two methods × two seeds):
+seeds as error bars, the Curves tab, the run table (filter, show/hide, tag, delete with
+confirmation; on a shared server only this session's runs), the Train view's controls."""
+import statistics
+
+import pytest
+from apphelpers import decode, figures, page, train_into
+
+from app.charts import frequency_order
+
+METHODS = ("ce", "balanced_softmax")
+
+
+@pytest.fixture(scope="module")
+def seeds_lab(tmp_path_factory):
+    """gaussians ρ20, 2 epochs: ce and balanced_softmax over seeds 0 and 1, trained in-process."""
+    from ltcore import Config
+    from ltcore.runs import RunStore
+
+    data = tmp_path_factory.mktemp("seeds")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LTLAB_DATA", str(data))
+        store = RunStore()
+        runs = {(m, s): train_into(store, Config(dataset="gaussians", ratio=20, method=m, seed=s, epochs=2,
+                                                 batch_size=128)) for m in METHODS for s in (0, 1)}
+    return data, store, runs
+
+
+@pytest.fixture
+def lab(seeds_lab, monkeypatch):
+    data, store, runs = seeds_lab
+    monkeypatch.setenv("LTLAB_DATA", str(data))
+    monkeypatch.delenv("LTLAB_SHARED", raising=False)
+    return store, runs
+
+
+def open_compare(app, run_ids, **query):
+    app.query_params.update({"runs": ",".join(run_ids), **query})
+    at = app.run()
+    at.switch_page(page("compare")).run()
+    assert not at.exception and not at.error
+    return at
+
+
+def test_seed_groups_show_mean_and_std_and_the_switch_shows_single_seeds(app, lab):
+    store, runs = lab
+    at = open_compare(app, list(runs.values()))
+    results = {k: store.load_result(rid) for k, rid in runs.items()}
+    ce = [results["ce", s] for s in (0, 1)]
+    order = frequency_order(ce[0].class_counts)
+    bars = [t for t in figures(at)["per_class"]["data"] if t["type"] == "bar"]
+    assert [t["name"] for t in bars] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
+    assert decode(bars[0]["y"]) == pytest.approx([statistics.fmean(r.per_class_acc[k] for r in ce) for k in order])
+    assert decode(bars[0]["error_y"]["array"]) == pytest.approx(
+        [statistics.stdev(r.per_class_acc[k] for r in ce) for k in order])
+    few = figures(at)["shots"]["data"][0]
+    assert decode(few["error_y"]["array"])[0] == pytest.approx(statistics.stdev(r.shot_acc["many"] for r in ce))
+    at.session_state["compare_tab"] = "Table"
+    at.run()
+    table = at.dataframe[0].value
+    assert table["n"].tolist() == [2, 2] and table["seeds"].tolist() == ["0, 1", "0, 1"]
+    assert table["balanced_acc"][0] == pytest.approx(statistics.fmean(r.balanced_acc for r in ce))
+    assert table["± balanced_acc"][0] == pytest.approx(statistics.stdev(r.balanced_acc for r in ce))
+    at.toggle(key="seed_groups").set_value(False).run()
+    assert at.query_params["seed_groups"] == "0"
+    assert len(at.dataframe[0].value) == 4 and "relative_acc" in at.dataframe[0].value
+
+
+def test_curves_tab_overlays_smoothed_curves_on_a_log_axis_train_vs_test_and_the_class_epoch_heatmap(app, lab):
+    store, runs = lab
+    ids = [runs["ce", 0], runs["balanced_softmax", 0]]
+    at = open_compare(app, ids, compare_tab="Curves")
+    history = store.history(ids[0])
+    figs = figures(at)
+    assert decode(figs["curves"]["data"][0]["y"]) == pytest.approx([row["balanced_acc"] for row in history])
+    train_test = figs["train_test"]["data"]
+    assert decode(train_test[0]["y"]) == pytest.approx([row["train_acc"] for row in history])
+    assert decode(train_test[1]["y"]) == pytest.approx([row["test_acc"] for row in history])
+    heat = figs["class_epochs"]["data"][0]
+    result = store.load_result(ids[0])
+    order = frequency_order(result.class_counts)
+    assert decode(heat["x"]) == [1, 2]
+    assert decode(heat["z"]) == [[row["per_class_acc"][k] for row in history] for k in order]
+    at.selectbox(key="curves_metric").set_value("loss").run()
+    at.slider(key="curves_smooth").set_value(0.5).run()
+    at.toggle(key="curves_log").set_value(True).run()
+    curves = figures(at)["curves"]
+    raw, smooth = curves["data"][0], curves["data"][1]      # faint raw line behind the smoothed one
+    losses = [row["loss"] for row in history]
+    assert decode(raw["y"]) == pytest.approx(losses)
+    assert decode(smooth["y"]) == pytest.approx([losses[0], (0.25 * losses[0] + 0.5 * losses[1]) / 0.75])
+    assert curves["layout"]["yaxis"]["type"] == "log"
+    assert at.query_params["curves_log"] == "1" and at.query_params["compare_tab"] == "Curves"
+
+
+def rows_of(at):
+    return at.dataframe[0].value
+
+
+def select(at, positions):
+    at.session_state["runs_table"] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    return at.run()
+
+
+def open_table(app, run_ids):
+    at = open_compare(app, run_ids)
+    at.session_state["runs_manage"] = True
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_run_table_filters_shows_hides_and_tags_runs_in_the_store(app, lab):
+    store, runs = lab
+    at = open_table(app, [runs["ce", 0]])
+    table = rows_of(at)
+    assert len(table) == 4 and table["shown"].tolist().count(True) == 1
+    at.multiselect(key="runs_table_method").set_value(["balanced_softmax"]).run()
+    table = rows_of(at)
+    assert set(table["method"]) == {"balanced_softmax"} and len(table) == 2
+    select(at, [0, 1])
+    next(b for b in at.button if b.label == "Show").click().run()
+    assert set(at.session_state["runs"]) == {runs["ce", 0], runs["balanced_softmax", 0], runs["balanced_softmax", 1]}
+    at.text_input(key="runs_table_tag").set_value("paper-fig").run()
+    next(b for b in at.button if b.label == "Add tag").click().run()
+    assert store.tags(runs["balanced_softmax", 1]) == ["paper-fig"] and store.tags(runs["ce", 0]) == []
+    at.multiselect(key="runs_table_method").set_value([]).run()
+    at.multiselect(key="runs_table_tags").set_value(["paper-fig"]).run()
+    assert len(rows_of(at)) == 2 and set(rows_of(at)["tags"]) == {"paper-fig"}
+    select(at, [0])
+    next(b for b in at.button if b.label == "Remove tag").click().run()
+    next(b for b in at.button if b.label == "Hide").click().run()
+    assert len(at.session_state["runs"]) == 2
+    store.tag([runs["balanced_softmax", 0], runs["balanced_softmax", 1]], "paper-fig", remove=True)
+
+
+def test_delete_asks_first_and_on_a_shared_server_only_this_sessions_runs(app, lab, monkeypatch):
+    from ltcore import Config
+
+    store, runs = lab
+    extra = train_into(store, Config(dataset="gaussians", ratio=20, method="ce", seed=7, epochs=1, batch_size=128))
+    monkeypatch.setenv("LTLAB_SHARED", "1")
+    at = open_table(app, [extra])
+    position = rows_of(at)["run_id"].tolist().index(extra)
+    select(at, [position])
+    assert next(b for b in at.button if b.label.startswith("Delete")).disabled    # trained by someone else
+    assert any("started by someone else" in c.value for c in at.caption)
+    at.session_state["_started_runs"] = {extra}        # as if this session had queued it
+    select(at, [position])
+    next(b for b in at.button if b.label == "Delete 1 run…").click().run()
+    assert "for good" in at.warning[0].value and store.get(extra) is not None   # nothing deleted yet
+    next(b for b in at.button if b.label == "Yes, delete").click().run()
+    assert store.get(extra) is None and extra not in at.session_state["runs"]
+    assert len(rows_of(at)) == 4
+
+
+def test_train_view_is_one_banded_line_per_multi_seed_config_clears_and_opens_on_compare(app, lab):
+    store, runs = lab
+    ids = [runs["ce", 0], runs["ce", 1]]
+    app.query_params["runs"] = ",".join(ids)
+    at = app.run()
+    at.switch_page(page("train")).run()
+    assert not at.exception
+    curves = figures(at)["monitor_curves"]["data"]
+    band, line = curves[0], curves[1]
+    assert band["fill"] == "toself" and "2 seeds, mean ± std" in line["name"]
+    losses = [[row["loss"] for row in store.history(r)] for r in ids]
+    assert decode(line["y"]) == pytest.approx([statistics.fmean(v) for v in zip(*losses)])
+    next(b for b in at.button if b.label == "Open on Compare").click().run()
+    assert at.session_state["runs"] == ids and not at.exception
+    at.switch_page(page("train")).run()
+    next(b for b in at.button if b.label == "Clear view").click().run()
+    assert at.session_state["runs"] == [] and "runs" not in at.query_params
