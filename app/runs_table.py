@@ -12,14 +12,14 @@ import streamlit as st
 
 from ltcore.runs.safety import shared_mode
 
-from . import jobs
+from . import frame, jobs
 
 FILTERS = (("dataset", "data set"), ("method", "method"), ("ratio", "ratio ρ"), ("status", "status"), ("tags", "tags"))
 COLUMNS = ["shown", "method", "dataset", "ratio", "seed", "epochs", "status", "balanced_acc", "few_acc", "tags",
            "created", "run_id"]
 
 
-def frame(rows: list[dict], shown: list[str]) -> pd.DataFrame:
+def table_frame(rows: list[dict], shown: list[str]) -> pd.DataFrame:
     """The table's rows (newest first): whether each run is in view, its identity and headline numbers."""
     in_view = set(shown)
     return pd.DataFrame([{
@@ -66,7 +66,7 @@ def manage(key: str = "runs_table") -> None:
     chosen = {name: col.multiselect(label, _options(rows, name), key=f"{key}_{name}", placeholder="all")
               for col, (name, label) in zip(cols, FILTERS)}
     visible = [r for r in rows if matches(r, chosen)]
-    table = frame(visible, ss["runs"])
+    table = table_frame(visible, frame.get("runs"))
     event = st.dataframe(table, hide_index=True, key=key, on_select="rerun", selection_mode="multi-row",
                          column_config={
                              "shown": st.column_config.CheckboxColumn("in view", help="drawn in the charts"),
@@ -81,10 +81,10 @@ def manage(key: str = "runs_table") -> None:
         return
     a, b, c, d, e = st.columns([1, 1, 2, 1, 1], vertical_alignment="bottom")
     if a.button("Show", icon=":material/visibility:", key=f"{key}_show", help="add to the charts"):
-        ss["runs"] = [r for r in ss["runs"] if r not in picked] + picked
+        frame.put("runs", [r for r in frame.get("runs") if r not in picked] + picked)
         st.rerun()
     if b.button("Hide", icon=":material/visibility_off:", key=f"{key}_hide", help="take out of the charts"):
-        ss["runs"] = [r for r in ss["runs"] if r not in picked]
+        frame.put("runs", [r for r in frame.get("runs") if r not in picked])
         st.rerun()
     name = c.text_input("Tag", key=f"{key}_tag", placeholder="e.g. baseline, paper-fig-2")
     for col, remove, label in ((d, False, "Add tag"), (e, True, "Remove tag")):
@@ -110,7 +110,7 @@ def manage(key: str = "runs_table") -> None:
             deleted, errors = jobs.delete(confirm)
             for error in errors:
                 st.error(error)
-            ss["runs"] = [r for r in ss["runs"] if r not in deleted]
+            frame.put("runs", [r for r in frame.get("runs") if r not in deleted])
             ss.pop(f"{key}_confirm", None)
             st.rerun()
         if no.button("Cancel", key=f"{key}_no"):

@@ -1,7 +1,8 @@
 """Compare page: per-class and shot-group accuracy of chosen runs against training frequency."""
 import streamlit as st
 
-from app import charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, jobs, reproduced, tables, widgets
+from app import (charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, jobs, reproduced, tables,
+                 widgets)
 from app.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 

@@ -44,7 +44,7 @@ if run_ids:
     statuses = monitor.show(run_ids)
     if clear.button("Clear view", icon=":material/clear_all:", help="take every run out of this view (and the "
                     "link); they keep training and stay in the store"):
-        st.session_state["runs"] = []
+        frame.put("runs", [])
         st.rerun()
     finished = [r for r in run_ids if statuses.get(r, {}).get("status") == "done"]
     if compare.button("Open on Compare", icon=":material/compare_arrows:", disabled=not finished,
