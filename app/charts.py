@@ -150,7 +150,7 @@ def scatter_2d(x: np.ndarray, y: np.ndarray, class_names) -> go.Figure:
     """2-D training points coloured by class (tail classes drawn last, so on top)."""
     fig = go.Figure()
     counts = [int((y == k).sum()) for k in range(len(class_names))]
-    for k in reversed(frequency_order(counts)):
+    for k in frequency_order(counts):
         pts = x[y == k]
         fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{class_names[k]} ({len(pts)})",
                         marker=dict(size=5, color=class_color(k), symbol=class_symbol(k), opacity=0.7))

@@ -9,7 +9,8 @@ from ltcore.metrics import project_snapshots
 st.title("Geometry: do the features collapse?")
 st.markdown(
     "Trained long enough, a network's last-layer features of each class shrink to their class mean "
-    "(**NC1**), the means spread out as far apart as possible — equal norms and angles, a *simplex "
+    r"(**NC1**: $\operatorname{Tr}(\Sigma_W \Sigma_B^{+})/K \to 0$), the means spread out as far apart as "
+    r"possible — equal norms and angles, $\cos(\tilde\mu_k, \tilde\mu_j) = -\tfrac{1}{K-1}$, a *simplex "
     "ETF* (**NC2**) — the classifier lines up with them (**NC3**) and the network ends up picking the "
     "nearest class mean (**NC4**). Under imbalance the tail classes' classifier rows squeeze together: "
     "**minority collapse**.")

@@ -18,7 +18,7 @@ from .store import STATUSES, RunStore
 def add_subparser(subparsers) -> argparse.ArgumentParser:
     """Add `runs` (list|show|export|delete) to an argparse subparsers object; `handler` and `func`
     are both `run_command`."""
-    runs = subparsers.add_parser("runs", help="list, show, export or delete stored runs")
+    runs = subparsers.add_parser("runs", help="list, show, export, tag or delete stored runs")
     runs.add_argument("--db", help="store file (default: <data dir>/runs.sqlite; data dir = $LTLAB_DATA)")
     runs.add_argument("--data-dir", help="data folder whose runs.sqlite to use (default: $LTLAB_DATA)")
     sub = runs.add_subparsers(dest="runs_command", required=True)
@@ -26,6 +26,7 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--dataset")
     listing.add_argument("--method")
+    listing.add_argument("--tag", help="only runs with this tag")
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show = sub.add_parser("show", help="one run: config, status, metrics and history")
@@ -33,6 +34,10 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write runs.csv, history.csv and runs.json")
     export.add_argument("run_ids", nargs="*", help="run ids or prefixes (default: every finished run)")
     export.add_argument("--out", required=True, help="folder to write into")
+    tag = sub.add_parser("tag", help="add a tag to runs (or remove it with --remove); `list --tag` filters")
+    tag.add_argument("tag", help="the tag (1–40 characters, no commas)")
+    tag.add_argument("run_ids", nargs="+", help="run ids or prefixes")
+    tag.add_argument("--remove", action="store_true", help="remove the tag instead")
     delete = sub.add_parser("delete", help="remove runs with their files")
     delete.add_argument("run_ids", nargs="+", help="run ids or prefixes")
     runs.set_defaults(handler=run_command, func=run_command)
@@ -44,7 +49,9 @@ def run_command(args) -> int:
     store = RunStore(args.db) if args.db else store_for(getattr(args, "data_dir", None))
     if args.runs_command == "list":
         filters = {k: v for k, v in (("dataset", args.dataset), ("method", args.method)) if v}
-        rows = store.list_runs(status=args.status, limit=args.limit, **filters)
+        rows = store.list_runs(status=args.status, limit=None if args.tag else args.limit, **filters)
+        if args.tag:
+            rows = [r for r in rows if args.tag in r["tags"]][:args.limit]
         print(json.dumps(rows, indent=1) if args.json else format_table(rows))
     elif args.runs_command == "show":
         print(format_run(store, store.resolve(args.run_id)))
@@ -53,6 +60,11 @@ def run_command(args) -> int:
             r["run_id"] for r in store.list_runs() if r["status"] in ("done", "stopped", "failed")]
         for path in store.export(ids, args.out):
             print(path)
+    elif args.runs_command == "tag":
+        ids = [store.resolve(p) for p in args.run_ids]
+        store.tag(ids, args.tag, remove=args.remove)
+        print(f"{'removed' if args.remove else 'added'} tag {args.tag!r} {'from' if args.remove else 'to'} "
+              f"{len(ids)} run(s)")
     elif args.runs_command == "delete":
         for run_id in [store.resolve(p) for p in args.run_ids]:
             store.delete(run_id)

@@ -132,35 +132,62 @@ def run_lesson_one(page, url: str, shot: Path | None = None, timeout: float = 12
     return {"bars": bars, "text": per_class.inner_text(), "url": page.url}
 
 
-def screenshots(out: Path, timeout: float = 300) -> list[Path]:
-    """A new user's path through the app, one full-page PNG per page: Data → first experiment →
-    Train → Compare → Geometry → Learn."""
+def wait_trained(page, timeout: float) -> None:
+    """Wait until every progress bar of the Train page says the run is done (or loaded)."""
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')].every("
+                           "e => e.innerText.includes('done') || e.innerText.includes('already trained'))",
+                           timeout=timeout * 1000)
+    settle(page)
+
+
+def screenshots(out: Path, timeout: float = 600) -> list[Path]:
+    """A new user's path through the app, one full-page PNG per view: Data → first experiment →
+    the same two methods over 3 seeds on Train (one line and a band per method) → Compare (mean ±
+    std error bars), its Curves tab and the run table → Geometry → Learn."""
     out.mkdir(parents=True, exist_ok=True)
     executable = find_chromium()
     if executable is None:
         raise SystemExit("no chromium found: apt-get install -y chromium")
     shots = []
+
+    def shot(name):
+        shots.append(out / f"{name}.png")
+        full_screenshot(page, shots[-1])
+
     with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp)) as url, browser(executable, Path(tmp)) as page:
         page.goto(url)
         settle(page)
-        shots.append(out / "data.png")
-        full_screenshot(page, shots[-1])
+        shot("data")
         page.get_by_role("button", name="Run the first experiment").click()
         page.wait_for_url("**/train**", timeout=60_000)
         chart(page, "monitor_curves", timeout)
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stProgress\"]') || "
-                               "[...document.querySelectorAll('[data-testid=\"stProgress\"]')].every("
-                               "e => e.innerText.includes('done'))", timeout=timeout * 1000)
+        wait_trained(page, timeout)
+        seeds = page.get_by_label("Seeds")
+        seeds.fill("3")
+        seeds.press("Enter")
         settle(page)
-        shots.append(out / "train.png")
-        full_screenshot(page, shots[-1])
+        page.get_by_role("button", name="Train 6 runs").click()
+        page.wait_for_timeout(1500)
+        wait_trained(page, timeout)
+        chart(page, "monitor_curves", timeout)
+        shot("train")
+        page.get_by_role("button", name="Open on Compare").click()
+        chart(page, "per_class", timeout)
+        settle(page)
+        shot("compare")
+        page.get_by_role("tab", name="Curves").click()
+        chart(page, "class_epochs", timeout)
+        settle(page)
+        shot("compare_curves")
+        page.get_by_text("Manage runs: sort, filter", exact=False).first.click()
+        page.locator(".st-key-runs_table").first.wait_for(state="visible", timeout=timeout * 1000)
+        settle(page)
+        shot("runs")
         query = page.url.split("?", 1)[1] if "?" in page.url else ""
-        for name, key in (("compare", "per_class"), ("geometry", "features")):
-            page.goto(f"{url}/{name}?{query}")
-            chart(page, key, timeout)
-            settle(page)
-            shots.append(out / f"{name}.png")
-            full_screenshot(page, shots[-1])
+        page.goto(f"{url}/geometry?{query}")
+        chart(page, "features", timeout)
+        settle(page)
+        shot("geometry")
         run_lesson_one(page, url, out / "learn.png", timeout)
         shots.append(out / "learn.png")
     return shots

@@ -69,3 +69,13 @@ def test_tensorboard_smoothing_is_a_debiased_ema():
     assert charts_runs.ema([1.0, 3.0, None, 5.0], 0.0) == [1.0, 3.0, None, 5.0]
     smooth = charts_runs.ema([1.0, 3.0, 5.0], 0.5)
     assert smooth == pytest.approx([1.0, (0.25 + 1.5) / 0.75, (0.125 + 0.75 + 2.5) / 0.875])
+
+
+def test_formulas_in_lessons_are_written_as_maths_for_st_markdown():
+    import re
+
+    from app import lessons
+
+    for lesson in lessons.load():
+        plain = re.sub(r"\$[^$]+\$", "", lesson.text)
+        assert "^" not in plain and "_k" not in plain, f"lesson {lesson.number}: a formula outside $…$"

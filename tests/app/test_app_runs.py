@@ -171,3 +171,18 @@ def test_train_view_is_one_banded_line_per_multi_seed_config_clears_and_opens_on
     at.switch_page(page("train")).run()
     next(b for b in at.button if b.label == "Clear view").click().run()
     assert at.session_state["runs"] == [] and "runs" not in at.query_params
+
+
+def test_log_toggle_and_geometry_choices_live_in_the_url(app, lab):
+    store, runs = lab
+    ids = [runs["ce", 0], runs["balanced_softmax", 0]]
+    app.query_params.update({"data_log": "1", "runs": ",".join(ids), "geometry_run": ids[1], "geometry_dim": "3"})
+    at = app.run()
+    assert figures(at)["histogram"]["layout"]["yaxis"]["type"] == "log"
+    at.switch_page(page("geometry")).run()
+    assert not at.exception and at.selectbox(key="geometry_run").value == ids[1]
+    assert figures(at)["features"]["data"][0]["type"] == "scatter3d"
+    at.selectbox(key="geometry_run").set_value(ids[0]).run()
+    at.radio(key="geometry_dim").set_value(2).run()
+    assert at.query_params["geometry_run"] == ids[0] and "geometry_dim" not in at.query_params
+    assert at.query_params["data_log"] == "1"
