@@ -35,6 +35,8 @@ def ineligible_reason(method, optimizer: torch.optim.Optimizer) -> str | None:
         return "mixing draws λ on the host every step"
     if getattr(method, "regularizer", None) is not None:
         return "the regulariser steps its own optimiser"
+    if getattr(method, "contrast", None) is not None:
+        return "the contrastive term draws views and updates its queue/key encoder every step"
     if not isinstance(optimizer, torch.optim.SGD):
         return "the optimiser is not SGD"
     for group in optimizer.param_groups:

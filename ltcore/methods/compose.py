@@ -10,11 +10,12 @@ from ..checkpoints import find_checkpoint, load_state, save_checkpoint
 from ..errors import ConfigError
 from .base import Method, MethodContext
 from .losses import build_loss
-from .registries import (AUGMENTATIONS, CLASSIFIERS, POSTHOC, REGULARIZERS, REWEIGHTING, SAMPLERS,
-                         SLOTS, STAGE2, declare, number, text)
+from .registries import (AUGMENTATIONS, CLASSIFIERS, CONTRASTIVE, POSTHOC, PRETEXT, REGULARIZERS,
+                         REWEIGHTING, SAMPLERS, SLOTS, STAGE2, declare, number, text)
 
 SLOT_DEFAULTS = {"sampler": "instance", "loss": "ce", "classifier": "linear", "mixing": "none",
-                 "reweight": "none", "regularizer": "none", "posthoc": "none", "stage2": "none"}
+                 "reweight": "none", "regularizer": "none", "posthoc": "none", "stage2": "none",
+                 "contrast": "none", "pretext": "none"}
 COMMON_SPECS = {
     "holdout": number(0.0, "fraction of each class held out of training as a validation split "
                       "(stratified, ≥1 per class with ≥2 images); None = 0.2 when tau_norm must pick τ, else 0",
@@ -28,7 +29,7 @@ COMMON = {name: spec.default for name, spec in COMMON_SPECS.items()}
 """Parameters every composed preset takes besides its slots' hyper-parameters."""
 AUTO_HOLDOUT = 0.2
 """held-out fraction used when holdout is None and τ-normalisation has to pick τ."""
-STAGE1_SLOTS = ("sampler", "loss", "classifier", "mixing", "reweight", "regularizer")
+STAGE1_SLOTS = ("sampler", "loss", "classifier", "mixing", "reweight", "regularizer", "contrast", "pretext")
 BALANCING_HEADS = ("linear", "cosine", "normed")
 MEASUREMENT_ONLY = {"nc_every": 0, "snapshot_epochs": ()}
 """Config fields that change what is measured, not the trained model (left out of stage-1 keys)."""
@@ -72,6 +73,21 @@ def check_combination(params: dict) -> None:
         raise ConfigError("tau_norm picks τ on a held-out split: set holdout > 0, or give norm_tau")
     if c["regularizer"] != "none" and c["mixing"] != "none":
         raise ConfigError("the NC regulariser needs un-mixed features: use mixing 'none'")
+    if c["contrast"] != "none":
+        check_contrast(c)
+
+
+def check_contrast(c: dict) -> None:
+    """A contrastive term contrasts views of real images with their own labels, on its own loss."""
+    if c["mixing"] != "none" or c["regularizer"] != "none":
+        raise ConfigError(f"contrast {c['contrast']!r} trains on un-mixed views with its own loss: use "
+                          "mixing 'none' and regularizer 'none'")
+    if CONTRASTIVE.get(c["contrast"]).meta.get("needs_weight") and c["classifier"] not in BALANCING_HEADS:
+        raise ConfigError(f"contrast {c['contrast']!r} builds class prototypes from the classifier's rows: "
+                          f"use classifier 'linear', 'cosine' or 'normed', not {c['classifier']!r}")
+    if c["contrast"] == "paco" and (c["loss"] != "ce" or c["classifier"] != "linear"):
+        raise ConfigError("contrast 'paco' is the whole loss (its class centres are a linear classifier's "
+                          "logit-compensated logits): use loss 'ce' and classifier 'linear'")
 
 
 def stage1_params(params: dict) -> dict:
@@ -115,6 +131,7 @@ class ComposedMethod(Method):
         self.gen = torch.Generator(device=device).manual_seed(0)
         self.np_rng = np.random.default_rng(0)
         self.regularizer = None
+        self.contrast = None
         self.info: dict = {}
         self.stage1_config = None
         self.reused_stage1 = False
@@ -132,6 +149,7 @@ class ComposedMethod(Method):
         self.reweight = REWEIGHTING.get(self.choice["reweight"]).obj(counts, self.epochs, **self.slot("reweight"))
         self.mixer = AUGMENTATIONS.get(self.choice["mixing"]).obj(counts, **self.slot("mixing"))
         self.posthoc = POSTHOC.get(self.choice["posthoc"]).obj(counts, **self.slot("posthoc"))
+        self.pretext = PRETEXT.get(self.choice["pretext"]).obj(**self.slot("pretext"))
 
     def new_head(self, feat_dim: int) -> torch.nn.Module:
         return CLASSIFIERS.get(self.choice["classifier"]).obj(feat_dim, self.num_classes,
@@ -140,7 +158,16 @@ class ComposedMethod(Method):
     def make_classifier(self, feat_dim: int) -> torch.nn.Module:
         self.regularizer = REGULARIZERS.get(self.choice["regularizer"]).obj(
             feat_dim, self.num_classes, self.device, **self.slot("regularizer"))
+        self.contrast = CONTRASTIVE.get(self.choice["contrast"]).obj(
+            feat_dim, self.num_classes, self.counts, self.device, **self.slot("contrast"))
         return self.new_head(feat_dim)
+
+    def param_groups(self, model: torch.nn.Module) -> list[dict]:
+        """The model's parameters, and a contrastive term's projection head(s) beside them."""
+        params = [p for p in model.parameters() if p.requires_grad]
+        if self.contrast is not None:
+            params += [p for p in self.contrast.parameters() if p.requires_grad]
+        return [{"params": params}]
 
     def kept_indices(self, labels: torch.Tensor) -> torch.Tensor:
         """Indices of the training samples used for training (all but the held-out split)."""
@@ -167,6 +194,12 @@ class ComposedMethod(Method):
             return True
         if self.params.get("init_from"):
             self._init_from(ctx.model, self.params["init_from"])
+        # after the initial weights are final: the pretext stage trains from them, and a
+        # contrastive term's key encoder starts as a copy of the trained-from backbone
+        if self.pretext is not None:
+            self.info["ssp"] = self.pretext.run(self, ctx)
+        if self.contrast is not None:
+            self.contrast.attach(ctx)
         return False
 
     def slot_objects(self) -> list:
@@ -214,6 +247,8 @@ class ComposedMethod(Method):
                 part.on_epoch_start(epoch)
 
     def training_loss(self, model, x, y, epoch):
+        if self.contrast is not None:
+            return self.contrast.training_loss(self, model, x, y)
         head = model.classifier
         mixed = self.mixer(x, y, self.gen, self.np_rng) if self.mixer is not None else None
         if mixed is not None:                           # a mixer may leave a batch as it is (None)

@@ -82,3 +82,12 @@ preset("nc_reg", "cross-entropy + neural-collapse regularisers NC1/NC2 (λ1, λ2
        "Liu et al. AISTATS'23", MOD, regularizer="nc")
 preset("sade", "three experts (plain, balanced, inverse-prior) on a shared backbone, averaged",
        "Zhang et al. NeurIPS'22", ENS, classifier="experts", loss="sade")
+preset("bcl", "BCL: balanced supervised contrastive loss (class-averaging, class prototypes) on two views "
+       "beside a logit-compensated cosine classifier", "Zhu et al. CVPR'22", MOD, contrast="bcl", loss="la",
+       classifier="cosine", cos_scale=30.0)
+preset("kcl", "KCL: k-positive contrastive representation on a MoCo queue, then a classifier re-trained on "
+       "the frozen features", "Kang et al. ICLR'21", MOD, contrast="kcl", stage2="crt")
+preset("paco", "PaCo: parametric contrastive loss, the classifier's logit-compensated centres beside a MoCo "
+       "queue", "Cui et al. ICCV'21", MOD, contrast="paco")
+preset("ssp", "SSP: self-supervised pre-training on the training images (labels unused), then cross-entropy "
+       "from it", "Yang & Xu NeurIPS'20", AUG, pretext="ssp")

@@ -101,9 +101,16 @@ POSTHOC = SlotRegistry("post-hoc adjustment")
 STAGE2 = SlotRegistry("second stage")
 """name → function(method, ctx: MethodContext, **params) run after the main loop (decoupling)."""
 
+CONTRASTIVE = SlotRegistry("contrastive term")
+"""name → factory(feat_dim, num_classes, counts, device, **params) -> ContrastTerm (a module with
+its projection head; `attach(ctx)`, `training_loss(method, model, x, y)`) or None."""
+PRETEXT = SlotRegistry("self-supervised stage")
+"""name → factory(**params) -> a pretext task run before the main loop (labels unused) or None."""
+
 SLOTS: dict[str, Registry] = {
     "sampler": SAMPLERS, "loss": LOSSES, "classifier": CLASSIFIERS, "mixing": AUGMENTATIONS,
     "reweight": REWEIGHTING, "regularizer": REGULARIZERS, "posthoc": POSTHOC, "stage2": STAGE2,
+    "contrast": CONTRASTIVE, "pretext": PRETEXT,
 }
 """slot parameter name → registry of its choices."""
 
