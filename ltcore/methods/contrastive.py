@@ -192,7 +192,9 @@ class BCL(ContrastTerm):
     1024-d normalised features, and the class prototypes are another MLP head (`head_fc`) applied
     to the classifier's weight rows, normalised (`BCLModel.forward`). Defaults are the authors'
     `main.py` flags: `--temp 0.07`, `--alpha 1.0`, `--beta 0.35`, `--feat_dim 1024`, with their
-    cosine classifier (`NormedLinear`, s = 30).
+    cosine classifier (`NormedLinear`, s = 30). Their optimiser settings (cosine lr, weight decay
+    5e-4, RandAugment on view 0) are the run's, not the preset's; the published code covers
+    ImageNet-LT/iNaturalist only, so there are no CIFAR-specific flags to copy.
     """
 
     def __init__(self, feat_dim: int, num_classes: int, counts, device, bcl_temperature: float = 0.07,
@@ -224,8 +226,11 @@ class KCL(ContrastTerm):
     own key + the first k = 6 queue keys of the class (`--posk 6`), soft-target CE at τ = 0.07
     (`util.SoftCrossEntropyLoss`). Both views are random views of the batch (`--slaug`). The
     contrastive loss is the whole main-loop loss; the classifier is learnt afterwards on the
-    frozen features (the preset's second stage). On small data sets lower `kcl_queue`: the queue
-    is filled with random keys until that many images have been seen.
+    frozen features (the preset's second stage). Where this differs from the authors: the preset's
+    second stage is cRT (class-balanced sampling, Kang et al. ICLR'20), while the authors' README
+    long-tailed command trains the linear classifier with `main_lincls.py` (lr 30, no weight decay,
+    100 epochs, steps at 60/80) without its `--balanced` flag. On small data sets lower
+    `kcl_queue`: the queue holds random keys until that many images have been seen.
     """
 
     replaces_loss = True
