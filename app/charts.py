@@ -146,6 +146,24 @@ def sample_gallery(images: np.ndarray, labels: np.ndarray, class_names, order, p
                    height=max(300, 48 * len(order)))
 
 
+def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
+    """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
+    signals drawn over each other; a tail panel with few lines shows how little the tail has."""
+    cols = 5
+    rows = -(-len(order) // cols)
+    counts = [int((labels == k).sum()) for k in order]
+    fig = make_subplots(rows, cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.12,
+                        subplot_titles=[f"{class_names[k]} (n={n})" for k, n in zip(order, counts)])
+    t = np.arange(signals.shape[1])
+    for i, k in enumerate(order):
+        for sig in signals[labels == k][:per_class]:
+            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=PALETTE[k % len(PALETTE)]),
+                            opacity=0.6, showlegend=False, hoverinfo="skip", row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(showticklabels=False)
+    return _layout(fig, f"Training signals per class (up to {per_class}; most → least frequent)",
+                   height=max(300, 170 * rows))
+
+
 def scatter_2d(x: np.ndarray, y: np.ndarray, class_names) -> go.Figure:
     """2-D training points coloured by class (tail classes drawn last, so on top)."""
     fig = go.Figure()

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app import charts, dataview, frame, widgets
-from ltcore.data import PROFILES
+from ltcore.data import DATASETS, PROFILES
 
 st.title("Data: what does the long tail look like?")
 widgets.first_experiment_box()
@@ -44,6 +44,11 @@ if split.x_train.dim() == 4:
         images, labels = dataview.examples(data)
         return charts.sample_gallery(images, labels, split.classes, charts.frequency_order(data.counts))
     st.plotly_chart(dataview.view(data, "gallery", gallery), key="gallery")
+elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
+    def signals():
+        x, y = dataview.examples(data)
+        return charts.signal_gallery(x, y, split.classes, charts.frequency_order(data.counts))
+    st.plotly_chart(dataview.view(data, "signals", signals), key="signals")
 elif split.x_train.dim() == 2 and split.x_train.shape[1] == 2:
     st.plotly_chart(dataview.view(data, "scatter", lambda: charts.scatter_2d(
         data.x_train.numpy(), data.y_train.numpy(), split.classes)), key="scatter")

@@ -2,7 +2,7 @@
 from .base import DATASETS, DataSplit, LongTailData, balanced_like, default_data_dir, load_split, make_longtail
 from .holdout import carve_validation
 from .imbalance import PROFILES, class_counts, draw_subset
-from . import embedded, torchvision_sets, imagefolder  # noqa: F401  (register entries)
+from . import embedded, torchvision_sets, imagefolder, mnist1d_set  # noqa: F401  (register entries)
 from .device_loader import DeviceBatches
 
 __all__ = ["DATASETS", "DataSplit", "LongTailData", "PROFILES", "DeviceBatches", "balanced_like",

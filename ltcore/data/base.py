@@ -14,7 +14,8 @@ DATASETS = Registry("data set")
 """name → loader(data_dir: Path, seed: int, **options) -> DataSplit.
 
 meta: shape (C, H, W) or (d,), num_classes, kind ("image"|"vector"), augment
-("crop_flip"|"crop"|"none"), model (default model name), offline (bool: works with no files).
+("crop_flip"|"crop"|"none"), model (default model name), offline (bool: works with no files),
+signal (bool, optional: vectors are 1-D signals, drawn as lines on the Data page).
 """
 
 
