@@ -9,7 +9,8 @@ Trainer, plain `ce`, no imbalance:
    signals, seed 42, 4000 / 1000), with the lab's SGD at batch 100 (the paper uses Adam, lr 1e-2,
    batch 100, 6000–8000 steps; the lab's Trainer is SGD-only);
 2. on the lab's `mnist1d` with `--profile none` (1000/class training pool, 400/class test), the
-   same run as `python -m ltcore train --dataset mnist1d --profile none --model M ...`.
+   same run as `python -m ltcore train --dataset mnist1d --profile none --model M --epochs 100
+   --batch-size 100 --weight-decay 5e-4 --device cpu`.
 
     python benchmarks/mnist1d_anchor.py [--epochs 100] [--seeds 0,1,2]
 """

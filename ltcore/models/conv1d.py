@@ -37,6 +37,6 @@ class ConvNet1d(nn.Module):
 
 
 @MODELS.register("cnn1d", "1-D CNN of the MNIST-1D paper (Greydanus 2020 ConvBase): 3 strided "
-                 "conv1d × 25 channels, 125-d feature for 40-long signals", inputs="vector")
+                 "conv1d × 25 channels, 125-d feature for 40-long signals", inputs="signal")
 def cnn1d(in_shape, num_classes):
     return ConvNet1d(in_shape)

@@ -70,3 +70,13 @@ def test_missing_data_is_a_message_that_says_what_to_do(app):
     at = app.run()
     assert not at.exception
     assert "does not exist" in at.error[0].value and "sub-folder" in at.error[0].value
+
+
+def test_mnist1d_is_offered_and_shows_its_signals(app):
+    app.query_params.update({"dataset": "mnist1d", "ratio": "100"})
+    at = app.run(timeout=120)
+    assert not at.exception and not at.error
+    data = longtail("mnist1d", ratio=100.0)
+    assert metric(at, "Training images") == f"{sum(data.counts):,}"
+    lines = figures(at)["signals"]["data"]          # 1-D signals drawn as lines, up to 8 per class
+    assert len(lines) == 10 * 8 and all(len(decode(t["y"])) == 40 for t in lines)

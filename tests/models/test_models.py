@@ -4,7 +4,7 @@ import torch
 
 from ltcore.models import MODELS, build_model
 
-SHAPES = {"vector": (2,), "image": (3, 32, 32)}
+SHAPES = {"vector": (2,), "image": (3, 32, 32), "signal": (40,)}
 
 
 @pytest.mark.parametrize("name", MODELS.names())
