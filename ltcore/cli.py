@@ -253,7 +253,8 @@ def _train_one(config: Config, args, store, callbacks=()):
 
     try:
         result = train(config, on_event=on_event, data_dir=args.data_dir,
-                       should_stop=recorder.should_stop if recorder else None)
+                       should_stop=recorder.should_stop if recorder else None,
+                       find_run=lambda ref: (store or store_for(args.data_dir)).run_model(ref))
     except LTError as exc:
         if recorder:
             recorder.fail(str(exc))

@@ -104,9 +104,10 @@ class Trainer:
 
     def __init__(self, config: Config, data: LongTailData | None = None, data_dir=None,
                  on_event: EventFn | None = None, should_stop: StopFn | None = None,
-                 checkpoint_root=None, save_checkpoints: bool = True):
+                 checkpoint_root=None, save_checkpoints: bool = True, find_run=None):
         """`checkpoint_root`: folder where two-stage methods find/save stage-1 models (None =
-        `<data dir>/checkpoints`); `save_checkpoints=False` never writes one."""
+        `<data dir>/checkpoints`); `save_checkpoints=False` never writes one. `find_run`: stored
+        run id → (Config, state dict), for methods that use another run (a distillation teacher)."""
         self.config = config.validate()
         self.device = resolve_device(config.device)
         self.on_event = on_event or (lambda e: None)
@@ -148,7 +149,7 @@ class Trainer:
             config=self.config, model=self.model, train_batches=self.train_batches, device=self.device,
             gen=self.gen, autocast=self.autocast, emit=self._emit, should_stop=self.stop_requested,
             checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints,
-            val_batches=self.val_batches)
+            val_batches=self.val_batches, find_run=find_run)
         self._sums = torch.zeros(3, device=self.device)  # loss sum, correct, counted (this epoch)
         self._captured: dict = {}
         self.skip_main_loop = bool(self.method.prepare(self.method_context))
@@ -354,6 +355,7 @@ class Trainer:
 
 def train(config: Config, on_event: EventFn | None = None, should_stop: StopFn | None = None,
           data: LongTailData | None = None, data_dir=None, checkpoint_root=None,
-          save_checkpoints: bool = True) -> RunResult:
+          save_checkpoints: bool = True, find_run=None) -> RunResult:
     """Train one configuration and return its result (see Trainer)."""
-    return Trainer(config, data, data_dir, on_event, should_stop, checkpoint_root, save_checkpoints).fit()
+    return Trainer(config, data, data_dir, on_event, should_stop, checkpoint_root, save_checkpoints,
+                   find_run).fit()

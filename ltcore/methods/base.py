@@ -43,6 +43,9 @@ class MethodContext:
     val_batches: Any = None
     """the balanced validation split on the device (a DeviceBatches; `len()` 0 when the data set
     has none): choose hyper-parameters (τ of τ-norm, of post-hoc LA) here, never on the test set."""
+    find_run: Callable[[str], tuple] | None = None
+    """a stored run id (or unique prefix) → (its Config, its model state dict), from the run store
+    this run is recorded in (distillation teachers); None when the run has no store."""
 
 
 class Method:

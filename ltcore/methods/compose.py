@@ -106,6 +106,15 @@ def stage1_config(config, params: dict):
     return config.replace(method="ce", method_params=stage1_params(params), **MEASUREMENT_ONLY)
 
 
+def load_user_weights(path: str, field: str) -> dict:
+    """A state dict from a file a user named in parameter `field` (`init_from`, `kd_teacher`), read
+    as plain tensors (`weights_only=True`); a ConfigError naming the field when it cannot be."""
+    try:
+        return load_state(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{field}: no checkpoint file at {path!r}") from None
+
+
 def stratified_holdout(labels: torch.Tensor, fraction: float, seed: int):
     """(kept, held-out) sorted indices: round(fraction·n_k) of each class (≥ 1, and ≥ 1 kept) held out."""
     labels = labels.cpu()
@@ -223,10 +232,7 @@ class ComposedMethod(Method):
 
     def _init_from(self, model: torch.nn.Module, path: str) -> None:
         """Transfer: copy every tensor whose name and shape match (a new head stays random)."""
-        try:
-            state = load_state(path)
-        except FileNotFoundError:
-            raise ConfigError(f"init_from: no checkpoint file at {path!r}") from None
+        state = load_user_weights(path, "init_from")
         own = model.state_dict()
         use = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
         model.load_state_dict({**own, **use})
@@ -258,6 +264,8 @@ class ComposedMethod(Method):
             z = head.train_logits(h) if hasattr(head, "train_logits") else head(h)
         else:
             z = model(x)
+        if hasattr(self.loss, "observe"):              # a distillation loss: its teacher scores x
+            self.loss.observe(x)
         loss = self.loss.mixed(z, y_a, y_b, lam) if mixed is not None else self.loss(z, y)
         if self.regularizer is not None:
             loss = loss + self.regularizer(h, y)

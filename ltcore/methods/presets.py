@@ -65,6 +65,10 @@ preset("cmo", "CMO: minority images pasted into majority backgrounds (CutMix), w
        "Park et al. CVPR'22", AUG, mixing="cmo", loss="balanced_softmax")
 preset("transfer", "cross-entropy starting from a previous run's weights (init_from = a .pt file)",
        "Zhang et al. TPAMI'23 survey §3.2.1", AUG, requires=("init_from",), init_from="")
+preset("kd", "knowledge distillation from a teacher run: CE + α·T²·KL to its softened outputs (T = 2)",
+       "Hinton et al. 2015", AUG, requires=("kd_teacher",), loss="kd")
+preset("bkd", "balanced knowledge distillation: plain CE + KL to the teacher's class-balanced outputs, "
+       "weights from DRW", "Zhang et al. 2021 (BKD)", AUG, requires=("kd_teacher",), loss="bkd", reweight="drw")
 preset("crt", "decoupling: CE stage 1, then classifier re-training with class-balanced sampling",
        "Kang et al. ICLR'20", MOD, stage2="crt")
 preset("tau_norm", "decoupling: CE stage 1 without a held-out 20%, then τ-normalised classifier (τ "

@@ -78,7 +78,8 @@ def execute(store: RunStore, run_id: str, save_checkpoints: bool = True,
         if should_stop():
             store.mark_finished(run_id, "stopped", "stopped before it started")
             return None
-        result = train(config, on_event=events, should_stop=should_stop, data_dir=data_dir)
+        result = train(config, on_event=events, should_stop=should_stop, data_dir=data_dir,
+                       find_run=store.run_model)
         checkpoint = None
         if save_checkpoints and result.model is not None and result.status in ("done", "stopped"):
             checkpoint = save_checkpoint(config, result.model, store.checkpoint_root(run_id))

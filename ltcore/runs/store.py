@@ -192,6 +192,12 @@ class RunStore:
             raise LTError(f"checkpoint {path} is missing or corrupt (checksum mismatch); train the run again")
         return load_state(path)
 
+    def run_model(self, reference: str) -> tuple[Config, dict]:
+        """(Config, model state dict) of the stored run `reference` (an id or a unique prefix): how a
+        method finds another run's trained model (a distillation teacher); LTError when it has none."""
+        run_id = self.resolve(reference.strip())
+        return self.config(run_id), self.load_checkpoint(run_id)
+
     def tags(self, run_id: str) -> list[str]:
         """The run's tags, sorted."""
         with self._connect() as db:

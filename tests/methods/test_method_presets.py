@@ -32,7 +32,7 @@ def donor(tmp_path_factory):
 
 @pytest.mark.parametrize("name", PRESETS.names())
 def test_every_preset_trains_two_epochs_on_digits_lt(name, digits, quick, donor):
-    params = {"init_from": donor} if "init_from" in PRESETS.get(name).meta.get("requires", ()) else {}
+    params = {needed: donor for needed in PRESETS.get(name).meta.get("requires", ())}  # a file / a teacher
     result = train(Config(**quick, method=name, method_params=params), data=digits)
     assert result.status == "done", result.error
     assert len(result.history) == 2 and all(math.isfinite(h["loss"]) for h in result.history)
