@@ -8,7 +8,6 @@ import argparse
 import csv
 import json
 import sys
-import time
 from pathlib import Path
 
 from .config import SCHEDULES, Config
@@ -19,7 +18,7 @@ from .recipes import RECIPES
 from .reproduce import add_parser as add_reproduce_parser
 from .runs.cli import StoreRecorder, add_subparser, store_for
 from .runs.tensorboard import tensorboard_writer
-from .sweep import format_summary, relative_accuracy_for, summarise, sweep_configs
+from .sweep import relative_accuracy_for
 from .train import train
 
 EXIT_USAGE = 2
@@ -181,13 +180,35 @@ def cmd_train(args) -> int:
 
 
 def add_sweep_parser(sub) -> None:
-    """`sweep`: the train options plus lists of methods, ratios and seeds."""
-    p = sub.add_parser("sweep", help="train a grid of methods × ratios × seeds; print mean ± std over seeds")
+    """`sweep`: the train options plus lists of methods, ratios and seeds, a backend, and an optional
+    parameter search."""
+    from .sweep import BACKENDS, SEARCHES
+
+    p = sub.add_parser("sweep", help="train a grid of methods × ratios × seeds (locally or on Ray); "
+                       "print mean ± std over seeds")
     add_train_parser_options(p)
     p.add_argument("--methods", required=True, help="comma-separated presets, e.g. ce,balanced_softmax,ldam_drw")
     p.add_argument("--ratios", default=None, help="comma-separated imbalance ratios (default: --ratio)")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--csv", default=None, metavar="FILE", help="write the summary table as CSV")
+    p.add_argument("--backend", default="local", choices=list(BACKENDS),
+                   help="; ".join(f"{k}: {v}" for k, v in BACKENDS.items()))
+    p.add_argument("--workers", type=int, default=None,
+                   help="local: runs at once (default $LTLAB_WORKERS, else one per GPU, else 1)")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="ray: join this cluster (default: start a local Ray instance owned by this command)")
+    p.add_argument("--cpus-per-trial", type=float, default=1.0, help="ray: CPUs each trial reserves (default 1)")
+    p.add_argument("--gpus-per-trial", type=float, default=0.0,
+                   help="ray: GPUs each trial reserves; fractions let runs share a GPU (0.25 = four per GPU)")
+    p.add_argument("--max-failures", type=int, default=2, help="ray: retries of a trial whose worker died")
+    p.add_argument("--search", default=None, choices=list(SEARCHES),
+                   help="parameter search over --param NAME=LOW:HIGH[:log] ranges; "
+                   "the objective is balanced accuracy on the validation split")
+    p.add_argument("--samples", type=int, default=0, help="parameter values to try (per method, ratio and seed)")
+    p.add_argument("--asha", action="store_true", help="ray: stop poor trials of a search early (ASHA)")
+    p.add_argument("--grace-epochs", type=int, default=1, help="ASHA: epochs every trial gets first")
+    p.add_argument("--spec", default=None, metavar="FILE",
+                   help="read the whole sweep from a JSON file (what the dashboard's Sweep page writes)")
     p.set_defaults(handler=cmd_sweep)
 
 
@@ -201,23 +222,56 @@ def _split(text: str, cast, flag: str) -> list:
     return values
 
 
-def cmd_sweep(args) -> int:
-    """Runs already finished in the store are reused; the rest train one after another."""
+def sweep_spec_from_args(args):
+    """The SweepSpec of a `sweep` command line (or of its --spec file)."""
+    from .sweep import SweepSpec, parse_range
+
+    if args.spec:
+        try:
+            return SweepSpec.from_dict(json.loads(Path(args.spec).read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LTError(f"cannot read the sweep spec {args.spec}: {exc}") from None
+    ranges = [r for r in (parse_range(p) for p in args.param) if r is not None]
+    args.param = [p for p in args.param if parse_range(p) is None]
     base = config_from_args(args)
-    configs = sweep_configs(base, _split(args.methods, str, "--methods"),
-                            _split(args.ratios, float, "--ratios") if args.ratios else [base.ratio],
-                            _split(args.seeds, int, "--seeds"))
-    store = None if args.no_store else store_for(args.data_dir)
-    results = []
-    for i, cfg in enumerate(configs, 1):
-        t0 = time.perf_counter()
-        result = _stored_or_trained(cfg, args, store)
-        note = f"{time.perf_counter() - t0:.1f} s"
-        sys.stderr.write(f"[{i}/{len(configs)}] {cfg.method} ρ={cfg.ratio:g} seed {cfg.seed}: balanced "
-                         f"{100 * result.balanced_acc:.2f}%  ({note})\n")
-        results.append(result)
-    rows = summarise(results)
+    return SweepSpec(base, tuple(_split(args.methods, str, "--methods")),
+                     tuple(_split(args.ratios, float, "--ratios") if args.ratios else [base.ratio]),
+                     tuple(_split(args.seeds, int, "--seeds")), tuple(ranges),
+                     args.search or ("random" if ranges else "grid"), args.samples, args.asha, args.grace_epochs)
+
+
+def cmd_sweep(args) -> int:
+    """Runs already finished in the store are reused; the rest train on the chosen backend."""
+    from .sweep import TerminalBar, format_search, format_summary, plan, run_sweep
+
+    spec = sweep_spec_from_args(args)
+    if args.no_store:
+        raise LTError("a sweep keeps its runs in the run store (it skips the finished ones): drop --no-store")
+    store = store_for(args.data_dir)
+    todo, ids, cached = plan(spec, store)
+    if spec.search != "optuna":
+        sys.stderr.write(f"sweep: {len(ids)} run(s), {len(cached)} already in the store, submitting {len(todo)} "
+                         f"to {args.backend}" + (f" at {args.address}" if args.address else "") + "\n")
+    bar = TerminalBar(quiet=args.quiet)
+    try:
+        outcome = run_sweep(spec, store, args.backend, workers=args.workers, address=args.address,
+                            cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
+                            max_failures=args.max_failures, on_progress=bar)
+    finally:
+        bar.close()
+    bad = {rid: s for rid, s in outcome.statuses.items() if s not in ("done",)}
+    for rid, status in bad.items():
+        row = store.get(rid) or {}
+        sys.stderr.write(f"run {rid}: {status}" + (f" ({row.get('error')})" if row.get("error") else "") + "\n")
+    if not outcome.results:
+        sys.stderr.write("no finished runs to summarise\n")
+        return 130 if not outcome.complete else 1
+    rows = outcome.summary()
     print(format_summary(rows))
+    search_rows = outcome.search() if spec.is_search else []
+    if search_rows:
+        print()
+        print(format_search(search_rows, [r.name for r in spec.ranges]))
     if args.csv:
         with open(args.csv, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -225,9 +279,14 @@ def cmd_sweep(args) -> int:
             writer.writerows(rows)
         print(f"wrote {args.csv}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"summary": rows, "runs": [r.to_dict() for r in results]}, indent=1))
+        Path(args.json).write_text(json.dumps({"spec": spec.to_dict(), "summary": rows, "search": search_rows,
+                                               "runs": [r.to_dict() for r in outcome.results.values()]},
+                                              indent=1, default=str))
         print(f"wrote {args.json}")
-    return 0
+    if not outcome.complete:
+        sys.stderr.write("sweep stopped before the end; run the same command again to train the rest\n")
+        return 130
+    return 1 if any(s in ("failed", "interrupted") for s in bad.values()) else 0
 
 
 def _stored_or_trained(config: Config, args, store):

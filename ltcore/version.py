@@ -10,8 +10,9 @@ from pathlib import Path
 from .errors import ConfigError
 
 PACKAGE = Path(__file__).resolve().parent
-# Parts of ltcore that cannot change a run's numbers: the store/jobs package and the command line.
-IGNORED = ("runs/", "cli.py", "listings.py", "__main__.py")
+# Parts of ltcore that cannot change a run's numbers: the store/jobs package, the sweep drivers
+# (local job queue, Ray Tune), the listings and the command line.
+IGNORED = ("runs/", "sweep/", "cli.py", "listings.py", "__main__.py")
 
 
 @functools.lru_cache(maxsize=1)

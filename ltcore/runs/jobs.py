@@ -69,20 +69,23 @@ class JobManager:
     up to `reuse` runs before it is replaced; a failed or killed worker is replaced at once.
     Workers use `threads` CPU threads each (default: all cores but one, shared among the slots, so
     the server keeps a core for its pages).
+    With `own_session`, workers get their own process group, so a Ctrl-C in the terminal reaches
+    only the owner (the CLI sweep), which then stops the runs cleanly.
     On start, runs left queued/running by dead processes are marked `interrupted`; runs whose worker
     process is still alive (the server restarted, the worker did not) are adopted and watched.
     """
 
     def __init__(self, store: RunStore | None = None, max_workers: int | None = None,
                  save_checkpoints: bool = True, reuse: int = 20, warm: bool = True,
-                 threads: int | None = None, stop_grace: float = 30.0, poll: float = 0.2):
+                 threads: int | None = None, stop_grace: float = 30.0, poll: float = 0.2,
+                 own_session: bool = False):
         self.store = store or RunStore()
         self.max_workers = max_workers or default_workers()
         self.stop_grace, self.poll = stop_grace, poll
         gpus = self._gpu_count()
         threads = threads or max(((os.cpu_count() or 2) - 1) // self.max_workers, 1)
         self._slots = [Slot(i, self.store.path, self.store.root / "logs" / f"worker-{os.getpid()}-{i}.log",
-                            i % gpus if gpus > 1 else None, reuse, save_checkpoints, threads)
+                            i % gpus if gpus > 1 else None, reuse, save_checkpoints, threads, own_session)
                        for i in range(self.max_workers)]
         self._cond = threading.Condition(threading.RLock())
         self._queue: collections.deque[str] = collections.deque()

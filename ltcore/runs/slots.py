@@ -12,8 +12,9 @@ PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 class Slot:
     def __init__(self, index: int, db: Path, log: Path, gpu: int | None, reuse: int, save_checkpoints: bool,
-                 threads: int | None = None):
+                 threads: int | None = None, own_session: bool = False):
         self.index, self.db, self.log, self.gpu, self.threads = index, db, log, gpu, threads
+        self.own_session = own_session
         self.reuse, self.save_checkpoints = max(reuse, 1), save_checkpoints
         self.proc: subprocess.Popen | None = None
         self.run_id: str | None = None
@@ -40,7 +41,7 @@ class Slot:
             with open(self.log, "a") as out:
                 self.proc = subprocess.Popen(command + ([] if self.save_checkpoints else ["--no-checkpoint"]),
                                              stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
-                                             text=True, env=env)
+                                             text=True, env=env, start_new_session=self.own_session)
             self.runs = 0
         return self.proc
 

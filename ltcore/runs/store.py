@@ -258,6 +258,12 @@ class RunStore:
         with self._tx() as db:
             db.execute("UPDATE runs SET stop_requested=? WHERE run_id=? AND stop_requested=0", (time.time(), run_id))
 
+    def note_retry(self, run_id: str, message: str) -> None:
+        """A new attempt of a running run (a Ray Tune retry after its worker died): counted, and the
+        reason kept in `error` until the run ends."""
+        with self._tx() as db:
+            db.execute("UPDATE runs SET attempts=attempts+1, error=? WHERE run_id=?", (message, run_id))
+
     def mark_finished(self, run_id: str, status: str, error: str = "", only_pid: int | None = None) -> bool:
         """End a run without a result (stopped while queued, crash, OOM, ...). With `only_pid`, only if
         the run is still active under that worker (a newer attempt is left alone). True if changed."""
