@@ -112,6 +112,8 @@ def connect(address: str | None, num_cpus: int | None = None) -> None:
         ray.shutdown()
     options = dict(runtime_env={"env_vars": env}, logging_level="ERROR", log_to_driver=False,
                    include_dashboard=False)
+    if address:
+        _reachable(address)
     try:
         if address:
             ray.init(address=address, **options)
@@ -122,6 +124,21 @@ def connect(address: str | None, num_cpus: int | None = None) -> None:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise LTError(f"could not connect to {where}: {str(exc).splitlines()[0] if str(exc) else exc}; "
                       "is `ray start --head` running there and the address HOST:PORT right?") from None
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds on a wrong HOST:PORT (ray.init would retry for minutes)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if address.startswith(("ray://", "auto")) or not host:
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            return
+    except (OSError, ValueError) as exc:
+        raise LTError(f"could not connect to the Ray cluster at {address} ({exc}); is `ray start --head` "
+                      "running there and the address HOST:PORT right?") from None
 
 
 def check_resources(cpus: float, gpus: float, address: str | None) -> dict:
@@ -166,10 +183,27 @@ class RunMap:
         return self.by_trial[trial.trial_id]
 
 
+class _Unpickled:
+    """Tune pickles its callbacks and stopper into the experiment state (for `Tuner.restore`); ours
+    hold the live store and progress bar, so they pickle as inert placeholders (a restart of the
+    sweep resumes from the store instead)."""
+
+    def __reduce__(self):
+        return (_Inert, ())
+
+
+class _Inert:
+    def __call__(self, *args, **kwargs):
+        return False
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: False
+
+
 def make_callback(runs: RunMap):
     from ray import tune
 
-    class StoreCallback(tune.Callback):
+    class StoreCallback(_Unpickled, tune.Callback):
         """The driver's side of every trial: epochs, result and failures into the store, once."""
 
         def on_trial_start(self, iteration, trials, trial, **info):
@@ -210,7 +244,7 @@ def make_callback(runs: RunMap):
 def make_stopper(runs: RunMap, sweep_ids: list[str]):
     from ray import tune
 
-    class StoreStopper(tune.Stopper):
+    class StoreStopper(_Unpickled, tune.Stopper):
         """A trial stops after the epoch in which its run's Stop was requested; the whole Tune run
         ends when every run of the sweep still to train has a Stop request."""
 
@@ -237,6 +271,10 @@ def _save(store, run_id: str, payload: bytes) -> None:
 
     data = pickle.loads(zlib.decompress(payload))
     result = RunResult.from_dict(data["result"])
+    workers = {h["epoch"]: h.get("worker") for h in store.history(run_id)}
+    for row in result.history:  # keep which node and process trained each epoch
+        if workers.get(row.get("epoch")):
+            row["worker"] = workers[row["epoch"]]
     checkpoint = None
     if data["state"]:
         checkpoint = checkpoint_path(result.config, store.checkpoint_root(run_id))
@@ -322,7 +360,7 @@ def _experiments(spec: SweepSpec, store, configs, common: dict):
         if not configs:
             return []
         space = {**common, "config": tune.grid_search([c.to_dict() for c in configs])}
-        return [("grid", space, tune.TuneConfig(scheduler=scheduler, **search_args))]
+        return [("grid", space, tune.TuneConfig(scheduler=scheduler, reuse_actors=True, **search_args))]
     from ray.tune.search.optuna import OptunaSearch
 
     out = []
@@ -340,7 +378,7 @@ def _experiments(spec: SweepSpec, store, configs, common: dict):
                                 evaluated_rewards=[v for _, v in done] or None)
         space = {**common, "base": base.to_dict(), "kinds": {r.name: r.kind for r in spec.ranges},
                  "values": domains}
-        out.append((f"optuna{i}", space, tune.TuneConfig(search_alg=searcher, scheduler=scheduler,
+        out.append((f"optuna{i}", space, tune.TuneConfig(search_alg=searcher, scheduler=scheduler, reuse_actors=True,
                                                          num_samples=todo)))
     return out
 
@@ -371,7 +409,7 @@ class _ProgressCallback:
     def __new__(cls, runs, store, sweep_ids, cached, progress, report):
         from ray import tune
 
-        class ProgressCallback(tune.Callback):
+        class ProgressCallback(_Unpickled, tune.Callback):
             def _tick(self, *args, **kwargs):
                 ids = list(dict.fromkeys([*sweep_ids, *runs.by_trial.values()]))
                 progress.total = max(progress.total, len(ids))

@@ -1,0 +1,85 @@
+"""Sweeps on a real (loopback) Ray cluster: the store is the single source of truth, faults are
+retried and recorded once, GPU trials on a GPU-less cluster are refused up front."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from ltcore import Config, LTError
+from ltcore.cli import main
+from ltcore.runs import RunStore
+from ltcore.sweep import SweepSpec, run_sweep
+
+pytestmark = pytest.mark.slow
+GRID = ["sweep", "--dataset", "digits", "--methods", "ce,balanced_softmax", "--ratios", "10,50", "--seeds", "0",
+        "--epochs", "2", "--backend", "ray", "--quiet"]
+
+
+def test_grid_on_ray_stores_every_run_with_history_and_a_second_sweep_submits_nothing(ray_address, capsys):
+    assert main([*GRID, "--address", ray_address]) == 0
+    err = capsys.readouterr().err
+    assert "submitting 4 to ray" in err
+    store = RunStore()
+    rows = store.list_runs()
+    assert len(rows) == 4 and {r["status"] for r in rows} == {"done"}
+    for row in rows:
+        history = store.history(row["run_id"])
+        assert [h["epoch"] for h in history] == [1, 2]          # written by the driver as Tune reported
+        assert history[-1]["worker"]["pid"] != os.getpid()      # trained in a Ray worker, not here
+        result = store.load_result(row["run_id"])               # result + arrays stored once
+        assert result.per_class_acc and result.status == "done"
+        assert store.get(row["run_id"])["checkpoint"]
+    assert main([*GRID, "--address", ray_address]) == 0
+    assert "4 already in the store, submitting 0" in capsys.readouterr().err
+    assert [r["finished"] for r in store.list_runs()] == [r["finished"] for r in rows]  # nothing re-trained
+
+
+def test_a_killed_ray_worker_is_retried_and_the_run_stored_once(ray_address):
+    store = RunStore()
+    spec = SweepSpec(Config(dataset="digits", ratio=10, epochs=12), methods=("ce",), ratios=(10,), seeds=(3,))
+    run_id = store.run_id_for(spec.configs()[0])
+    killed = []
+
+    def kill_first_worker():
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not killed:
+            history = store.history(run_id) if store.get(run_id) else []
+            if history and history[-1]["epoch"] < 9:
+                pid = history[-1]["worker"]["pid"]
+                os.kill(pid, signal.SIGKILL)
+                killed.append((pid, history[-1]["epoch"]))
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_first_worker, daemon=True)
+    killer.start()
+    outcome = run_sweep(spec, store, "ray", address=ray_address)
+    killer.join(1)
+    assert killed, "the trial finished before its worker could be killed"
+    row = store.get(run_id)
+    assert row["status"] == "done" and row["attempts"] == 2   # the first try died, Tune retried it
+    assert outcome.statuses == {run_id: "done"}
+    assert len(store.list_runs()) == 1                        # recorded exactly once
+    history = store.history(run_id)
+    assert [h["epoch"] for h in history] == list(range(1, 13))  # each epoch once, from the retry
+    assert {h["worker"]["pid"] for h in history} != {killed[0][0]}
+
+
+def test_gpu_trials_on_a_cluster_without_gpus_are_refused_up_front(ray_address, capsys):
+    t0 = time.monotonic()
+    assert main([*GRID, "--address", ray_address, "--gpus-per-trial", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "asks for a GPU" in err and "has no GPUs" in err
+    assert time.monotonic() - t0 < 60
+    assert all(r["status"] != "queued" for r in RunStore().list_runs())  # nothing left waiting
+
+
+def test_an_unreachable_cluster_is_one_clear_line(capsys):
+    from raycluster import free_ports
+
+    port = free_ports(1)[0]
+    assert main([*GRID, "--address", f"127.0.0.1:{port}"]) == 2
+    assert "could not connect to the Ray cluster" in capsys.readouterr().err
