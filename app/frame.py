@@ -17,7 +17,8 @@ from . import state
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "epochs": (1, 1000),
-          "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10)}
+          "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10),
+          "sw_seeds": (1, 10), "sw_samples": (1, 64)}
 """The ranges of the numeric widgets (a link outside them is clamped, with a warning)."""
 log = logging.getLogger("ltlab.app")
 

@@ -19,6 +19,7 @@ page = st.navigation([
     st.Page(PAGES / "data.py", title="Data", icon=":material/bar_chart:", default=True),
     st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:"),
     st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page(PAGES / "sweep.py", title="Sweep", icon=":material/grid_view:"),
     st.Page(PAGES / "geometry.py", title="Geometry", icon=":material/scatter_plot:"),
     st.Page(PAGES / "learn.py", title="Learn", icon=":material/school:"),
 ])

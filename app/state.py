@@ -78,6 +78,13 @@ FIELDS: dict[str, Field] = {
     "curves_log": Field(False, _bool, _dump_bool),
     "geometry_run": Field("", str),
     "geometry_dim": Field(2, int),
+    # the Sweep page's grid (methods × ratios × seeds, optional parameter search)
+    "sw_methods": Field(["ce", "balanced_softmax"], _names, _dump_names),
+    "sw_ratios": Field("10,50,100", str),
+    "sw_seeds": Field(3, int),
+    "sw_param": Field("", str),
+    "sw_samples": Field(4, int),
+    "sw_backend": Field("local", str),
 }
 """Keys mirrored in the URL (also the `st.session_state` keys of their widgets)."""
 

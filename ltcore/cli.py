@@ -187,7 +187,7 @@ def add_sweep_parser(sub) -> None:
     p = sub.add_parser("sweep", help="train a grid of methods × ratios × seeds (locally or on Ray); "
                        "print mean ± std over seeds")
     add_train_parser_options(p)
-    p.add_argument("--methods", required=True, help="comma-separated presets, e.g. ce,balanced_softmax,ldam_drw")
+    p.add_argument("--methods", default=None, help="comma-separated presets, e.g. ce,balanced_softmax,ldam_drw")
     p.add_argument("--ratios", default=None, help="comma-separated imbalance ratios (default: --ratio)")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--csv", default=None, metavar="FILE", help="write the summary table as CSV")
@@ -231,6 +231,8 @@ def sweep_spec_from_args(args):
             return SweepSpec.from_dict(json.loads(Path(args.spec).read_text()))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LTError(f"cannot read the sweep spec {args.spec}: {exc}") from None
+    if not args.methods:
+        raise LTError("sweep needs --methods (comma-separated presets, e.g. ce,balanced_softmax) or --spec FILE")
     ranges = [r for r in (parse_range(p) for p in args.param) if r is not None]
     args.param = [p for p in args.param if parse_range(p) is None]
     base = config_from_args(args)
