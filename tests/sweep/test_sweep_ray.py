@@ -83,3 +83,20 @@ def test_an_unreachable_cluster_is_one_clear_line(capsys):
     port = free_ports(1)[0]
     assert main([*GRID, "--address", f"127.0.0.1:{port}"]) == 2
     assert "could not connect to the Ray cluster" in capsys.readouterr().err
+
+
+def test_a_two_sample_search_picks_the_best_value_on_the_validation_split(ray_address, capsys):
+    args = ["sweep", "--dataset", "digits", "--methods", "la_loss", "--ratios", "50", "--seeds", "0", "--epochs", "3",
+            "--param", "tau=0.25:3", "--search", "random", "--samples", "2", "--backend", "ray",
+            "--address", ray_address, "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    store = RunStore()
+    results = [store.load_result(r["run_id"]) for r in store.list_runs()]
+    assert len(results) == 2
+    taus = [dict(r.config.method_params)["tau"] for r in results]
+    assert taus[0] != taus[1] and all(0.25 <= t <= 3 for t in taus)
+    best = max(results, key=lambda r: r.metrics["val_balanced_acc"])
+    tau = dict(best.config.method_params)["tau"]
+    assert f"best for la_loss at ρ=50: tau={tau:g} (chosen on the validation split: balanced " \
+           f"{100 * best.metrics['val_balanced_acc']:.2f}%) → test balanced {100 * best.balanced_acc:.2f}%" in out
