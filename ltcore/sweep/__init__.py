@@ -92,8 +92,7 @@ def run_sweep(spec: SweepSpec, store=None, backend: str = "local", *, workers: i
     if spec.search == "optuna":
         ids = _optuna_runs(spec, store)
     statuses = {rid: (store.get(rid) or {}).get("status") for rid in ids}
-    results = {rid: store.load_result(rid) for rid in ids if finished_in_store(store, rid)
-               or (statuses[rid] == "stopped" and (store.get(rid) or {}).get("has_result"))}
+    results = {rid: store.load_result(rid) for rid in ids if finished_in_store(store, rid)}  # stopped: partial
     return SweepOutcome(spec, ids, [store.run_id_for(c) for c in todo], cached, results, statuses, complete)
 
 

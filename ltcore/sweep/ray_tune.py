@@ -49,7 +49,7 @@ def train_trial(trial_config: dict) -> None:
     import torch
     from ray import tune
 
-    from ..runs.version import code_version
+    from ..version import code_version
     from ..train import train
 
     config = job_config(trial_config)
@@ -75,8 +75,9 @@ def train_trial(trial_config: dict) -> None:
         torch.save({k: v.detach().cpu() for k, v in result.model.state_dict().items()}, buffer)
         state = buffer.getvalue()
     payload = zlib.compress(pickle.dumps({"result": result.to_dict(), "state": state}))
-    tune.report(_metrics({"epoch": result.epochs_completed, **result.metrics}) | {"_final": payload,
-                                                                                   "_worker": worker})
+    final = _metrics(result.metrics)
+    del final["epoch"]  # not a new epoch: ASHA must not act on the report that carries the result
+    tune.report(final | {"_final": payload, "_worker": worker})
 
 
 def _metrics(row: dict) -> dict:
@@ -304,7 +305,7 @@ def run_ray(spec: SweepSpec, store, configs: list[Config], sweep_ids: list[str],
     import ray
     from ray import tune
 
-    from ..runs.version import code_version
+    from ..version import code_version
     from .progress import FINAL
 
     if gpus_per_trial == 0 and spec.base.device == "cuda":
@@ -336,7 +337,8 @@ def run_ray(spec: SweepSpec, store, configs: list[Config], sweep_ids: list[str],
                                         "this run finished")
                 complete = False
                 break
-        statuses = {rid: (store.get(rid) or {}).get("status", "queued") for rid in sweep_ids}
+        ids = list(dict.fromkeys([*sweep_ids, *runs.by_trial.values()]))
+        statuses = {rid: (store.get(rid) or {}).get("status", "queued") for rid in ids}
         progress.update(statuses, cached)
         report(progress)
         return complete and all(s in FINAL for s in statuses.values())
@@ -353,7 +355,8 @@ def _experiments(spec: SweepSpec, store, configs, common: dict):
     if spec.asha:
         from ray.tune.schedulers import ASHAScheduler
 
-        scheduler = ASHAScheduler(time_attr="epoch", max_t=spec.base.epochs,
+        # max_t one past the last epoch: a trial that survives every rung ends by itself and reports its result
+        scheduler = ASHAScheduler(time_attr="epoch", max_t=spec.base.epochs + 1,
                                   grace_period=max(min(spec.grace_epochs, spec.base.epochs), 1), reduction_factor=2)
     search_args = {"metric": OBJECTIVE, "mode": "max"} if spec.is_search else {}
     if spec.search != "optuna":
@@ -378,7 +381,7 @@ def _experiments(spec: SweepSpec, store, configs, common: dict):
                                 evaluated_rewards=[v for _, v in done] or None)
         space = {**common, "base": base.to_dict(), "kinds": {r.name: r.kind for r in spec.ranges},
                  "values": domains}
-        out.append((f"optuna{i}", space, tune.TuneConfig(search_alg=searcher, scheduler=scheduler, reuse_actors=True,
+        out.append((f"optuna{i}", space, tune.TuneConfig(search_alg=searcher, scheduler=scheduler, reuse_actors=True, **search_args,
                                                          num_samples=todo)))
     return out
 

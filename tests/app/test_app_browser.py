@@ -33,3 +33,32 @@ def test_lesson_one_trains_in_the_browser_and_draws_the_per_class_chart(chromium
     assert seen["bars"] == 10                          # one bar per digit class
     assert "Per-class accuracy" in first
     assert shot.stat().st_size > 10_000
+
+
+def test_sweep_page_draws_a_stored_grid_from_its_link(chromium, tmp_path, monkeypatch):
+    """A grid in the URL → the Sweep page counts its runs, finds them all in the store (Run has
+    nothing to do) and draws accuracy against ρ and the gain over ce from the stored numbers."""
+    from apphelpers import train_into
+    from ltcore import Config
+    from ltcore.runs import RunStore
+    from ltcore.sweep import SweepSpec
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("LTLAB_DATA", str(data))
+    store = RunStore()
+    spec = SweepSpec(Config(dataset="gaussians", epochs=1), ("ce", "balanced_softmax"), (10, 50), (0,))
+    for config in spec.configs():
+        train_into(store, config)
+    query = "dataset=gaussians&epochs=1&sw_methods=ce,balanced_softmax&sw_ratios=10,50&sw_seeds=1"
+    with browser.serve(data) as url, browser.browser(chromium, tmp_path) as page:
+        page.goto(f"{url}/sweep?{query}")
+        browser.chart(page, "sweep_balanced", 120)
+        browser.chart(page, "sweep_gain", 60)
+        browser.settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        assert "4 runs" in body and "4 already in the store" in body
+        assert page.get_by_role("button", name="Run 0 runs").is_disabled()
+        assert page.locator(".st-key-sweep_balanced .js-plotly-plot .scatterlayer .trace").count() >= 4
+        assert "sw_ratios=10%2C50" in page.url or "sw_ratios=10,50" in page.url

@@ -64,3 +64,31 @@ def test_optuna_and_asha_need_the_ray_backend(capsys):
     assert "--backend ray" in capsys.readouterr().err
     assert main([*base, "--asha"]) == 2
     assert "--backend ray" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_sweep_and_marks_its_runs_stopped(isolated_data_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen([sys.executable, "-m", "ltcore", "sweep", "--dataset", "digits", "--methods",
+                             "ce,balanced_softmax", "--ratios", "10", "--seeds", "0", "--epochs", "400",
+                             "--workers", "1", "--quiet"], env=env, cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = RunStore(isolated_data_dir / "runs.sqlite")
+    deadline = time.monotonic() + 180
+    while not any(r["status"] == "running" and r["epoch"] >= 1 for r in store.list_runs()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "slow"
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command again" in err
+    rows = store.list_runs()
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"stopped"}    # the running one and the queued one
