@@ -265,8 +265,9 @@ def cmd_sweep(args) -> int:
     for rid, status in bad.items():
         row = store.get(rid) or {}
         sys.stderr.write(f"run {rid}: {status}" + (f" ({row.get('error')})" if row.get("error") else "") + "\n")
+    stopped = "sweep stopped before the end; run the same command again to train the rest\n"
     if not outcome.results:
-        sys.stderr.write("no finished runs to summarise\n")
+        sys.stderr.write("no finished runs to summarise\n" + ("" if outcome.complete else stopped))
         return 130 if not outcome.complete else 1
     rows = outcome.summary()
     print(format_summary(rows))
@@ -286,7 +287,7 @@ def cmd_sweep(args) -> int:
                                               indent=1, default=str))
         print(f"wrote {args.json}")
     if not outcome.complete:
-        sys.stderr.write("sweep stopped before the end; run the same command again to train the rest\n")
+        sys.stderr.write(stopped)
         return 130
     return 1 if any(s in ("failed", "interrupted") for s in bad.values()) else 0
 
