@@ -48,9 +48,13 @@ when = ("nothing to train: every run is in the store" if not todo else
         if est["seconds"] is not None and backend == "local" else
         f"about {format_seconds(est['seconds'])} of training in total, less with trials in parallel"
         if est["seconds"] is not None else "no time estimate yet: no finished run of this data set in the store")
-st.markdown(f"**{len(run_ids)} runs** ({len(spec.methods)} methods × {len(spec.ratios)} ratios × {len(spec.seeds)} "
-            f"seeds{f' × {spec.samples} values of {names[0]}' if names else ''}) · {len(cached)} already in the "
-            f"store · {when}")
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+st.markdown(f"**{_n(len(run_ids), 'run')}** ({_n(len(spec.methods), 'method')} × {_n(len(spec.ratios), 'ratio')} × "
+            f"{_n(len(spec.seeds), 'seed')}{f' × {spec.samples} values of {names[0]}' if names else ''}) · "
+            f"{len(cached)} already in the store · {when}")
 
 statuses = {rid: (store.get(rid) or {}).get("status") for rid in run_ids}
 active = [rid for rid, s in statuses.items() if s in ("queued", "running")]
