@@ -81,6 +81,8 @@ def add_train_parser_options(p) -> None:
     p.add_argument("--augment", default=None, help="auto, none, crop or crop_flip")
     p.add_argument("--device", default=d.device, help="auto (cuda → mps → cpu), cpu, cuda or mps")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--pretrained", action="store_true", help="resnet18: start from torchvision's ImageNet "
+                   "weights, read offline from the torch hub cache ($TORCH_HOME/hub/checkpoints)")
     p.add_argument("--nc-every", type=int, default=None, help="neural-collapse metrics every N epochs")
     p.add_argument("--json", default=None, metavar="FILE", help="write the full result as JSON")
     p.add_argument("--no-store", action="store_true", help="do not record the run in the run store")
@@ -100,7 +102,8 @@ def config_from_args(args) -> Config:
     values = dict(RECIPES.get(args.recipe).obj)
     flat = {"dataset": args.dataset, "data_path": args.data_path, "profile": args.profile,
             "ratio": args.ratio, "minority_fraction": args.minority_fraction, "seed": args.seed,
-            "method": args.method, "device": args.device, "compile": args.compile}
+            "method": args.method, "device": args.device, "compile": args.compile,
+            "pretrained": getattr(args, "pretrained", False)}
     values.update(flat)
     for key in ("model", "epochs", "batch_size", "lr", "momentum", "weight_decay", "warmup_epochs",
                 "lr_gamma", "schedule", "augment", "nc_every"):

@@ -14,7 +14,7 @@ SCHEDULES = {
     "constant": "constant lr after warm-up",
 }
 DEVICES = ("auto", "cpu", "cuda", "mps")
-HASH_IF_CHANGED = {"eval_every": 1}
+HASH_IF_CHANGED = {"eval_every": 1, "pretrained": False}
 """field → default: such a field enters the run id only when it differs from this default."""
 
 
@@ -48,6 +48,7 @@ class Config:
     nc_every: int = 0                # neural-collapse metrics every N epochs (0 = at the end only)
     snapshot_epochs: tuple = ()      # epochs whose feature snapshots are kept (final always)
     eval_every: int = 1              # test-set evaluation every N epochs (the last epoch always)
+    pretrained: bool = False         # start the backbone from ImageNet weights (resnet18, offline cache)
 
     def __post_init__(self):
         params = self.method_params

@@ -132,7 +132,7 @@ class Trainer:
         self.method = build_method(config.method, config.params, self.data.counts, config.epochs, self.device)
         model_name = meta.get("model", "mlp") if config.model == "auto" else config.model
         in_shape = tuple(split.x_train.shape[1:])
-        backbone_model = build_model(model_name, in_shape, self.num_classes)
+        backbone_model = build_model(model_name, in_shape, self.num_classes, pretrained=config.pretrained)
         backbone_model.classifier = self.method.make_classifier(backbone_model.feature_dim)
         self.model = backbone_model.to(self.device)
         if channels_last:
@@ -143,6 +143,8 @@ class Trainer:
         self.gen = torch.Generator(device=self.device).manual_seed(config.seed)
         self.history: list[dict] = []
         self.extras: dict = {}
+        if config.pretrained:
+            self.extras["pretrained"] = getattr(backbone_model.backbone, "pretrained", None)
         self.stopped = False
         self.epoch = 0
         self.method_context = MethodContext(

@@ -67,6 +67,11 @@ def check_config(config) -> None:
     DATASETS.get(config.dataset)
     if config.model != "auto":
         MODELS.get(config.model)
+    model = DATASETS.get(config.dataset).meta.get("model", "mlp") if config.model == "auto" else config.model
+    if config.pretrained and not MODELS.get(model).meta.get("pretrained"):
+        with_weights = ", ".join(n for n in MODELS.names() if MODELS.get(n).meta.get("pretrained"))
+        raise ConfigError(f"--pretrained loads published weights for {with_weights}, not {model!r}: "
+                          f"add --model {with_weights.split(', ')[0]}")
     PRESETS.get(config.method)
     chosen = slot_choices(resolve_params(config.method, config.params))
     shape = DATASETS.get(config.dataset).meta.get("shape") or ()

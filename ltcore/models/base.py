@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from ..registry import Registry
 
 MODELS = Registry("model")
@@ -31,8 +32,13 @@ class LTModel(nn.Module):
 
 
 def build_model(name: str, in_shape: tuple, num_classes: int,
-                classifier: nn.Module | None = None) -> LTModel:
-    """Backbone from the registry plus `classifier` (a plain linear layer when None)."""
-    backbone = MODELS.get(name).obj(tuple(in_shape), num_classes)
+                classifier: nn.Module | None = None, pretrained: bool = False) -> LTModel:
+    """Backbone from the registry plus `classifier` (a plain linear layer when None); `pretrained`
+    starts the backbone from published weights (models registered with `pretrained=True` only)."""
+    entry = MODELS.get(name)
+    if pretrained and not entry.meta.get("pretrained"):
+        with_weights = ", ".join(n for n in MODELS.names() if MODELS.get(n).meta.get("pretrained"))
+        raise ConfigError(f"model {name!r} has no pre-trained weights; --pretrained works with: {with_weights}")
+    backbone = entry.obj(tuple(in_shape), num_classes, **({"pretrained": True} if pretrained else {}))
     head = classifier if classifier is not None else nn.Linear(backbone.out_dim, num_classes)
     return LTModel(backbone, head)

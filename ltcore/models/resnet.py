@@ -3,10 +3,13 @@ option-A shortcuts as in Cao et al.'s `models/resnet_cifar.py`) and torchvision'
 3×3 stem and no max-pool for 32×32 inputs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import DataMissingError
 from .base import MODELS
 
 
@@ -81,7 +84,45 @@ def resnet32(in_shape, num_classes):
     return CifarResNet(in_shape[0], 5)
 
 
+def imagenet_weights_file() -> Path:
+    """Where torchvision keeps ResNet-18's ImageNet weights: `<torch hub dir>/checkpoints/<file of
+    ResNet18_Weights.IMAGENET1K_V1>` (hub dir = $TORCH_HOME/hub, default ~/.cache/torch/hub)."""
+    import torch.hub
+    from torchvision.models import ResNet18_Weights
+
+    url = ResNet18_Weights.IMAGENET1K_V1.url
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def load_imagenet_weights(backbone: ResNet18Small) -> dict:
+    """Copy torchvision's ImageNet ResNet-18 weights into `backbone` from the torch hub cache,
+    offline (never downloads). Every tensor whose name and shape match is copied; the adapted
+    3×3 stem (`conv1`, ImageNet's is 7×7) and the 1000-class `fc` keep their own initialisation.
+    Returns {"file", "loaded", "skipped"}; DataMissingError says where to put the file."""
+    path = imagenet_weights_file()
+    if not path.is_file():
+        from torchvision.models import ResNet18_Weights
+        raise DataMissingError(f"--pretrained needs torchvision's ImageNet ResNet-18 weights: put "
+                               f"{path.name} ({ResNet18_Weights.IMAGENET1K_V1.url}) into {path.parent} "
+                               "(or set TORCH_HOME to the folder whose hub/checkpoints holds it)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: one line, not a traceback
+        raise DataMissingError(f"{path} is not a readable ResNet-18 state dict ({type(exc).__name__}); "
+                               "download it again") from None
+    own = backbone.net.state_dict()
+    use = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not use:
+        raise DataMissingError(f"{path} holds no ResNet-18 weights (none of its tensors fits); download it again")
+    backbone.net.load_state_dict({**own, **use})
+    return {"file": str(path), "loaded": len(use), "skipped": sorted(set(own) - set(use))}
+
+
 @MODELS.register("resnet18", "torchvision ResNet-18 adapted to small images (3×3 stem, no "
-                 "max-pool), 512-d feature", inputs="image")
-def resnet18(in_shape, num_classes):
-    return ResNet18Small(in_shape[0])
+                 "max-pool), 512-d feature; pretrained=True starts from torchvision's ImageNet weights",
+                 inputs="image", pretrained=True)
+def resnet18(in_shape, num_classes, pretrained: bool = False):
+    backbone = ResNet18Small(in_shape[0])
+    if pretrained:
+        backbone.pretrained = load_imagenet_weights(backbone)
+    return backbone
