@@ -12,14 +12,16 @@ from ltcore import LTError
 from ltcore.metrics.seeds import group_by_seed
 
 from . import charts, frame, jobs, shared
+from . import stages as stages_of
 from .labels import run_labels
 
 POLL_SECONDS = 2.0
 _CURVES = shared.Memo(max_entries=128)  # figures by (label, run, epochs seen): built once per new epoch
 
 
-def _line(s: dict, loaded: bool = False) -> str:
-    """One line saying where a run is (`loaded`: it was already done when this session asked)."""
+def _line(s: dict, loaded: bool = False, two_stage: bool = False, result=None) -> str:
+    """One line saying where a run is (`loaded`: it was already done when this session asked;
+    `two_stage`: stage 1 then stage 2, described from the finished `result`)."""
     status, epoch, epochs = s["status"], s["epoch"], s["epochs"]
     last = s["history"][-1] if s["history"] else {}
     acc = f" · balanced acc {last['balanced_acc']:.1%}" if last.get("balanced_acc") is not None else ""
@@ -27,17 +29,27 @@ def _line(s: dict, loaded: bool = False) -> str:
         pos = s.get("queue_position")
         return "queued" if pos is None else f"queued ({pos} ahead of it)" if pos else "queued (starts next)"
     if status == "running":
-        return f"epoch {epoch}/{epochs}{acc} · {s.get('device') or 'starting'}"
+        if two_stage and epoch >= epochs:
+            how = "reused" if last.get("reused") else "trained"
+            return f"stage 1 {how} ({epoch} epochs{acc}) · stage 2 running · {s.get('device') or ''}"
+        return f"{'stage 1: ' if two_stage else ''}epoch {epoch}/{epochs}{acc} · {s.get('device') or 'starting'}"
+    stages = stages_of.describe(result) if result is not None else None
+    if result is not None and result.metrics.get("balanced_acc") is not None:
+        acc = f" · balanced acc {result.metrics['balanced_acc']:.1%}"   # after stage 2, not stage 1's
     if status == "done" and (s.get("cached") or loaded):
-        return f"already trained: loaded from the store at once{acc}"
+        return f"already trained: loaded from the store at once{acc}" + (f" · {stages}" if stages else "")
+    if stages:
+        return f"{status}{acc} · {stages}"
     return f"{status} after {epoch}/{epochs} epochs{acc}"
 
 
-def _run_row(run_id: str, label: str, s: dict) -> None:
+def _run_row(run_id: str, label: str, s: dict, config=None) -> None:
     c1, c2, c3 = st.columns([3, 6, 1.4], vertical_alignment="center")
     c1.markdown(f"**{label}**  \n`{run_id[:12]}`")
     fraction = 1.0 if s["status"] == "done" else min(s["epoch"] / max(s["epochs"], 1), 1.0)
-    c2.progress(fraction, text=_line(s, run_id in st.session_state.get("_loaded_runs", ())))
+    two_stage = config is not None and stages_of.is_two_stage(config)
+    result = jobs.result(run_id) if two_stage and s["status"] not in jobs.ACTIVE else None
+    c2.progress(fraction, text=_line(s, run_id in st.session_state.get("_loaded_runs", ()), two_stage, result))
     if s["status"] in jobs.ACTIVE:
         if c3.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
             jobs.stop(run_id)
@@ -67,8 +79,8 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
         ids = [r for r in run_ids if r in now]
         configs = [jobs.config(r) for r in ids]
         labels = run_labels(configs) if ids else []
-        for rid, label in zip(ids, labels):
-            _run_row(rid, label, now[rid])
+        for rid, label, config in zip(ids, labels, configs):
+            _run_row(rid, label, now[rid], config)
         active = [r for r in ids if now[r]["status"] in jobs.ACTIVE]
         if active and st.button("Stop all", key=f"{key}_stop_all", icon=":material/stop_circle:"):
             for rid in active:

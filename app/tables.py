@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import stages
+
 GROUPS = ("many", "medium", "few")
 
 
@@ -18,7 +20,8 @@ def summary_table(run_ids, results, labels, relative: dict | None = None) -> pd.
             "overall_acc": r.metrics.get("overall_acc"), "balanced_acc": r.metrics.get("balanced_acc"),
             **{f"{g}_acc": (r.metrics.get("shot_acc") or {}).get(g) for g in GROUPS},
             "relative_acc": rel.get("value"), "ece": r.metrics.get("ece"),
-            "macro_f1": r.metrics.get("macro_f1"), "wall_seconds": r.wall_seconds, "run_id": rid,
+            "macro_f1": r.metrics.get("macro_f1"), "wall_seconds": r.wall_seconds,
+            "stages": stages.describe(r) or "", "run_id": rid,
         })
     return pd.DataFrame(rows)
 

@@ -151,7 +151,8 @@ class Trainer:
             config=self.config, model=self.model, train_batches=self.train_batches, device=self.device,
             gen=self.gen, autocast=self.autocast, emit=self._emit, should_stop=self.stop_requested,
             checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints,
-            val_batches=self.val_batches, find_run=find_run)
+            val_batches=self.val_batches, find_run=find_run, stage1_record=self._stage1_record)
+        self._stage1_seconds = self._stage2_seconds = 0.0
         self._sums = torch.zeros(3, device=self.device)  # loss sum, correct, counted (this epoch)
         self._captured: dict = {}
         self.skip_main_loop = bool(self.method.prepare(self.method_context))
@@ -337,8 +338,13 @@ class Trainer:
                 self.on_event({"type": "epoch", "epochs": self.config.epochs, **row})
                 if self.stopped:
                     break
+            self._stage1_seconds = time.perf_counter() - start
+            if self.skip_main_loop:
+                self._replay_reused_stage1()
             if not self.stopped:
+                stage2_start = time.perf_counter()
                 self.method.second_stage(self.method_context)
+                self._stage2_seconds = time.perf_counter() - stage2_start
         except TrainingDiverged as exc:
             status, error = "failed", str(exc)
         if self.stopped:
@@ -346,6 +352,9 @@ class Trainer:
         metrics = {**self.evaluate(), **self.validation_accuracy()}
         tracking.on_end(self)
         self.extras.update(self.method.summary())
+        stages = self._stages()
+        if stages:
+            self.extras["stages"] = stages
         if self.graph_step is not None:
             self.extras["cuda_graph"] = {"used": True, **self.graph_step.summary()}
         result = RunResult(self.config, status, device_label(self.device), list(self.data.split.classes),
@@ -353,6 +362,40 @@ class Trainer:
                            self.epoch, self.extras, error, model=self.model)
         self.on_event({"type": "end", "status": status, "run_id": self.config.run_id, "error": error})
         return result
+
+    def _stage1_record(self) -> dict:
+        """Stage 1 as it stands (MethodContext.stage1_record): saved beside the stage-1 model."""
+        return {"epochs": self.epoch, "seconds": round(self._stage1_seconds, 3), "history": self.history,
+                "nc_history": self.extras.get("nc_history") or [], "snapshots": self.extras.get("snapshots") or []}
+
+    def _replay_reused_stage1(self) -> None:
+        """A reused stage-1 model is this run's stage 1: its epochs, history (rows marked `reused`,
+        sent as epoch events so the store and live views see them) and its neural-collapse
+        measurements become this run's, instead of "0 epochs"."""
+        record = self.method.reused_stage1_record() or {}
+        for row in record.get("history") or []:
+            row = {**row, "reused": True}
+            self.history.append(row)
+            self.on_event({"type": "epoch", "epochs": self.config.epochs, **row})
+        self.epoch = int(record.get("epochs") or len(self.history))
+        for key in ("nc_history", "snapshots"):
+            if record.get(key):
+                self.extras[key] = [dict(entry) for entry in record[key]]
+
+    def _stages(self) -> list[dict]:
+        """[stage 1, stage 2] of a two-stage method: what each did (epochs, seconds, reused or trained)."""
+        slots = self.extras.get("method_slots") or {}
+        second = slots.get("stage2")
+        if not second or second == "none":
+            return []
+        first = self.extras.get("stage1") or {}
+        reused = bool(first.get("reused"))
+        stage1 = {"stage": 1, "what": "representation learning (plain sampling)", "reused": reused,
+                  "epochs": self.epoch, "from_run": first.get("run_id"),
+                  "seconds": first.get("seconds") if reused else round(self._stage1_seconds, 3)}
+        stage2 = {"stage": 2, "what": second, "epochs": len(self.extras.get("stage2_loss") or []),
+                  "seconds": round(self._stage2_seconds, 3)}
+        return [stage1, stage2]
 
 
 def train(config: Config, on_event: EventFn | None = None, should_stop: StopFn | None = None,

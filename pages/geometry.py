@@ -1,7 +1,7 @@
 """Geometry page: neural collapse and minority collapse of the penultimate features."""
 import streamlit as st
 
-from app import charts_geometry, figures, jobs, widgets
+from app import charts_geometry, figures, jobs, stages, widgets
 from app.labels import run_labels
 from ltcore.data import default_data_dir
 from ltcore.metrics import project_snapshots
@@ -33,6 +33,12 @@ tracked = [rid for rid in ids if len(results[rid].extras.get("nc_history") or []
 if tracked:
     st.plotly_chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
                                 charts_geometry.nc_history), key="nc_history")
+    for rid in (r for r in ids if r not in tracked):
+        st.caption(f"Not in these curves: **{labels[rid]}**, because {stages.nc_missing_reason(results[rid])}.")
+    two_stage = [labels[r] for r in tracked if stages.describe(results[r])]
+    if two_stage:
+        st.caption(f"Two-stage runs ({', '.join(two_stage)}): the curves are stage 1, which trains the "
+                   "features; stage 2 changes only the classifier, measured once at the end.")
 else:
     st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
                "record it along the way.")

@@ -46,6 +46,9 @@ class MethodContext:
     find_run: Callable[[str], tuple] | None = None
     """a stored run id (or unique prefix) → (its Config, its model state dict), from the run store
     this run is recorded in (distillation teachers); None when the run has no store."""
+    stage1_record: Callable[[], dict] | None = None
+    """the run's stage 1 so far (epochs, seconds, history, nc_history, snapshots): saved beside a
+    stage-1 checkpoint, so a run that reuses it can show what stage 1 was."""
 
 
 class Method:
@@ -68,6 +71,11 @@ class Method:
         """Called once after the model is built, before training: may load weights (transfer, a
         reused stage-1 checkpoint). Returns True to skip the main loop and go straight to stage 2."""
         return False
+
+    def reused_stage1_record(self) -> dict | None:
+        """When `prepare` loaded a stored stage-1 model: the record saved with it (epochs, seconds,
+        history, nc_history, snapshots; {} when none was saved), else None."""
+        return None
 
     def make_classifier(self, feat_dim: int) -> nn.Module:
         """The classifier head (linear by default)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checkpoints import find_checkpoint, load_state, save_checkpoint
+from ..checkpoints import find_checkpoint, find_checkpoint_meta, load_state, save_checkpoint
 from ..errors import ConfigError
 from .base import Method, MethodContext
 from .losses import build_loss
@@ -144,6 +144,7 @@ class ComposedMethod(Method):
         self.info: dict = {}
         self.stage1_config = None
         self.reused_stage1 = False
+        self.stage1_meta: dict = {}
         self._build(self.counts)
 
     def slot(self, name: str) -> dict:
@@ -227,8 +228,13 @@ class ComposedMethod(Method):
         except RuntimeError:
             return False
         self.reused_stage1 = True
-        self.info["stage1"] = {"run_id": self.stage1_config.run_id, "reused": True}
+        self.stage1_meta = find_checkpoint_meta(self.stage1_config, root)
+        self.info["stage1"] = {"run_id": self.stage1_config.run_id, "reused": True,
+                               "epochs": self.stage1_meta.get("epochs"), "seconds": self.stage1_meta.get("seconds")}
         return True
+
+    def reused_stage1_record(self) -> dict | None:
+        return self.stage1_meta if self.reused_stage1 else None
 
     def _init_from(self, model: torch.nn.Module, path: str) -> None:
         """Transfer: copy every tensor whose name and shape match (a new head stays random)."""
@@ -286,9 +292,11 @@ class ComposedMethod(Method):
         is_stage1 = ctx.config.replace(**MEASUREMENT_ONLY).run_id == self.stage1_config.run_id
         wanted = ctx.save_checkpoints and (is_stage1 or self.choice["stage2"] != "none")
         if not self.reused_stage1 and wanted:
-            save_checkpoint(self.stage1_config, ctx.model, ctx.checkpoint_root)
+            record = ctx.stage1_record() if ctx.stage1_record else None
+            save_checkpoint(self.stage1_config, ctx.model, ctx.checkpoint_root, meta=record)
             key = "stage1" if self.choice["stage2"] != "none" else "checkpoint"
-            self.info[key] = {"run_id": self.stage1_config.run_id, "reused": False}
+            self.info[key] = {"run_id": self.stage1_config.run_id, "reused": False,
+                              **({k: record[k] for k in ("epochs", "seconds")} if record else {})}
         run = STAGE2.get(self.choice["stage2"]).obj
         if run is not None:
             self.info.update(run(self, ctx, **self.slot("stage2")))

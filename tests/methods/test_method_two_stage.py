@@ -36,9 +36,18 @@ def test_two_stage_methods_reuse_a_saved_ce_model_instead_of_retraining(digits, 
     for name in ("crt", "lws", "ncm"):
         events = []
         result = train(Config(**quick, method=name), data=digits, on_event=events.append)
-        assert result.extras["stage1"] == {"run_id": ce.config.run_id, "reused": True}
-        assert result.history == [] and result.status == "done"
+        assert result.extras["stage1"]["run_id"] == ce.config.run_id and result.extras["stage1"]["reused"]
+        assert result.status == "done"
         assert any(e["type"] == "stage2" for e in events)
+        # stage 1 is reported as what it is (issue 14, bug 2): the ce run's epochs and history, reused
+        assert result.epochs_completed == ce.epochs_completed == 2
+        assert [h["epoch"] for h in result.history] == [1, 2] and all(h["reused"] for h in result.history)
+        assert [h["loss"] for h in result.history] == pytest.approx([h["loss"] for h in ce.history])
+        assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2]      # the store sees them
+        one, two = result.extras["stages"]
+        assert one["reused"] and one["epochs"] == 2 and one["seconds"] == pytest.approx(
+            ce.extras["checkpoint"]["seconds"]) and one["from_run"] == ce.config.run_id
+        assert two["what"] == name and two["epochs"] == (10 if name in ("crt", "lws") else 0)
         backbone, _ = split_state(result.model)
         for k, v in backbone.items():
             assert torch.equal(v, ce.model.state_dict()[k]), (name, k)
@@ -114,3 +123,14 @@ def test_a_checkpoint_that_does_not_fit_is_not_reused(digits, quick):
     save_checkpoint(ce_config, torch.nn.Linear(2, 2))
     result = train(Config(**quick, method="crt"), data=digits)
     assert result.extras["stage1"]["reused"] is False and len(result.history) == 2
+
+
+def test_a_reused_stage_one_brings_its_neural_collapse_curve_and_feature_snapshots(digits, quick):
+    measured = {**quick, "epochs": 3, "nc_every": 1, "snapshot_epochs": (1, 2, 3)}
+    ce = train(Config(**measured, method="ce"), data=digits)
+    crt = train(Config(**measured, method="crt"), data=digits)
+    assert crt.extras["stages"][0]["reused"]
+    assert [e["epoch"] for e in crt.extras["nc_history"]] == [1, 2, 3]
+    assert [s["epoch"] for s in crt.extras["snapshots"]] == [1, 2, 3]       # the epoch slider has frames
+    assert crt.extras["snapshots"][:2] == ce.extras["snapshots"][:2]
+    assert crt.extras["snapshots"][-1]["classifier"] != ce.extras["snapshots"][-1]["classifier"]  # stage 2's head
