@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app import (charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, jobs, reproduced, tables,
-                 widgets)
+                 whatif, widgets)
 from app.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 
@@ -26,12 +26,13 @@ runs = [results[rid] for rid in ids]
 labels = run_labels([r.config for r in runs])
 label_of = dict(zip(ids, labels))
 
-TABS = ["Accuracy", "Table", "Curves", "Confusion & calibration", "τ-norm", "Decision regions"]
+TABS = ["Accuracy", "Table", "Curves", "Confusion & calibration", "τ-norm", "Decision regions", "What if τ…"]
 if st.session_state["compare_tab"] not in TABS:
     st.session_state["compare_tab"] = TABS[0]
 view_ids, view_runs, view_labels = compare_seeds.choose(ids, runs, labels)
 grouped = view_runs is not runs
-acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab = st.tabs(TABS, key="compare_tab", on_change="rerun")
+acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab, whatif_tab = st.tabs(
+    TABS, key="compare_tab", on_change="rerun")
 if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
     with acc_tab:
         st.plotly_chart(figures.get("per_class", view_runs, view_labels, charts.per_class_accuracy), key="per_class")
@@ -111,3 +112,7 @@ if region_tab.open:
             if grids:
                 g, lab = zip(*grids)
                 st.plotly_chart(charts_eval.decision_regions(list(g), list(lab), first.class_names), key="regions")
+
+if whatif_tab.open:
+    with whatif_tab:
+        whatif.panel(ids, labels, key="compare_whatif")
