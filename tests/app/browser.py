@@ -132,6 +132,34 @@ def run_lesson_one(page, url: str, shot: Path | None = None, timeout: float = 12
     return {"bars": bars, "text": per_class.inner_text(), "url": page.url}
 
 
+PAGES = ("Data", "Compare", "Geometry", "Sweep", "Learn", "Train", "Data", "Train")
+
+
+def walk_pages_while_training(page, url: str, timeout: float = 120) -> list[dict]:
+    """Start two long runs on Train, then click through every page while they train (the Train
+    page's progress fragment keeps polling meanwhile); returns what each page showed: its URL,
+    exceptions and error messages."""
+    query = "dataset=gaussians&epochs=300&batch_size=16&seeds=2"
+    page.goto(f"{url}/train?{query}")
+    settle(page)
+    page.get_by_role("button", name="Train 2 runs").click()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
+                           ".some(e => e.innerText.includes('epoch'))", timeout=timeout * 1000)
+    page.wait_for_timeout(2500)                  # at least one poll of the progress fragment
+    seen = []
+    for name in PAGES:
+        page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
+        page.wait_for_timeout(800)
+        settle(page)
+        page.wait_for_timeout(2500)              # a poll tick may land after the switch
+        seen.append({"page": name, "url": page.url,
+                     "exceptions": page.locator('[data-testid="stException"]').count(),
+                     "errors": [e.inner_text() for e in page.locator('[data-testid="stAlert"]').all()
+                                if "error" in e.inner_text().lower()]})
+    page.get_by_role("button", name="Stop all").click()
+    return seen
+
+
 def wait_trained(page, timeout: float) -> None:
     """Wait until every progress bar of the Train page says the run is done (or loaded)."""
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')].every("

@@ -62,3 +62,16 @@ def test_sweep_page_draws_a_stored_grid_from_its_link(chromium, tmp_path, monkey
         assert page.get_by_role("button", name="Run 0 runs").is_disabled()
         assert page.locator(".st-key-sweep_balanced .js-plotly-plot .scatterlayer .trace").count() >= 4
         assert "sw_ratios=10%2C50" in page.url or "sw_ratios=10,50" in page.url
+
+
+def test_switching_every_page_while_runs_train_keeps_the_session_and_the_url(chromium, tmp_path):
+    """Issue 14, bug 1: leaving Train while runs were queued or running broke the session."""
+    with browser.serve(tmp_path) as url, browser.browser(chromium, tmp_path) as page:
+        seen = browser.walk_pages_while_training(page, url, timeout=180)
+        page.reload()
+        browser.settle(page)
+        after_reload = page.url
+    for step in seen:
+        assert step["exceptions"] == 0 and step["errors"] == [], step
+        assert "dataset=gaussians" in step["url"] and "runs=" in step["url"], step
+    assert "runs=" in after_reload and "epochs=300" in after_reload
