@@ -85,6 +85,7 @@ FIELDS: dict[str, Field] = {
     "sw_param": Field("", str),
     "sw_samples": Field(4, int),
     "sw_backend": Field("local", str),
+    "teacher": Field(False, _bool, _dump_bool),
 }
 """Keys mirrored in the URL (also the `st.session_state` keys of their widgets)."""
 

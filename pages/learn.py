@@ -1,22 +1,27 @@
-"""Learn page: six short lessons, each one button, one chart that shows the point, one question."""
+"""Learn page: six short lessons, each one button, the charts that show the point, the claims its
+text makes checked on its own runs (mean ± std over seeds), one question — and, in teacher mode,
+notes and the answer."""
 import streamlit as st
 
-from app import jobs, lesson_view, lessons, monitor, widgets
-from app.labels import run_labels
+from app import frame, jobs, lesson_view, lessons, monitor, widgets
 from ltcore.methods import PRESETS
 
 LESSONS = lessons.load()
 st.title("Learn: six lessons on long-tailed learning")
 jobs.warm_up()
-if st.session_state["lesson"] not in range(1, len(LESSONS) + 1):
-    st.session_state["lesson"] = 1
-st.segmented_control("Lesson", [l.number for l in LESSONS], key="lesson", required=True,
+if frame.get("lesson") not in range(1, len(LESSONS) + 1):
+    frame.put("lesson", 1)
+c1, c2 = st.columns([6, 1], vertical_alignment="bottom")
+c1.segmented_control("Lesson", [l.number for l in LESSONS], key="lesson", required=True,
                      format_func=lambda n: f"{n}. {LESSONS[n - 1].short}")
-lesson = LESSONS[st.session_state["lesson"] - 1]
+teacher = c2.toggle("Teacher mode", key="teacher", help="show the teacher's notes and the answers")
+lesson = LESSONS[frame.get("lesson") - 1]
 
 st.header(f"{lesson.number}. {lesson.title}")
 st.markdown(lesson.text)
-absent = [run["method"] for run in lesson.runs if run["method"] not in PRESETS]
+if teacher and lesson.notes:
+    st.info(f"**Teacher's notes.** {lesson.notes}", icon=":material/co_present:")
+absent = [m for m in lesson.methods() if m not in PRESETS]
 if absent:
     st.error(f"This lesson needs the method(s) {', '.join(absent)}, which this installation does not have.")
     st.stop()
@@ -24,8 +29,9 @@ configs = lesson.configs()
 ids = [jobs.store().run_id_for(c) for c in configs]
 statuses = jobs.statuses(ids)                      # only the runs someone has started
 done = all(statuses.get(rid, {}).get("status") == "done" for rid in ids)
-what = " and ".join(f"`{c.method}`" for c in configs)
-label = f"Run lesson {lesson.number}: {what}" + (" (trained before: loads at once)" if done else "")
+what = " and ".join(f"`{m}`" for m in lesson.methods())
+seeds = f" × {lesson.seeds} seeds" if lesson.seeds > 1 else ""
+label = f"Run lesson {lesson.number}: {what}{seeds}" + (" (trained before: loads at once)" if done else "")
 if st.button(label, type="primary", icon=":material/play_arrow:", key="lesson_run"):
     submitted, errors = jobs.submit(configs)
     for error in errors:
@@ -36,12 +42,17 @@ if statuses:
     monitor.show([rid for rid in ids if rid in statuses], key=f"lesson{lesson.number}", curves_when_done=False)
     results = [jobs.result(rid) for rid in ids]
     if all(r is not None for r in results):
-        labels = run_labels(configs)
+        lesson_view.claims(lesson, results, key=f"lesson{lesson.number}")
+        first = lesson_view.first_seed(configs, ids, results)
         for kind in lesson.charts:
-            lesson_view.draw(kind, ids, results, labels, key=f"lesson{lesson.number}_{kind}")
+            lesson_view.draw(kind, *first, key=f"lesson{lesson.number}_{kind}")
         if st.button("Open these runs on the Compare page", icon=":material/compare_arrows:"):
             widgets.show_runs(ids, replace=True)
             st.switch_page(widgets.PAGES / "compare.py")
     st.info(f"**Try this:** {lesson.question}", icon=":material/help:")
+    if teacher and lesson.answer:
+        st.success(f"**Answer.** {lesson.answer}", icon=":material/lightbulb:")
 else:
     st.info("Press the button: the runs take seconds, and once anyone in the class has run them they load at once.")
+    if teacher and lesson.answer:
+        st.success(f"**Question:** {lesson.question}  \n**Answer.** {lesson.answer}", icon=":material/lightbulb:")
