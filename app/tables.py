@@ -8,8 +8,22 @@ from . import stages
 GROUPS = ("many", "medium", "few")
 
 
+def method_notes(extras: dict) -> str:
+    """What a method learned that the accuracy columns do not show: SADE's test-time expert weights,
+    LWS classes whose learned scale is negative (a stage-1 model that under-fits them)."""
+    notes = []
+    if extras.get("sade_weights"):
+        weights = " / ".join(f"{w:.2f}" for w in extras["sade_weights"])
+        notes.append(f"expert weights {weights} (plain / balanced / inverse; test-time aggregation)")
+    if extras.get("lws_negative"):
+        classes = ", ".join(str(k) for k in extras["lws_negative"])
+        notes.append(f"LWS scale < 0 for class {classes}: stage 1 under-fits it (own-class logits mostly < 0)")
+    return "; ".join(notes)
+
+
 def summary_table(run_ids, results, labels, relative: dict | None = None) -> pd.DataFrame:
-    """One row per run: overall, balanced, many/medium/few, relative accuracy, ECE, macro-F1, wall time."""
+    """One row per run: overall, balanced, many/medium/few, relative accuracy, ECE, macro-F1, wall time,
+    method notes."""
     relative = relative or {}
     rows = []
     for rid, r, label in zip(run_ids, results, labels):
@@ -21,7 +35,7 @@ def summary_table(run_ids, results, labels, relative: dict | None = None) -> pd.
             **{f"{g}_acc": (r.metrics.get("shot_acc") or {}).get(g) for g in GROUPS},
             "relative_acc": rel.get("value"), "ece": r.metrics.get("ece"),
             "macro_f1": r.metrics.get("macro_f1"), "wall_seconds": r.wall_seconds,
-            "stages": stages.describe(r) or "", "run_id": rid,
+            "stages": stages.describe(r) or "", "notes": method_notes(r.extras or {}), "run_id": rid,
         })
     return pd.DataFrame(rows)
 

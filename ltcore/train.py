@@ -133,6 +133,7 @@ class Trainer:
         model_name = meta.get("model", "mlp") if config.model == "auto" else config.model
         in_shape = tuple(split.x_train.shape[1:])
         backbone_model = build_model(model_name, in_shape, self.num_classes, pretrained=config.pretrained)
+        self.method.adapt_model(backbone_model)
         backbone_model.classifier = self.method.make_classifier(backbone_model.feature_dim)
         self.model = backbone_model.to(self.device)
         if channels_last:
@@ -151,7 +152,8 @@ class Trainer:
             config=self.config, model=self.model, train_batches=self.train_batches, device=self.device,
             gen=self.gen, autocast=self.autocast, emit=self._emit, should_stop=self.stop_requested,
             checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints,
-            val_batches=self.val_batches, find_run=find_run, stage1_record=self._stage1_record)
+            val_batches=self.val_batches, find_run=find_run, stage1_record=self._stage1_record,
+            test_inputs=self.test_batches)
         self._stage1_seconds = self._stage2_seconds = 0.0
         self._sums = torch.zeros(3, device=self.device)  # loss sum, correct, counted (this epoch)
         self._captured: dict = {}

@@ -49,6 +49,9 @@ class MethodContext:
     stage1_record: Callable[[], dict] | None = None
     """the run's stage 1 so far (epochs, seconds, history, nc_history, snapshots): saved beside a
     stage-1 checkpoint, so a run that reuses it can show what stage 1 was."""
+    test_inputs: Any = None
+    """the test set on the device (a DeviceBatches), for transductive steps that use its inputs
+    only, never its labels (SADE's test-time aggregation)."""
 
 
 class Method:
@@ -76,6 +79,9 @@ class Method:
         """When `prepare` loaded a stored stage-1 model: the record saved with it (epochs, seconds,
         history, nc_history, snapshots; {} when none was saved), else None."""
         return None
+    def adapt_model(self, model: nn.Module) -> None:
+        """Called on the freshly built model before its classifier is made (SADE splits the backbone
+        into shared layers and experts here)."""
 
     def make_classifier(self, feat_dim: int) -> nn.Module:
         """The classifier head (linear by default)."""

@@ -12,15 +12,26 @@ from .registries import CLASSIFIERS, number
 
 
 class NormedLinear(nn.Module):
-    """Cao et al. NeurIPS'19 (`NormedLinear`): z_k = cos(h, w_k), no scale (LDAM applies s)."""
+    """Cao et al. NeurIPS'19 (kaidic/LDAM-DRW `models/resnet_cifar.py` `NormedLinear`):
+    z_k = s·cos(h, w_k) (s = 1 for LDAM, which scales in its loss).
 
-    def __init__(self, feat_dim: int, num_classes: int, scale: float = 1.0):
+    The authors draw a (d×K) uniform(−1, 1) matrix and renormalise each class column to unit norm
+    (`renorm_(2, 1, 1e-5).mul_(1e5)`); the rows here are that matrix transposed, drawn in the same
+    order, so a seeded init equals theirs. With `learn_scale` s is a parameter (Gidaris & Komodakis
+    CVPR'18 learn the scale of their cosine classifier).
+    """
+
+    def __init__(self, feat_dim: int, num_classes: int, scale: float = 1.0, learn_scale: bool = False):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(num_classes, feat_dim).uniform_(-1, 1))
-        self.scale = float(scale)
+        w = torch.empty(feat_dim, num_classes).uniform_(-1, 1).renorm_(2, 1, 1e-5).mul_(1e5)
+        self.weight = nn.Parameter(w.t().contiguous())
+        if learn_scale:
+            self.scale = nn.Parameter(torch.tensor(float(scale)))
+        else:
+            self.scale = float(scale)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.scale * F.normalize(h, dim=1) @ F.normalize(self.weight, dim=1).t()
+        return self.scale * (F.normalize(h, dim=1) @ F.normalize(self.weight, dim=1).t())
 
 
 class ETFClassifier(nn.Module):
@@ -50,24 +61,6 @@ class ETFClassifier(nn.Module):
         return h @ self.etf
 
 
-class MultiExpert(nn.Module):
-    """SADE-style heads on a shared backbone: `expert_logits` (E, B, K); forward = their average
-    (Zhang et al. NeurIPS'22)."""
-
-    def __init__(self, feat_dim: int, num_classes: int, experts: int = 3):
-        super().__init__()
-        self.heads = nn.ModuleList(nn.Linear(feat_dim, num_classes) for _ in range(experts))
-
-    def expert_logits(self, h: torch.Tensor) -> torch.Tensor:
-        return torch.stack([head(h) for head in self.heads])
-
-    def train_logits(self, h: torch.Tensor) -> torch.Tensor:
-        return self.expert_logits(h)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.expert_logits(h).mean(0)
-
-
 class LWSHead(nn.Module):
     """Kang et al. ICLR'20 LWS: z_k = f_k · (w_kᵀh + b_k) with the base head frozen, f learned."""
 
@@ -87,23 +80,33 @@ class LWSHead(nn.Module):
 
 
 class NCMClassifier(nn.Module):
-    """Kang et al. ICLR'20 NCM: z_k = cos(h, μ_k), μ_k the mean of the class's L2-normalised
-    training features (nearest class mean under cosine = under Euclidean distance of unit vectors)."""
+    """Kang et al. ICLR'20 NCM with the authors' default `cl2n` features and `l2` distance
+    (facebookresearch/classifier-balancing `models/KNNClassifier.py`, centroids from
+    `run_networks.py` `get_knncentroids`): subtract the mean training feature, L2-normalise, and
+    score each class by minus the squared Euclidean distance to its centroid, the mean of the
+    centred, normalised training features of the class (not re-normalised)."""
 
-    def __init__(self, means: torch.Tensor):
+    def __init__(self, feat_mean: torch.Tensor, centroids: torch.Tensor):
         super().__init__()
-        self.register_buffer("weight", F.normalize(means.float(), dim=1))
+        self.register_buffer("feat_mean", feat_mean.float())
+        self.register_buffer("weight", centroids.float())
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return F.normalize(h.float(), dim=1) @ self.weight.t()
+        x = h.float() - self.feat_mean
+        x = x / x.norm(dim=1, keepdim=True).clamp(min=1e-12)
+        return -((x * x).sum(1, keepdim=True) + (self.weight * self.weight).sum(1)[None] - 2 * x @ self.weight.t())
 
 
-def class_means(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """K×d means of the L2-normalised features of each class (zeros for an absent class)."""
-    h = F.normalize(features.float(), dim=1)
-    sums = torch.zeros(num_classes, h.shape[1], device=h.device).index_add_(0, labels, h)
+def ncm_centroids(features: torch.Tensor, labels: torch.Tensor, num_classes: int):
+    """(mean training feature, K×d `cl2n` centroids) as in the authors' `get_knncentroids`: centre by
+    the mean feature, L2-normalise, average per class (zeros for an absent class)."""
+    h = features.float()
+    mean = h.mean(0)
+    x = h - mean
+    x = x / x.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    sums = torch.zeros(num_classes, x.shape[1], device=x.device).index_add_(0, labels, x)
     counts = torch.bincount(labels, minlength=num_classes).clamp(min=1)
-    return sums / counts[:, None]
+    return mean, sums / counts[:, None]
 
 
 def tau_normalize(weight: torch.Tensor, tau: float) -> torch.Tensor:
@@ -111,15 +114,18 @@ def tau_normalize(weight: torch.Tensor, tau: float) -> torch.Tensor:
     return weight / weight.norm(dim=1, keepdim=True).clamp(min=1e-12).pow(tau)
 
 
+COS_SCALE = number(16.0, "cosine classifier scale s", lambda v: v > 0, "> 0")
+
 CLASSIFIERS.add("linear", lambda feat_dim, num_classes: nn.Linear(feat_dim, num_classes),
                 "linear layer z = Wh + b", paper="—", params={})
 CLASSIFIERS.add("cosine", lambda feat_dim, num_classes, cos_scale=16.0: NormedLinear(
-    feat_dim, num_classes, cos_scale), "cosine classifier z_k = s·cos(h, w_k)",
-    paper="Gidaris & Komodakis CVPR'18; Kang et al. ICLR'20",
-    params={"cos_scale": number(16.0, "cosine classifier scale s", lambda v: v > 0, "> 0")})
+    feat_dim, num_classes, cos_scale), "cosine classifier z_k = s·cos(h, w_k), fixed s",
+    paper="Gidaris & Komodakis CVPR'18; Kang et al. ICLR'20", params={"cos_scale": COS_SCALE})
+CLASSIFIERS.add("cosine_learned", lambda feat_dim, num_classes, cos_scale=10.0: NormedLinear(
+    feat_dim, num_classes, cos_scale, learn_scale=True), "cosine classifier whose scale s is learned "
+    "(starts at cos_scale)", paper="Gidaris & Komodakis CVPR'18",
+    params={"cos_scale": COS_SCALE.with_default(10.0)})
 CLASSIFIERS.add("normed", NormedLinear, "normalised linear z_k = cos(h, w_k); pair with a loss that "
                 "scales (LDAM)", paper="Cao et al. NeurIPS'19", params={})
 CLASSIFIERS.add("etf", ETFClassifier, "fixed simplex-ETF classifier on BN + L2-normalised features",
                 paper="Yang et al. NeurIPS'22", params={})
-CLASSIFIERS.add("experts", MultiExpert, "three linear expert heads on a shared backbone, averaged",
-                paper="Zhang et al. NeurIPS'22 (SADE)", params={})

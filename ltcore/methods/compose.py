@@ -9,6 +9,7 @@ import torch
 from ..checkpoints import find_checkpoint, find_checkpoint_meta, load_state, save_checkpoint
 from ..errors import ConfigError
 from .base import Method, MethodContext
+from .experts import expert_backbone
 from .losses import build_loss
 from .registries import (AUGMENTATIONS, CLASSIFIERS, CONTRASTIVE, POSTHOC, PRETEXT, REGULARIZERS,
                          REWEIGHTING, SAMPLERS, SLOTS, STAGE2, declare, number, text)
@@ -17,8 +18,9 @@ SLOT_DEFAULTS = {"sampler": "instance", "loss": "ce", "classifier": "linear", "m
                  "reweight": "none", "regularizer": "none", "posthoc": "none", "stage2": "none",
                  "contrast": "none", "pretext": "none"}
 COMMON_SPECS = {
-    "holdout": number(0.0, "fraction of each class held out of training as a validation split "
-                      "(stratified, ≥1 per class with ≥2 images); None = 0.2 when tau_norm must pick τ, else 0",
+    "holdout": number(0.0, "fraction of each class held out of training as an extra validation split "
+                      "(stratified, ≥1 per class with ≥2 images; None = 0). Hyper-parameters are picked "
+                      "on the data set's balanced validation split; this one is only used when it is empty",
                       lambda v: 0 <= v < 1, "in [0, 1)", optional=True),
     "init_from": text("", "transfer: start from this state-dict file (.pt), loaded with "
                       "weights_only=True; empty = random init"),
@@ -27,10 +29,8 @@ for _name, _spec in COMMON_SPECS.items():
     declare(_name, _spec, "every preset")
 COMMON = {name: spec.default for name, spec in COMMON_SPECS.items()}
 """Parameters every composed preset takes besides its slots' hyper-parameters."""
-AUTO_HOLDOUT = 0.2
-"""held-out fraction used when holdout is None and τ-normalisation has to pick τ."""
 STAGE1_SLOTS = ("sampler", "loss", "classifier", "mixing", "reweight", "regularizer", "contrast", "pretext")
-BALANCING_HEADS = ("linear", "cosine", "normed")
+BALANCING_HEADS = ("linear", "cosine", "cosine_learned", "normed")
 MEASUREMENT_ONLY = {"nc_every": 0, "snapshot_epochs": ()}
 """Config fields that change what is measured, not the trained model (left out of stage-1 keys)."""
 
@@ -46,12 +46,9 @@ def slot_params(slot: str, name: str, params: dict) -> dict:
 
 
 def holdout_fraction(params: dict) -> float:
-    """`holdout`, or when it is None: AUTO_HOLDOUT if tau_norm must pick τ, else 0."""
+    """`holdout` as a fraction (None = 0: nothing is taken out of the training set)."""
     value = params.get("holdout", 0.0)
-    if value is not None:
-        return float(value)
-    tunes = params.get("stage2") == "tau_norm" and params.get("norm_tau") is None
-    return AUTO_HOLDOUT if tunes else 0.0
+    return 0.0 if value is None else float(value)
 
 
 def check_combination(params: dict) -> None:
@@ -62,6 +59,9 @@ def check_combination(params: dict) -> None:
         raise ConfigError(f"loss {c['loss']!r} needs classifier {needs!r}, got {c['classifier']!r}")
     if c["classifier"] == "experts" and c["loss"] != "sade":
         raise ConfigError("classifier 'experts' trains with loss 'sade'")
+    if c["stage2"] == "test_time_aggregation" and c["classifier"] != "experts":
+        raise ConfigError("stage2 'test_time_aggregation' weighs the experts of preset 'sade' "
+                          "(classifier 'experts')")
     if c["loss"] == "ldam" and c["classifier"] == "cosine":
         raise ConfigError("loss 'ldam' applies its own scale s to cosine logits: use classifier 'normed'")
     if c["stage2"] in ("crt", "lws", "tau_norm") and c["classifier"] not in BALANCING_HEADS:
@@ -69,8 +69,6 @@ def check_combination(params: dict) -> None:
                           f"{c['classifier']!r}")
     if c["stage2"] == "tau_norm" and c["classifier"] != "linear":
         raise ConfigError("stage2 'tau_norm' rescales the rows of a linear classifier: use classifier 'linear'")
-    if c["stage2"] == "tau_norm" and params.get("norm_tau") is None and not holdout_fraction(params):
-        raise ConfigError("tau_norm picks τ on a held-out split: set holdout > 0, or give norm_tau")
     if c["regularizer"] != "none" and c["mixing"] != "none":
         raise ConfigError("the NC regulariser needs un-mixed features: use mixing 'none'")
     if c["contrast"] != "none":
@@ -170,7 +168,15 @@ class ComposedMethod(Method):
             feat_dim, self.num_classes, self.device, **self.slot("regularizer"))
         self.contrast = CONTRASTIVE.get(self.choice["contrast"]).obj(
             feat_dim, self.num_classes, self.counts, self.device, **self.slot("contrast"))
-        return self.new_head(feat_dim)
+        head = self.new_head(feat_dim)
+        if hasattr(self.loss, "init_head"):
+            self.loss.init_head(head)
+        return head
+
+    def adapt_model(self, model: torch.nn.Module) -> None:
+        """SADE's experts: the backbone becomes shared early layers + one branch per expert."""
+        if self.choice["classifier"] == "experts":
+            model.backbone = expert_backbone(model.backbone)
 
     def param_groups(self, model: torch.nn.Module) -> list[dict]:
         """The model's parameters, and a contrastive term's projection head(s) beside them."""

@@ -31,12 +31,14 @@ def methods_table() -> str:
         "",
         "Every preset is a composition of slots; any slot can be overridden (`--loss focal --gamma 2`,",
         "`--sampler sqrt`, `--reweight drw`, `--regularizer nc`, `--stage2 crt` ...), and every preset",
-        "also takes `holdout` (a stratified validation fraction kept out of training) and `init_from`",
+        "also takes `holdout` (a stratified fraction kept out of training, only for data without a",
+        "validation split) and `init_from`",
         "(start from a saved state dict, loaded with `weights_only=True`).",
         "`drw_epoch=None` means int(0.8 × epochs): Cao et al. switch at epoch 160 of 200; shorter runs",
         "keep the same fraction. Two-stage presets (`crt`, `lws`, `ncm`, `tau_norm`) reuse the saved `ce`",
         "model of the same data/seed/model/optimiser settings instead of retraining stage 1;",
-        "`tau_norm` holds out 20% of each class for picking τ unless `norm_tau` is given.",
+        "`tau_norm` picks τ on the data set's balanced validation split (never training or test data)",
+        "unless `norm_tau` is given. Each preset's fidelity to its authors' code is measured below (Fidelity).",
     ]
     return "\n".join(rows + slot_rows + notes) + "\n"
 

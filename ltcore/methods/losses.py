@@ -7,6 +7,8 @@ is divided by or logged.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -46,12 +48,15 @@ def ldam_margins(counts, max_margin: float) -> torch.Tensor:
 
 
 def inverse_prior(counts) -> torch.Tensor:
-    """SADE's π̄: the prior's values handed out in reverse rank order (most frequent → smallest)."""
+    """SADE's π̄ (Vanint/SADE-AgnosticLT `model/loss.py` `DiverseExpertLoss.inverse_prior`): the
+    prior's values handed out in reverse rank order, π̄_i = sort(π)[K − 1 − rank_i], so the most
+    frequent class gets the smallest value; tied classes are ranked by index as the authors' sort
+    does, so they can receive different values, exactly as in their code."""
     n = as_counts(counts)
     prior = n / n.sum()
-    out = torch.empty_like(prior)
-    out[torch.argsort(prior, descending=True, stable=True)] = torch.sort(prior).values
-    return out
+    values, order = torch.sort(prior, stable=True)
+    rank = torch.argsort(order, stable=True)
+    return values[len(prior) - 1 - rank]
 
 
 class ClassLoss(nn.Module):
@@ -141,11 +146,58 @@ class BalancedSoftmax(ClassLoss):
 
 
 class DotRegression(ClassLoss):
-    """Yang et al. NeurIPS'22 Eq. 14: ½ (w_yᵀĥ − ‖w_y‖‖ĥ‖)²/‖ĥ‖; with the ETF classifier's unit-norm
-    features and class vectors (logits z_y = w_yᵀĥ) this is ½ (z_y − 1)²."""
+    """Yang et al. NeurIPS'22 ("Inducing Neural Collapse in Imbalanced Learning"), Eq. 14: the
+    dot-regression loss ½ (w_yᵀĥ − ‖w_y‖‖ĥ‖)²/‖ĥ‖ against the fixed ETF classifier.
+
+    As in the authors' code (NeuralCollapseApplications/ImbalancedLearning `methods.py`
+    `dot_loss`/`produce_Ew`, `train.py` with the default `GivenEw = True`), each batch re-scales the
+    target class vector by E_w,y = √(γ/n_y), n_y the count of class y in the batch and
+    γ = B / (classes present). With the ETF's unit class vectors and L2-normalised features
+    (logits z_y = w_yᵀĥ, ‖ĥ‖ = 1) the loss of a sample is ½ · (γ/n_y) · (z_y − 1)², averaged over the
+    batch. The counts come from the targets handed in, so mixup's permuted targets see the same
+    batch counts as the originals (as in the authors' mixup branch).
+    """
 
     def per_sample(self, logits, targets):
-        return 0.5 * (logits.gather(1, targets[:, None]).squeeze(1) - 1.0).pow(2)
+        counts = torch.bincount(targets, minlength=logits.shape[1]).to(logits.dtype)
+        gamma = targets.numel() / (counts > 0).sum().clamp(min=1)
+        weight = gamma / counts[targets]
+        return 0.5 * weight * (logits.gather(1, targets[:, None]).squeeze(1) - 1.0).pow(2)
+
+
+class SigmoidFocalLoss(ClassLoss):
+    """Class-balanced *sigmoid* focal loss of Cui et al. CVPR'19 (§4, Eq. 8; code
+    richardaecn/class-balanced-loss `src/cifar_main.py` `focal_loss` and `_tower_fn`):
+
+        L = (1/B) Σ_i Σ_k w_{y_i} · m_ik · BCE(z_ik, 1[k = y_i]),
+        m_ik = (1 − p^t_ik)^γ = exp(−γ·t_ik·z_ik − γ·log(1 + e^(−z_ik))),
+
+    p = σ(z), t the one-hot target; the normaliser is the number of positives (= B) and the class
+    weights w are the class-balanced (1−β)/(1−β^n) normalised to Σ w = K. They multiply the loss
+    (they are not a weighted mean). The authors start the last layer's bias at −log(K − 1) (prior
+    π = 1/K, `model_base.py` `_fully_connected`); `init_head` does that for a linear head.
+    """
+
+    def __init__(self, counts, beta: float = 0.9999, gamma: float = 1.0):
+        super().__init__(counts, None)
+        self.register_buffer("class_weight", class_balanced_weights(counts, beta))
+        self.gamma = float(gamma)
+
+    def per_sample(self, logits, targets):
+        t = F.one_hot(targets, logits.shape[1]).to(logits.dtype)
+        bce = F.binary_cross_entropy_with_logits(logits, t, reduction="none")
+        if self.gamma == 0.0:
+            modulator = torch.ones_like(bce)
+        else:
+            modulator = torch.exp(-self.gamma * (t * logits + F.softplus(-logits)))  # softplus = log(1+e^−z)
+        return self.class_weight[targets] * (modulator * bce).sum(1)
+
+    def init_head(self, head: nn.Module) -> None:
+        """Bias −log(K − 1): every sigmoid starts at p = 1/K (Cui et al.'s `_fully_connected`)."""
+        bias = getattr(head, "bias", None)
+        if isinstance(bias, torch.Tensor) and self.num_classes > 1:
+            with torch.no_grad():
+                bias.fill_(-math.log(self.num_classes - 1))
 
 
 class DiverseExpertLoss(ClassLoss):
@@ -181,9 +233,9 @@ LOSSES.add("cb_ce", lambda counts, beta=0.9999: CrossEntropy(counts, class_balan
            params={"beta": BETA})
 LOSSES.add("focal", FocalLoss, "focal loss −(1−p)^γ log p", paper="Lin et al. ICCV'17",
            params={"gamma": GAMMA})
-LOSSES.add("cb_focal", lambda counts, beta=0.9999, gamma=1.0: FocalLoss(
-    counts, gamma, class_balanced_weights(counts, beta)), "class-balanced focal loss",
-    paper="Cui et al. CVPR'19", params={"beta": BETA, "gamma": GAMMA})
+LOSSES.add("cb_focal", SigmoidFocalLoss, "class-balanced sigmoid focal loss: Σ over classes of "
+           "w_y (1−p_t)^γ BCE, divided by the batch size", paper="Cui et al. CVPR'19",
+           params={"beta": BETA, "gamma": GAMMA})
 LOSSES.add("ldam", LDAMLoss, "label-distribution-aware margin loss on cosine logits, Δ ∝ n^-1/4",
            paper="Cao et al. NeurIPS'19",
            params={"max_margin": number(0.5, "LDAM largest margin (of the rarest class)", lambda v: v > 0, "> 0"),

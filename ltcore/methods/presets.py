@@ -71,17 +71,18 @@ preset("bkd", "balanced knowledge distillation: plain CE + KL to the teacher's c
        "weights from DRW", "Zhang et al. 2021 (BKD)", AUG, requires=("kd_teacher",), loss="bkd", reweight="drw")
 preset("crt", "decoupling: CE stage 1, then classifier re-training with class-balanced sampling",
        "Kang et al. ICLR'20", MOD, stage2="crt")
-preset("tau_norm", "decoupling: CE stage 1 without a held-out 20%, then τ-normalised classifier (τ "
-       "picked on that split)",
-       "Kang et al. ICLR'20", MOD, stage2="tau_norm", holdout=None)
-preset("lws", "decoupling: CE stage 1, then learnable per-class weight scaling",
+preset("tau_norm", "decoupling: CE stage 1, then τ-normalised classifier without bias (τ picked on the "
+       "balanced validation split)", "Kang et al. ICLR'20", MOD, stage2="tau_norm")
+preset("lws", "decoupling: CE stage 1, then learnable per-class weight scaling (a scale turns negative "
+       "when stage 1 under-fits a class: flagged as lws_negative, shown in Compare)",
        "Kang et al. ICLR'20", MOD, stage2="lws")
 preset("ncm", "decoupling: CE stage 1, then nearest-class-mean classifier", "Kang et al. ICLR'20",
        MOD, stage2="ncm")
 preset("cosine", "cross-entropy on a cosine classifier s·cos(h, w_k)", "Gidaris & Komodakis CVPR'18",
        MOD, classifier="cosine")
-preset("etf_dr", "fixed simplex-ETF classifier + dot-regression loss", "Yang et al. NeurIPS'22", MOD,
-       classifier="etf", loss="dot_regression")
+preset("etf_dr", "fixed simplex-ETF classifier + dot-regression loss (per-sample γ/n_y), with mixup "
+       "α = 1 as in the authors' CIFAR configs", "Yang et al. NeurIPS'22", MOD,
+       classifier="etf", loss="dot_regression", mixing="mixup")
 preset("nc_reg", "cross-entropy + neural-collapse regularisers NC1/NC2 (λ1, λ2)",
        "Liu et al. AISTATS'23", MOD, regularizer="nc")
 preset("sade", "three experts (plain, balanced, inverse-prior) on a shared backbone, averaged",

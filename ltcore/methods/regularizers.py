@@ -18,13 +18,29 @@ def nc1_loss(h: torch.Tensor, y: torch.Tensor, means: torch.Tensor) -> torch.Ten
     return (per_class / n).sum() / k
 
 
-def nc2_loss(means: torch.Tensor) -> torch.Tensor:
-    """Liu et al. Eq. 7: −arccos(max_{i≠j} cos(μ̃_i, μ̃_j)), μ̃ the centred, normalised means
-    (minimising it maximises the smallest angle between class means)."""
+def _centred_cosines(means: torch.Tensor) -> torch.Tensor:
+    """Cosines between the centred, L2-normalised class means, the diagonal pushed below −1."""
     m = F.normalize(means - means.mean(0), dim=1)
     cos = m @ m.t()
-    cos = cos - 2.0 * torch.eye(len(m), device=m.device)                # diagonal never the max
-    return -torch.arccos(cos.max().clamp(-0.99999, 0.99999))
+    return cos - 2.0 * torch.diag(torch.diag(cos))
+
+
+def nc2_loss(means: torch.Tensor) -> torch.Tensor:
+    """Liu et al. AISTATS'23 NC2 loss, the authors' default (`--NC2Loss v0`, Pepper-lll/NCfeature
+    `losses.py` `NC2Loss`): −mean_k arccos(max_{j≠k} cos(μ̃_k, μ̃_j)), μ̃ the centred, normalised
+    means; each class's smallest angle to another class, averaged (cosines clamped to ±0.99999)."""
+    nearest = _centred_cosines(means).max(dim=1).values.clamp(-0.99999, 0.99999)
+    return -torch.arccos(nearest).mean()
+
+
+def nc2_loss_min_angle(means: torch.Tensor) -> torch.Tensor:
+    """The authors' `v1` variant (`NC2Loss_v1`) and Eq. 7 of the paper: −arccos(max_{i≠j} cos(μ̃_i,
+    μ̃_j)), only the single smallest angle between any two class means."""
+    return -torch.arccos(_centred_cosines(means).max().clamp(-0.99999, 0.99999))
+
+
+NC2_VARIANTS = {"mean_min_angle": nc2_loss, "min_angle": nc2_loss_min_angle}
+"""NC2 loss variants by name: the authors' default (v0) first."""
 
 
 class NCRegularizer:
@@ -32,15 +48,17 @@ class NCRegularizer:
     whose gradient is scaled by 1/λ1, as in the reference code (Liu et al. §4)."""
 
     def __init__(self, feat_dim: int, num_classes: int, device, lambda1: float = 0.01,
-                 lambda2: float = 0.1, means_lr: float = 0.5, seed: int = 0):
+                 lambda2: float = 0.1, means_lr: float = 0.5, seed: int = 0,
+                 nc2: str = "mean_min_angle"):
         gen = torch.Generator().manual_seed(seed)
         self.means = torch.randn(num_classes, feat_dim, generator=gen).to(device).requires_grad_()
         self.optimizer = torch.optim.SGD([self.means], lr=means_lr)
         self.lambda1, self.lambda2 = float(lambda1), float(lambda2)
+        self.nc2 = NC2_VARIANTS[nc2]
         self.last = {}
 
     def __call__(self, h: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        l1, l2 = nc1_loss(h.float(), y, self.means), nc2_loss(self.means)
+        l1, l2 = nc1_loss(h.float(), y, self.means), self.nc2(self.means)
         self.last = {"nc1": l1.detach(), "nc2": l2.detach()}
         return self.lambda1 * l1 + self.lambda2 * l2
 
@@ -52,11 +70,18 @@ class NCRegularizer:
             self.optimizer.zero_grad(set_to_none=True)
 
 
+NC_PARAMS = {"lambda1": number(0.01, "NC1 regulariser weight λ1 (Liu et al.)", lambda v: v > 0, "> 0"),
+             "lambda2": number(0.1, "NC2 regulariser weight λ2 (Liu et al.)", lambda v: v >= 0, "≥ 0"),
+             "means_lr": number(0.5, "learning rate of the NC class means' own SGD", lambda v: v > 0, "> 0")}
+
 REGULARIZERS.add("none", lambda feat_dim, num_classes, device: None, "no feature regulariser",
                  paper="—", params={})
 REGULARIZERS.add("nc", NCRegularizer, "neural-collapse regularisers: class-balanced NC1 to learnable "
-                 "means + NC2 max-min angle", paper="Liu et al. AISTATS'23",
-                 params={"lambda1": number(0.01, "NC1 regulariser weight λ1 (Liu et al.)", lambda v: v > 0, "> 0"),
-                         "lambda2": number(0.1, "NC2 regulariser weight λ2 (Liu et al.)", lambda v: v >= 0, "≥ 0"),
-                         "means_lr": number(0.5, "learning rate of the NC class means' own SGD",
-                                            lambda v: v > 0, "> 0")})
+                 "means + NC2 (each class's smallest angle, averaged; the authors' default)",
+                 paper="Liu et al. AISTATS'23", params=NC_PARAMS)
+REGULARIZERS.add("nc_min_angle", lambda feat_dim, num_classes, device, lambda1=0.01, lambda2=0.1,
+                 means_lr=0.5: NCRegularizer(feat_dim, num_classes, device, lambda1, lambda2, means_lr,
+                                             nc2="min_angle"),
+                 "neural-collapse regularisers with NC2 on the single smallest angle between class "
+                 "means (the authors' v1, the paper's Eq. 7)", paper="Liu et al. AISTATS'23",
+                 params=NC_PARAMS)

@@ -51,14 +51,19 @@ class PowerSampler:
 
 
 class ProgressiveSampler(PowerSampler):
-    """Kang et al. Eq. 2: p_k(t) = (1 − t/T)·p_k^IB + (t/T)·p_k^CB, t the epoch, T the epochs."""
+    """Kang et al. ICLR'20 Eq. 2: p_k(t) = (1 − t/T)·p_k^IB + (t/T)·p_k^CB.
+
+    As BagofTricks-LT (zhangyongshun/BagofTricks-LT `lib/dataset/cao_cifar.py` `update`, called with
+    epochs counted 1…T by `main/train.py`) t/T = (epoch + 1)/T for the 0-based epoch here: the first
+    epoch is already 1/T of the way, the last one is exactly class-balanced.
+    """
 
     def __init__(self, counts, epochs):
         super().__init__(counts, epochs, 1.0)
         self.epochs = max(int(epochs), 1)
 
     def probabilities(self, counts, epoch):
-        t = min(epoch, self.epochs) / self.epochs
+        t = min(epoch + 1, self.epochs) / self.epochs
         return (1 - t) * class_probabilities(counts, 1.0) + t * class_probabilities(counts, 0.0)
 
 

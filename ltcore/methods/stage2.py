@@ -1,6 +1,12 @@
 """Decoupled second stages (Kang et al. ICLR'20 §4): after instance-balanced representation
-learning, re-balance only the classifier. The backbone stays frozen in eval mode (its parameters and
-BatchNorm statistics are untouched)."""
+learning, re-balance only the classifier.
+
+The backbone's parameters stay frozen. For the trained stages (cRT, LWS) its BatchNorm layers run as
+in the authors' code (facebookresearch/classifier-balancing `run_networks.py` `train`: every network,
+the frozen `feat_model` included, is put in `train()` mode; `fix: true` only turns off gradients):
+they normalise with the statistics of each class-balanced batch and keep updating their running
+statistics, which the evaluation then uses. τ-normalisation and NCM only read features (eval mode).
+"""
 from __future__ import annotations
 
 import math
@@ -8,8 +14,9 @@ import math
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from .base import MethodContext
-from .classifiers import LWSHead, NCMClassifier, class_means, tau_normalize
+from .classifiers import LWSHead, NCMClassifier, ncm_centroids, tau_normalize
 from .registries import STAGE2, integer, number
 from .samplers import class_probabilities, draw_by_class
 
@@ -29,6 +36,27 @@ def features_of(ctx: MethodContext, idx: torch.Tensor) -> tuple[torch.Tensor, to
     return torch.cat(feats), torch.cat(labels)
 
 
+@torch.no_grad()
+def validation_features(method, ctx: MethodContext) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Features and labels for choosing a hyper-parameter: the data set's balanced validation split
+    (never training or test data); a stratified `holdout` of the training set only when the data set
+    has no validation split."""
+    val = ctx.val_batches
+    if val is not None and len(val) > 0:
+        ctx.model.eval()
+        feats, labels = [], []
+        for xb, yb in val.eval_batches():
+            with ctx.autocast():
+                feats.append(ctx.model.features(xb).float())
+            labels.append(yb)
+        return torch.cat(feats), torch.cat(labels), "validation"
+    if method.val_idx is not None:
+        h, y = features_of(ctx, method.val_idx)
+        return h, y, "holdout"
+    raise ConfigError("τ-normalisation picks τ on the balanced validation split, and this data set has "
+                      "none: give norm_tau, or hold out part of the training set with holdout > 0")
+
+
 def balanced_accuracy(logits: torch.Tensor, labels: torch.Tensor, num_classes: int) -> float:
     """Mean recall over the classes present in `labels`."""
     hit = torch.bincount(labels[logits.argmax(1) == labels], minlength=num_classes).float()
@@ -37,9 +65,14 @@ def balanced_accuracy(logits: torch.Tensor, labels: torch.Tensor, num_classes: i
     return float((hit[present] / total[present]).mean()) if present.any() else float("nan")
 
 
+def has_batchnorm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
 def head_batches(ctx: MethodContext, idx: torch.Tensor, positions: torch.Tensor, cache):
     """(features, labels) batches of the training samples idx[positions]; from `cache` (features of
-    idx, computed once) when the data is not augmented, else through the frozen backbone."""
+    idx, computed once) when the backbone's output cannot change (no augmentation, no BatchNorm),
+    else through the frozen backbone in its current mode (BatchNorm in train mode: batch statistics)."""
     bs = ctx.config.batch_size
     if cache is not None:
         h_all, y_all = cache
@@ -47,7 +80,9 @@ def head_batches(ctx: MethodContext, idx: torch.Tensor, positions: torch.Tensor,
             p = positions[start:start + bs]
             yield h_all[p], y_all[p]
         return
-    for xb, yb in ctx.train_batches.batches(idx[positions], bs):
+    order = idx[positions]
+    drop_last = len(order) % bs == 1  # a batch of one cannot be batch-normalised
+    for xb, yb in ctx.train_batches.batches(order, bs, drop_last=drop_last):
         with torch.no_grad(), ctx.autocast():
             h = ctx.model.features(xb).float()
         yield h, yb  # outside no_grad: the grad mode is global, the caller trains on h
@@ -56,7 +91,9 @@ def head_batches(ctx: MethodContext, idx: torch.Tensor, positions: torch.Tensor,
 def train_head(method, ctx: MethodContext, head: nn.Module, name: str, epochs: int,
                lr: float | None) -> list[float]:
     """Train `head` (installed as the model's classifier) on frozen features with class-balanced
-    sampling and the method's loss (class weights off), cosine lr; returns the loss per epoch."""
+    sampling and the method's loss (class weights off), cosine lr; returns the loss per epoch.
+
+    The backbone is in train mode as in the authors' code (see the module docstring)."""
     model, config = ctx.model, ctx.config
     model.classifier = head
     params = [p for p in head.parameters() if p.requires_grad]
@@ -66,30 +103,38 @@ def train_head(method, ctx: MethodContext, head: nn.Module, name: str, epochs: i
     loss_fn.weight = None
     idx = method.kept_indices(ctx.train_batches.y)
     batches = ctx.train_batches
-    cache = features_of(ctx, idx) if batches.augment == "none" or not batches.is_image else None
+    fixed = (batches.augment == "none" or not batches.is_image) and not has_batchnorm(model.backbone)
+    cache = features_of(ctx, idx) if fixed else None
     labels = batches.y[idx]
     probs = class_probabilities(torch.bincount(labels, minlength=method.num_classes), 0.0)
+    frozen = [p for p in model.backbone.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
     history = []
-    for epoch in range(epochs):
-        for group in opt.param_groups:
-            group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    try:
+        for epoch in range(epochs):
+            for group in opt.param_groups:
+                group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+            model.train()
+            positions = draw_by_class(labels, probs, len(labels), ctx.gen)
+            total, steps = torch.zeros((), device=ctx.device), 0
+            for h, yb in head_batches(ctx, idx, positions, cache):
+                with ctx.autocast():
+                    loss = loss_fn(head(h), yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach().float()
+                steps += 1
+            history.append(float(total) / max(steps, 1))
+            ctx.emit({"type": "stage2", "stage": name, "epoch": epoch + 1, "epochs": epochs,
+                      "loss": history[-1]})
+            if ctx.should_stop():
+                break
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
         model.eval()
-        head.train()
-        positions = draw_by_class(labels, probs, len(labels), ctx.gen)
-        total, steps = torch.zeros((), device=ctx.device), 0
-        for h, yb in head_batches(ctx, idx, positions, cache):
-            with ctx.autocast():
-                loss = loss_fn(head(h), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.detach().float()
-            steps += 1
-        history.append(float(total) / max(steps, 1))
-        ctx.emit({"type": "stage2", "stage": name, "epoch": epoch + 1, "epochs": epochs,
-                  "loss": history[-1]})
-        if ctx.should_stop():
-            break
     return history
 
 
@@ -100,32 +145,41 @@ def crt(method, ctx: MethodContext, stage2_epochs: int = 10, stage2_lr: float | 
 
 
 def lws(method, ctx: MethodContext, stage2_epochs: int = 10, stage2_lr: float | None = None) -> dict:
-    """LWS: learn one scale f_k per class on the frozen classifier, class-balanced sampling."""
+    """LWS: learn one scale f_k per class on the frozen classifier, class-balanced sampling
+    (Kang et al. ICLR'20 §4; classifier-balancing `models/TauNormClassifier.py`: z = (Wh + b)·f).
+
+    A scale can turn negative: when stage 1 under-fits a tail class its own-class logits w_kᵀh + b_k
+    are mostly negative on its images, and raising them means a negative f_k. The formula is the
+    authors'; the classes with f_k < 0 are listed under `lws_negative` for the dashboard."""
     head = LWSHead(ctx.model.classifier, method.num_classes).to(ctx.device)
     history = train_head(method, ctx, head, "lws", stage2_epochs, stage2_lr)
-    return {"stage2_loss": history, "lws_scales": [round(float(s), 5) for s in head.scales.detach()]}
+    scales = [round(float(s), 5) for s in head.scales.detach()]
+    return {"stage2_loss": history, "lws_scales": scales,
+            "lws_negative": [k for k, s in enumerate(scales) if s < 0]}
+
+
+def tau_logits(h: torch.Tensor, weight: torch.Tensor, tau: float) -> torch.Tensor:
+    """Logits of the τ-normalised classifier, no bias: h·(w_k/‖w_k‖^τ) (the authors' `tau_norm.py`
+    scores with `dotproduct_similarity(feat, pnorm(weights, p))`, the stage-1 bias left out)."""
+    return h @ tau_normalize(weight.float(), tau).t()
 
 
 @torch.no_grad()
 def tau_norm(method, ctx: MethodContext, norm_tau: float | None = None) -> dict:
-    """τ-normalisation w̃_k = w_k/‖w_k‖^τ (bias kept); τ given, or the best balanced accuracy on the
-    held-out split over τ ∈ {0, 0.1, …, 2} (ties → the smaller τ)."""
+    """τ-normalisation w̃_k = w_k/‖w_k‖^τ without bias (Kang et al. ICLR'20 Eq. 3; classifier-
+    balancing `tau_norm.py`, τ over `np.linspace(0, 2, 21)`); τ given, or the best balanced accuracy
+    on the balanced validation split over that grid (ties → the smaller τ). The test set is never
+    looked at."""
     old = ctx.model.classifier
     tau, out = norm_tau, {}
     if tau is None:
-        h, y = features_of(ctx, method.val_idx)
-        curve = []
-        for t in TAU_GRID:
-            logits = h @ tau_normalize(old.weight.float(), t).t()
-            if old.bias is not None:
-                logits = logits + old.bias.float()
-            curve.append([t, balanced_accuracy(logits, y, method.num_classes)])
+        h, y, source = validation_features(method, ctx)
+        curve = [[t, balanced_accuracy(tau_logits(h, old.weight, t), y, method.num_classes)] for t in TAU_GRID]
         tau = max(curve, key=lambda c: (c[1], -c[0]))[0]
         out["tau_curve"] = curve
-    new = nn.Linear(old.in_features, old.out_features, bias=old.bias is not None).to(old.weight.device)
+        out["tau_picked_on"] = source
+    new = nn.Linear(old.in_features, old.out_features, bias=False).to(old.weight.device)
     new.weight.copy_(tau_normalize(old.weight, tau))
-    if old.bias is not None:
-        new.bias.copy_(old.bias)
     ctx.model.classifier = new
     ctx.emit({"type": "stage2", "stage": "tau_norm", "tau": tau, "epoch": 1, "epochs": 1})
     return {**out, "tau": tau}
@@ -133,9 +187,9 @@ def tau_norm(method, ctx: MethodContext, norm_tau: float | None = None) -> dict:
 
 @torch.no_grad()
 def ncm(method, ctx: MethodContext) -> dict:
-    """NCM: classify by the nearest class mean of L2-normalised training features (cosine)."""
+    """NCM with the authors' default `cl2n` + squared Euclidean distance (see NCMClassifier)."""
     h, y = features_of(ctx, method.kept_indices(ctx.train_batches.y))
-    ctx.model.classifier = NCMClassifier(class_means(h, y, method.num_classes))
+    ctx.model.classifier = NCMClassifier(*ncm_centroids(h, y, method.num_classes))
     ctx.emit({"type": "stage2", "stage": "ncm", "epoch": 1, "epochs": 1})
     return {}
 
@@ -152,9 +206,9 @@ STAGE2.add("crt", crt, "classifier re-training: new classifier, class-balanced s
            "backbone", paper="Kang et al. ICLR'20", params=STAGE2_PARAMS)
 STAGE2.add("lws", lws, "learnable weight scaling: one scale per class, class-balanced sampling",
            paper="Kang et al. ICLR'20", params=STAGE2_PARAMS)
-STAGE2.add("tau_norm", tau_norm, "τ-normalised classifier weights w/‖w‖^τ, τ tuned on a held-out "
-           "split", paper="Kang et al. ICLR'20",
+STAGE2.add("tau_norm", tau_norm, "τ-normalised classifier weights w/‖w‖^τ without bias, τ tuned on "
+           "the balanced validation split", paper="Kang et al. ICLR'20",
            params={"norm_tau": number(None, "τ-normalisation exponent: fixed τ, or None to pick it on the "
-                                      "held-out split", lambda v: v >= 0, "≥ 0", optional=True)})
+                                      "balanced validation split", lambda v: v >= 0, "≥ 0", optional=True)})
 STAGE2.add("ncm", ncm, "nearest class mean of normalised features", paper="Kang et al. ICLR'20",
            params={})

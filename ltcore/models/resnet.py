@@ -59,6 +59,27 @@ class CifarResNet(nn.Module):
         out = self.layers(F.relu(self.bn1(self.conv1(x))))
         return torch.flatten(F.adaptive_avg_pool2d(out, 1), 1)
 
+    def expert_split(self, width: float):
+        """SADE split (Vanint/SADE-AgnosticLT `expert_resnet_cifar.py`): stem and first stage shared,
+        each expert its own second and third stages at `width` (¾: 24 and 48 channels)."""
+        n = len(self.layers) // 3
+        trunk = nn.Sequential(self.conv1, self.bn1, nn.ReLU(), *self.layers[:n])
+        planes = [max(1, round(32 * width)), max(1, round(64 * width))]
+
+        def branch():
+            blocks, in_planes = [], 16
+            for p in planes:
+                for b in range(n):
+                    blocks.append(BasicBlockA(in_planes, p, 2 if b == 0 else 1))
+                    in_planes = p
+            net = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+            for m in net.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight)
+            return net
+
+        return trunk, branch, planes[-1]
+
 
 class ResNet18Small(nn.Module):
     """torchvision ResNet-18 with a 3×3 stride-1 stem and no max-pool (512-d feature)."""
@@ -76,6 +97,25 @@ class ResNet18Small(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+    def expert_split(self, width: float):
+        """SADE split (as the authors' `Expert_ResNet.py`): stem, layer1 and layer2 shared, each
+        expert its own layer3 and layer4 at `width` (¾: 192 and 384 channels)."""
+        from torchvision.models.resnet import BasicBlock
+
+        net = self.net
+        trunk = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2)
+        planes = [max(1, round(256 * width)), max(1, round(512 * width))]
+
+        def branch():
+            layers, in_planes = [], 128
+            for p in planes:
+                down = nn.Sequential(nn.Conv2d(in_planes, p, 1, 2, bias=False), nn.BatchNorm2d(p))
+                layers += [BasicBlock(in_planes, p, 2, down), BasicBlock(p, p)]
+                in_planes = p
+            return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+        return trunk, branch, planes[-1]
 
 
 @MODELS.register("resnet32", "CIFAR ResNet-32 of the LDAM-DRW recipe, 0.46M params, 64-d feature",

@@ -20,6 +20,11 @@ class MLP(nn.Module):
     def forward(self, x):
         return self.net(x)
 
+    def expert_split(self, width: float):
+        """SADE split: the first hidden layer shared, each expert its own second layer."""
+        dim = max(1, round(self.out_dim * width))
+        return self.net[:3], lambda: nn.Sequential(nn.Linear(self.out_dim, dim), nn.ReLU()), dim
+
 
 class SmallCNN(nn.Module):
     """Two conv-BN-ReLU stages and global pooling, 64-d feature (digits, MNIST)."""
@@ -37,6 +42,17 @@ class SmallCNN(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+    def expert_split(self, width: float):
+        """SADE split: the two first convolutions and the pooling shared, each expert its own last
+        conv-BN-ReLU stage."""
+        dim = max(1, round(self.out_dim * width))
+
+        def branch():
+            return nn.Sequential(nn.Conv2d(self.out_dim, dim, 3, padding=1, bias=False), nn.BatchNorm2d(dim),
+                                 nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+        return self.net[:7], branch, dim
 
 
 @MODELS.register("mlp", "MLP 2×64 ReLU for 2-D/tabular vectors (64-d feature)", inputs="vector")

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from ltcore.methods import CLASSIFIERS
-from ltcore.methods.classifiers import NCMClassifier, class_means, tau_normalize
+from ltcore.methods.classifiers import NCMClassifier, ncm_centroids, tau_normalize
 from ltcore.methods.mixing import Remix, remix_label_weights
-from ltcore.methods.regularizers import NCRegularizer, nc1_loss, nc2_loss
+from ltcore.methods.regularizers import NCRegularizer, nc1_loss, nc2_loss, nc2_loss_min_angle
 from ltcore.methods.schedules import logit_adjustment
 
 
@@ -52,17 +52,22 @@ def test_tau_normalisation_identity_and_unit_rows():
     assert tau_normalize(w, 0.5).norm(dim=1).tolist() == pytest.approx([math.sqrt(5), 1.0])
 
 
-def test_ncm_predicts_the_nearest_normalised_class_mean():
+def test_ncm_centres_normalises_and_predicts_the_nearest_mean_by_squared_distance():
     h = torch.tensor([[2.0, 0.0], [4.0, 1.0], [0.0, 3.0], [1.0, 5.0]])
     y = torch.tensor([0, 0, 1, 1])
-    means = class_means(h, y, 2)
-    # mean of unit vectors: class 0 = ([1, 0] + [0.970, 0.243])/2
-    assert means[0].tolist() == pytest.approx([(1 + 4 / math.sqrt(17)) / 2, (1 / math.sqrt(17)) / 2], abs=1e-5)
-    ncm = NCMClassifier(means)
-    q = torch.tensor([[1.0, 0.9], [1.0, 1.2]])
-    unit = torch.nn.functional.normalize(means, dim=1)
-    nearest = torch.cdist(torch.nn.functional.normalize(q, dim=1), unit).argmin(1)
-    assert torch.equal(ncm(q).argmax(1), nearest)
+    mean, cents = ncm_centroids(h, y, 2)
+    assert mean.tolist() == pytest.approx([1.75, 2.25])
+    # centred: [0.25, −2.25], [2.25, −1.25] → unit vectors averaged, not re-normalised
+    u1 = torch.tensor([0.25, -2.25]) / math.hypot(0.25, 2.25)
+    u2 = torch.tensor([2.25, -1.25]) / math.hypot(2.25, 1.25)
+    assert cents[0].tolist() == pytest.approx(((u1 + u2) / 2).tolist(), abs=1e-6)
+    assert float(cents[0].norm()) < 0.99
+    ncm = NCMClassifier(mean, cents)
+    q = torch.tensor([[3.0, 0.0], [0.5, 4.0], [1.75, 3.0]])
+    unit = torch.nn.functional.normalize(q - mean, dim=1)
+    dist = torch.cdist(unit, cents).pow(2)
+    assert torch.allclose(ncm(q), -dist, atol=1e-5)
+    assert ncm(q).argmax(1).tolist() == [0, 1, 1]
 
 
 def test_post_hoc_logit_adjustment_identity_and_value():
@@ -105,6 +110,16 @@ def test_nc2_loss_by_hand():
     means = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
     # centred by [0, 1/3]; the largest pairwise cosine is −0.316228 → −arccos(−0.316228)
     assert float(nc2_loss(means)) == pytest.approx(-1.892547, abs=1e-5)
+
+
+def test_nc2_default_averages_each_class_smallest_angle():
+    means = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [0.8, 0.6]])
+    m = torch.nn.functional.normalize(means - means.mean(0), dim=1)
+    cos = m @ m.t() - 2 * torch.eye(5)
+    per_class = torch.arccos(cos.max(1).values)
+    assert float(nc2_loss(means)) == pytest.approx(-float(per_class.mean()), abs=1e-5)
+    assert float(nc2_loss_min_angle(means)) == pytest.approx(-float(per_class.min()), abs=1e-5)
+    assert float(nc2_loss(means)) < float(nc2_loss_min_angle(means))
 
 
 def test_nc_means_have_their_own_optimiser_with_gradient_scaled_by_one_over_lambda1():

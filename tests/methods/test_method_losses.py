@@ -41,7 +41,9 @@ def test_class_balanced_weights_by_hand():
 def test_focal_by_hand():
     # (1 − p)^γ ℓ with p = e^−ℓ, γ = 2: [0.0041443, 1.4520216]
     assert loss("focal", gamma=2.0) == pytest.approx(0.728083, abs=1e-5)
-    assert loss("cb_focal", gamma=2.0, beta=0.9) == pytest.approx(1.320393, abs=1e-5)
+    # sigmoid focal (Cui et al.): Σ_k (1 − p_t)^γ BCE per sample = [0.197748, 1.687971] with
+    # p = σ(z); × w_y = [0.239329, 2.393229], summed and divided by B = 2 (not by Σ w)
+    assert loss("cb_focal", gamma=2.0, beta=0.9) == pytest.approx(2.043514, abs=1e-5)
 
 
 def test_ldam_margins_and_loss_by_hand():
@@ -66,6 +68,10 @@ def test_dot_regression_by_hand():
     # ½ (z_y − 1)² with z_y = 0.6 and −0.2 → ½·(0.16 + 1.44)/2 = 0.4
     z = torch.tensor([[0.6, 0.3, 0.1], [0.9, 0.0, -0.2]])
     assert float(build_loss("dot_regression", N)(z, Y)) == pytest.approx(0.4, abs=1e-6)
+    # GivenEw: y = [0, 0, 2], γ = B/classes present = 3/2; weights γ/n_y = [0.75, 0.75, 1.5]
+    z3 = torch.tensor([[0.6, 0.3, 0.1], [1.0, 0.0, 0.0], [0.9, 0.0, -0.2]])
+    expect = (0.75 * 0.5 * 0.16 + 0 + 1.5 * 0.5 * 1.44) / 3
+    assert float(build_loss("dot_regression", N)(z3, torch.tensor([0, 0, 2]))) == pytest.approx(expect, abs=1e-6)
 
 
 def test_sade_diverse_expert_loss_by_hand():
@@ -77,13 +83,21 @@ def test_sade_diverse_expert_loss_by_hand():
 
 
 @pytest.mark.parametrize("name,params", [("focal", {"gamma": 0.0}), ("cb_ce", {"beta": 0.0}),
-                                         ("cb_focal", {"beta": 0.0, "gamma": 0.0}), ("la", {"tau": 0.0})])
+                                         ("la", {"tau": 0.0})])
 def test_identities_with_cross_entropy(name, params):
     z = torch.randn(32, 5, generator=torch.Generator().manual_seed(0))
     y = torch.randint(0, 5, (32,), generator=torch.Generator().manual_seed(1))
     counts = [50, 20, 10, 5, 2]
     ce = build_loss("ce", counts)(z, y)
     assert torch.allclose(build_loss(name, counts, **params)(z, y), ce, atol=1e-6)
+
+
+def test_cb_focal_without_weights_and_focusing_is_the_summed_sigmoid_cross_entropy():
+    z = torch.randn(32, 5, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 5, (32,), generator=torch.Generator().manual_seed(1))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, torch.nn.functional.one_hot(y, 5).float(),
+                                                               reduction="sum") / 32
+    assert torch.allclose(build_loss("cb_focal", [50, 20, 10, 5, 2], beta=0.0, gamma=0.0)(z, y), bce, atol=1e-6)
 
 
 def test_la_loss_tau_one_is_balanced_softmax():

@@ -37,12 +37,13 @@ def test_square_root_is_proportional_to_root_n():
     assert frequencies("sqrt") == pytest.approx([0.5714, 0.2857, 0.1429], abs=0.01)
 
 
-def test_progressive_interpolates_instance_to_class_balanced():
+def test_progressive_interpolates_instance_to_class_balanced_reaching_it_at_the_last_epoch():
     ib = [400 / 525, 100 / 525, 25 / 525]
-    assert frequencies("progressive", epoch=0) == pytest.approx(ib, abs=0.01)
-    half = [(a + 1 / 3) / 2 for a in ib]  # t/T = 5/10
-    assert frequencies("progressive", epoch=5) == pytest.approx(half, abs=0.01)
-    assert frequencies("progressive", epoch=10) == pytest.approx([1 / 3] * 3, abs=0.01)
+    first = [0.9 * a + 0.1 / 3 for a in ib]  # epochs counted 1…T as BagofTricks-LT: t/T = 1/10
+    assert frequencies("progressive", epoch=0) == pytest.approx(first, abs=0.01)
+    half = [(a + 1 / 3) / 2 for a in ib]  # 0-based epoch 4 is the 5th of 10
+    assert frequencies("progressive", epoch=4) == pytest.approx(half, abs=0.01)
+    assert frequencies("progressive", epoch=9) == pytest.approx([1 / 3] * 3, abs=0.01)
 
 
 def test_random_over_sampling_fills_every_class_to_n_max():
