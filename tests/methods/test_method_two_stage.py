@@ -79,20 +79,17 @@ def test_lws_learns_one_scale_per_class_on_a_frozen_classifier(digits, quick):
     assert len(result.extras["lws_scales"]) == 10 and result.extras["lws_scales"] != [1.0] * 10
 
 
-def test_tau_norm_picks_tau_on_a_held_out_split_never_trained_on(digits, quick):
-    config = Config(**quick, method="tau_norm")
-    trainer = Trainer(config, data=digits)
-    method = trainer.method
-    held = set(method.val_idx.tolist())
-    assert held and len(held) == trainer.method.info["holdout"]["held_out"]
-    for epoch in range(3):
-        assert held.isdisjoint(method.epoch_order(trainer.train_batches.y, epoch, trainer.gen).tolist())
-    assert sum(method.counts) == len(digits.y_train) - len(held)  # priors/weights use the kept counts
+def test_tau_norm_picks_tau_on_the_validation_split_after_a_plain_ce_stage_one(digits, quick):
+    trainer = Trainer(Config(**quick, method="tau_norm"), data=digits)
+    assert trainer.method.val_idx is None  # nothing held out of training: stage 1 is the `ce` run
+    assert trainer.method.stage1_config.run_id == Config(**quick, method="ce").run_id
     result = trainer.fit()
     curve = result.extras["tau_curve"]
+    assert result.extras["tau_picked_on"] == "validation"
     assert [t for t, _ in curve] == TAU_GRID and all(0 <= a <= 1 for _, a in curve)
     best = max(a for _, a in curve)
     assert result.extras["tau"] == min(t for t, a in curve if a == best)
+    assert not hasattr(result.model.classifier, "bias") or result.model.classifier.bias is None
 
 
 def test_tau_norm_with_a_given_tau_needs_no_held_out_split_and_reuses_ce(digits, quick):
