@@ -79,12 +79,11 @@ def prepare(config: Config, state: dict, grid_steps: int = 100, margin: float = 
 
 def adjusted_logits(features: torch.Tensor, logits: torch.Tensor, weight: torch.Tensor | None,
                     bias: torch.Tensor | None, counts, la_tau: float = 0.0, norm_tau: float = 0.0) -> torch.Tensor:
-    """z − τ_LA·log π with z = (W/‖W‖^τ_norm) h + b (or the given `logits` when τ_norm = 0 or there
-    is no linear head). Pure: tensors in, tensor out."""
+    """z − τ_LA·log π with z = (W/‖W‖^τ_norm) h, no bias, as the `tau_norm` stage and Kang et al.'s
+    `tau_norm.py` (or the given `logits` when τ_norm = 0 or there is no linear head). Pure: tensors
+    in, tensor out."""
     if norm_tau and weight is not None:
         z = features @ tau_normalize(weight, norm_tau).t()
-        if bias is not None:
-            z = z + bias
     else:
         z = logits
     if la_tau:

@@ -60,5 +60,5 @@ def test_adjusted_logits_is_the_papers_formula():
     counts = [40, 20, 10, 5]
     prior = torch.tensor(counts, dtype=torch.float32) / 75
     z = whatif.adjusted_logits(h, h @ w.t() + b, w, b, counts, la_tau=0.7, norm_tau=0.3)
-    expect = h @ (w / w.norm(dim=1, keepdim=True) ** 0.3).t() + b - 0.7 * prior.log()
+    expect = h @ (w / w.norm(dim=1, keepdim=True) ** 0.3).t() - 0.7 * prior.log()  # τ-norm: no bias
     assert torch.allclose(z, expect, atol=1e-6)
