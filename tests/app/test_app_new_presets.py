@@ -1,0 +1,71 @@
+"""The representation-learning, transfer and augmentation presets of issue 13 reach the dashboard
+through the registry alone: the Train page offers them with every slot and parameter they take
+(an edited value goes into the link and the run's config), and their finished runs show on the
+Compare page beside plain cross-entropy."""
+import json
+
+import pytest
+from apphelpers import figures, page, train_into
+
+from ltcore import Config
+from ltcore.methods import PRESETS, resolve_params
+from ltcore.methods.registries import SLOTS
+
+# Issue 13's presets; those another helper has not landed yet are simply not in the registry.
+NEW = [m for m in ("bcl", "kcl", "paco", "ssp", "cmo", "kd", "bkd", "crest") if m in PRESETS]
+
+
+def test_issue_13_presets_are_registered():
+    assert {"bcl", "kcl", "paco", "ssp", "cmo"} <= set(NEW)
+
+
+def test_train_page_offers_the_new_presets_with_every_slot_and_parameter(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
+    app.query_params.update({"dataset": "digits", "methods": ",".join(NEW)})
+    at = app.run()
+    at.switch_page(page("train")).run()
+    assert not at.exception
+    assert set(NEW) <= set(at.multiselect(key="methods").options)
+    titles = [e.label for e in at.expander]
+    keys = {w.key for kind in ("selectbox", "number_input", "checkbox", "text_input") for w in at.get(kind)}
+    for method in NEW:
+        assert f"Advanced: {method} slots and parameters" in titles, method
+        for name in resolve_params(method, {}):           # slots and hyper-parameters alike
+            wanted = {f"param_{method}_{name}", f"param_{method}_{name}_auto"}
+            assert wanted & keys, (method, name)
+        slot_boxes = [s for s in at.selectbox if s.key and s.key.startswith(f"param_{method}_")
+                      and s.key.removeprefix(f"param_{method}_") in SLOTS]
+        assert slot_boxes and all(s.options for s in slot_boxes), method
+
+    at.number_input(key="param_bcl_bcl_temperature").set_value(0.2).run()
+    assert not at.exception
+    assert json.loads(at.query_params["params"])["bcl"] == {"bcl_temperature": 0.2}
+    label = f"Train {len(NEW)} runs"                 # every preset's config is valid on digits (8×8 images)
+    assert any(b.label == label for b in at.button), [b.label for b in at.button]
+
+
+@pytest.fixture(scope="module")
+def new_runs(tmp_path_factory):
+    """One-epoch gaussians runs of plain CE and BCL (two views of vectors, a projection head)."""
+    from ltcore.runs import RunStore
+
+    data = tmp_path_factory.mktemp("newpresets")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LTLAB_DATA", str(data))
+        store = RunStore()
+        runs = {m: train_into(store, Config(dataset="gaussians", ratio=20, method=m, epochs=1, batch_size=64))
+                for m in ("ce", "bcl")}
+    return data, runs
+
+
+def test_compare_page_shows_the_new_presets_runs_beside_ce(app, new_runs, monkeypatch):
+    data, runs = new_runs
+    monkeypatch.setenv("LTLAB_DATA", str(data))
+    app.query_params["runs"] = ",".join(runs.values())
+    at = app.run()
+    at.switch_page(page("compare")).run()
+    assert not at.exception and not at.error
+    per_class = figures(at)["per_class"]
+    names = [trace["name"] for trace in per_class["data"]]
+    for method in runs:
+        assert any(method in name for name in names), (method, names)
