@@ -10,6 +10,8 @@ from ltcore import LTError
 from ltcore.methods import PRESETS, resolve_params
 from ltcore.methods.registries import PARAMS, SLOTS
 
+from . import jobs
+
 
 def _slot(method: str, slot: str, current: str) -> str:
     registry = SLOTS[slot]
@@ -19,11 +21,27 @@ def _slot(method: str, slot: str, current: str) -> str:
                         format_func=lambda n: f"{n}: {registry.get(n).description}")
 
 
+def _teacher(method: str, name: str, current: str, help_text: str | None) -> str:
+    """A teacher chosen from the store's finished runs on the current data set (newest first), or
+    a run id / .pt file typed in."""
+    runs = jobs.store().list_runs(status="done", dataset=st.session_state.get("dataset"))
+    label = {r["run_id"]: f"{r['method']} · seed {r['seed']} · {r['epochs']} epochs · balanced "
+             f"{100 * (r['balanced_acc'] or 0):.1f} % · {r['run_id']}" for r in runs}
+    if not runs:
+        st.caption(f"{name}: no finished run on this data set yet — train one (e.g. `ce`) first, or give a file")
+    options = ["", *label, *([current] if current and current not in label else [])]
+    return st.selectbox(name, options, index=options.index(current or ""), key=f"param_{method}_{name}",
+                        help=help_text, accept_new_options=True, placeholder="choose the teacher run",
+                        format_func=lambda v: label.get(v, v or "— choose a finished run —"))
+
+
 def _value(method: str, name: str, current):
-    """A number (optionally automatic = None), a flag or a text."""
+    """A number (optionally automatic = None), a flag or a text (a teacher: a run of the store)."""
     key = f"param_{method}_{name}"
     spec = PARAMS.get(name)
     help_text = spec.help if spec else None
+    if name == "kd_teacher":
+        return _teacher(method, name, current, help_text)
     kind = spec.kind if spec else {bool: "bool", int: "int", float: "float"}.get(type(current), "str")
     if kind in ("int", "float"):
         if spec is not None and spec.optional:
@@ -40,7 +58,7 @@ def _value(method: str, name: str, current):
 
 def _edit(method: str, given: dict) -> dict:
     """Widgets for one method; returns its parameters that differ from the preset's defaults."""
-    defaults = resolve_params(method, {})
+    defaults = resolve_params(method, {}, required=False)
     slots = [s for s in SLOTS if s in defaults]
     chosen = {}
     cols = st.columns(4)
@@ -49,7 +67,7 @@ def _edit(method: str, given: dict) -> dict:
             chosen[slot] = _slot(method, slot, given.get(slot, defaults[slot]))
     slot_changes = {s: v for s, v in chosen.items() if v != defaults[s]}
     try:
-        current = resolve_params(method, slot_changes)
+        current = resolve_params(method, slot_changes, required=False)
     except LTError as exc:
         st.error(f"{method}: {exc}")
         return slot_changes

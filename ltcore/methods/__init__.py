@@ -32,8 +32,10 @@ def _register_slot_entries() -> None:
 _register_slot_entries()
 
 
-def resolve_params(method: str, params: dict) -> dict:
-    """The preset's full parameters with `params` applied; raises ConfigError on anything invalid."""
+def resolve_params(method: str, params: dict, required: bool = True) -> dict:
+    """The preset's full parameters with `params` applied; raises ConfigError on anything invalid
+    (with `required=False`, a parameter the preset needs, e.g. kd's teacher, may still be empty:
+    what an editor shows before the user has chosen it)."""
     entry = PRESETS.get(method)
     slots = entry.meta.get("slots")
     merged = {}
@@ -48,7 +50,7 @@ def resolve_params(method: str, params: dict) -> dict:
     for name, value in params.items():
         check_value(name, value)
     merged.update(params)
-    for name in entry.meta.get("requires", ()):
+    for name in entry.meta.get("requires", ()) if required else ():
         if not merged.get(name):
             raise ConfigError(f"method {method!r} needs {name}: {PARAMS[name].help}")
     if slots is not None:

@@ -30,7 +30,7 @@ def test_train_page_offers_the_new_presets_with_every_slot_and_parameter(app, tm
     keys = {w.key for kind in ("selectbox", "number_input", "checkbox", "text_input") for w in at.get(kind)}
     for method in NEW:
         assert f"Advanced: {method} slots and parameters" in titles, method
-        for name in resolve_params(method, {}):           # slots and hyper-parameters alike
+        for name in resolve_params(method, {}, required=False):   # slots and hyper-parameters alike
             wanted = {f"param_{method}_{name}", f"param_{method}_{name}_auto"}
             assert wanted & keys, (method, name)
         slot_boxes = [s for s in at.selectbox if s.key and s.key.startswith(f"param_{method}_")
@@ -39,9 +39,12 @@ def test_train_page_offers_the_new_presets_with_every_slot_and_parameter(app, tm
 
     at.number_input(key="param_bcl_bcl_temperature").set_value(0.2).run()
     assert not at.exception
-    assert json.loads(at.query_params["params"])["bcl"] == {"bcl_temperature": 0.2}
-    label = f"Train {len(NEW)} runs"                 # every preset's config is valid on digits (8×8 images)
-    assert any(b.label == label for b in at.button), [b.label for b in at.button]
+    assert at.session_state["params"]["bcl"] == {"bcl_temperature": 0.2}      # what the configs get
+    teacherless = [m for m in NEW if "kd_teacher" in resolve_params(m, {}, required=False)]
+    if teacherless:                                   # kd/bkd say what they need, nothing is trained
+        assert any("needs kd_teacher" in e.value for e in at.error)
+    else:                                             # every preset's config is valid on digits (8×8 images)
+        assert any(b.label == f"Train {len(NEW)} runs" for b in at.button), [b.label for b in at.button]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,25 @@ def new_runs(tmp_path_factory):
         runs = {m: train_into(store, Config(dataset="gaussians", ratio=20, method=m, epochs=1, batch_size=64))
                 for m in ("ce", "bcl")}
     return data, runs
+
+
+@pytest.mark.skipif("kd" not in PRESETS, reason="kd not landed")
+def test_the_teacher_of_kd_and_bkd_is_chosen_from_the_stores_finished_runs(app, new_runs, monkeypatch):
+    data, runs = new_runs
+    monkeypatch.setenv("LTLAB_DATA", str(data))
+    app.query_params.update({"dataset": "gaussians", "ratio": "20", "methods": "kd,bkd"})
+    at = app.run()
+    at.switch_page(page("train")).run()
+    assert not at.exception
+    box = at.selectbox(key="param_kd_kd_teacher")
+    assert all(any(rid in option for option in box.options) for rid in runs.values()), box.options  # ce, bcl
+    assert not any(b.label == "Train 2 runs" for b in at.button)
+    box.set_value(runs["ce"]).run()
+    at.selectbox(key="param_bkd_kd_teacher").set_value(runs["ce"]).run()
+    assert not at.exception and not [e.value for e in at.error]
+    params = json.loads(at.query_params["params"])
+    assert params["kd"] == params["bkd"] == {"kd_teacher": runs["ce"]}
+    assert any(b.label == "Train 2 runs" for b in at.button), [b.label for b in at.button]
 
 
 def test_compare_page_shows_the_new_presets_runs_beside_ce(app, new_runs, monkeypatch):
