@@ -258,7 +258,8 @@ class KCL(ContrastTerm):
         q = F.normalize(self.head(model.features(xq)).float(), dim=1)
         self.key.update(model.backbone, self.head)
         k = self.key.encode(xk)
-        logits, soft = kcl_logits(q, k, self.queue.keys, self.queue.labels, y, self.k, self.temperature)
+        # the queue as it was before this batch (push writes in place, and q @ queueᵀ needs it for backward)
+        logits, soft = kcl_logits(q, k, self.queue.keys.clone(), self.queue.labels, y, self.k, self.temperature)
         self.queue.push(k, y)
         return soft_cross_entropy(logits, soft)
 

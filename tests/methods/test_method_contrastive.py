@@ -118,3 +118,13 @@ def test_new_presets_train_two_epochs_on_mnist1d(name):
     assert result.status == "done", result.error
     assert len(result.history) == 2 and all(math.isfinite(h["loss"]) for h in result.history)
     assert 0 <= result.balanced_acc <= 1
+
+
+def test_kcl_trains_with_its_default_queue_on_mnist1d():
+    """The authors' 65536-key queue is written in place after each batch; the batch's loss must
+    still backpropagate through the queue as it was (this raised an autograd in-place error)."""
+    if "mnist1d" not in DATASETS.names():
+        pytest.skip("the mnist1d data set has not landed yet")
+    result = train(Config(dataset="mnist1d", ratio=100, epochs=1, batch_size=128, method="kcl"))
+    assert result.status == "done", result.error
+    assert math.isfinite(result.history[-1]["loss"])
