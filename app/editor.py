@@ -10,7 +10,7 @@ from ltcore import LTError
 from ltcore.methods import PRESETS, resolve_params
 from ltcore.methods.registries import PARAMS, SLOTS
 
-from . import jobs
+from . import frame, jobs
 
 
 def _slot(method: str, slot: str, current: str) -> str:
@@ -69,7 +69,7 @@ def _edit(method: str, given: dict) -> dict:
     try:
         current = resolve_params(method, slot_changes, required=False)
     except LTError as exc:
-        st.error(f"{method}: {exc}")
+        st.error(frame.plain(f"{method}: {exc}"))
         return slot_changes
     unknown = sorted(set(given) - set(current))
     if unknown:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import re
 from pathlib import Path
 
 import streamlit as st
 
 from ltcore import LTError
 from ltcore.data import DATASETS, PROFILES
-from ltcore.methods import PRESETS
+from ltcore.methods import PRESETS, resolve_params
+from ltcore.methods.registries import check_value
 from ltcore.models import MODELS
 
 from . import state
@@ -21,6 +24,39 @@ BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "ep
           "sw_seeds": (1, 10), "sw_samples": (1, 64)}
 """The ranges of the numeric widgets (a link outside them is clamped, with a warning)."""
 log = logging.getLogger("ltlab.app")
+_MARKDOWN = re.compile(r"([\\`\[\]<>!:$@|])")
+_WWW = re.compile(r"(www)\.", re.IGNORECASE)
+
+
+def plain(text) -> str:
+    """`text` (a path, an error, a value from a link) escaped for Streamlit's markdown: no link,
+    image, autolink, HTML, colour directive or formula can be smuggled into a message (the
+    characters that start them are backslash-escaped, which markdown shows as themselves)."""
+    escaped = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    return _WWW.sub(r"\1\\.", escaped)
+
+
+def _params_checked(given: dict, methods: list[str]) -> tuple[dict, list[str]]:
+    """A link's method parameters, each checked by the core; bad or unknown ones are dropped (the
+    preset's default is used) with a warning."""
+    kept, problems = {}, []
+    for method, params in given.items():
+        if method not in PRESETS or not isinstance(params, dict):
+            problems.append(f"ignored parameters for unknown method {method!r} from the link")
+            continue
+        good = {}
+        for name, value in params.items():
+            try:
+                check_value(name, value)
+                resolve_params(method, {**good, name: value}, required=False)
+            except LTError as exc:
+                problems.append(f"ignored {method} parameter {name}={value!r} from the link ({exc}); "
+                                "using the preset's default")
+                continue
+            good[name] = value
+        if good:
+            kept[method] = good
+    return kept, problems
 
 
 def _checked(values: dict) -> tuple[dict, list[str]]:
@@ -30,14 +66,19 @@ def _checked(values: dict) -> tuple[dict, list[str]]:
     checks = {"dataset": DATASETS.names(), "profile": list(PROFILES), "model": ["auto", *MODELS.names()]}
     for key, allowed in checks.items():
         if values[key] not in allowed:
-            problems.append(f"unknown {key} `{values[key]}` in the link; using `{fallback[key]}`")
+            problems.append(f"unknown {key} '{values[key]}' in the link; using '{fallback[key]}'")
             values[key] = fallback[key]
     unknown = [m for m in values["methods"] if m not in PRESETS]
     if unknown:
         problems.append(f"unknown method(s) {', '.join(unknown)} in the link were left out")
         values["methods"] = [m for m in values["methods"] if m in PRESETS] or fallback["methods"]
+    values["params"], more = _params_checked(values["params"], values["methods"])
+    problems += more
     for key, (low, high) in BOUNDS.items():
-        if not low <= values[key] <= high:
+        if isinstance(values[key], float) and not math.isfinite(values[key]):
+            problems.append(f"{key} = {values[key]} in the link is not a number; using {fallback[key]}")
+            values[key] = fallback[key]
+        elif not low <= values[key] <= high:
             clamped = type(values[key])(min(max(values[key], low), high))
             problems.append(f"{key} = {values[key]} in the link is outside [{low}, {high}]; using {clamped}")
             values[key] = clamped
@@ -161,7 +202,7 @@ def sidebar(page_title: str = "") -> None:
                 _real_ratio(values())
         st.caption(f"Device: **{device_name()}**")
         for problem in st.session_state.get("_link_problems", []):
-            st.warning(problem)
+            st.warning(plain(problem))
 
 
 @contextlib.contextmanager
@@ -170,9 +211,9 @@ def guard():
     try:
         yield
     except LTError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     except Exception as exc:  # never show a traceback to the user; keep it in the server log
         log.exception("unexpected error")
-        st.error(f"unexpected error: {type(exc).__name__}: {exc}")
+        st.error(plain(f"unexpected error: {type(exc).__name__}: {exc}"))
         st.stop()

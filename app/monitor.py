@@ -58,13 +58,13 @@ def _run_row(run_id: str, label: str, s: dict, config=None) -> None:
             try:
                 new_id = jobs.rerun(run_id)
             except LTError as exc:
-                st.error(str(exc))
+                st.error(frame.plain(exc))
             else:
                 frame.put("runs", [new_id if r == run_id else r for r in frame.get("runs")])
     if s["status"] == "failed" and s.get("error"):
-        st.error(f"{label}: {s['error']}")
+        st.error(frame.plain(f"{label}: {s['error']}"))
     elif s["status"] == "interrupted" and s.get("error"):
-        st.warning(f"{label}: {s['error']}")
+        st.warning(frame.plain(f"{label}: {s['error']}"))
 
 
 def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True) -> dict[str, dict]:

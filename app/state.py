@@ -3,6 +3,7 @@ string, so a shared link reproduces the view. Pure functions; no streamlit impor
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -39,6 +40,14 @@ def _dump_bool(value: bool) -> str:
     return "1" if value else "0"
 
 
+def _number(text: str) -> float:
+    """A finite float (a link's `nan` or `inf` is not a value any widget can show)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text}")
+    return value
+
+
 def _params(text: str) -> dict:
     value = json.loads(text)
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
@@ -57,13 +66,13 @@ FIELDS: dict[str, Field] = {
     "dataset": Field(_DEFAULT.dataset, str),
     "data_path": Field("", str),
     "profile": Field(_DEFAULT.profile, str),
-    "ratio": Field(_DEFAULT.ratio, float, lambda v: f"{v:g}"),
-    "mu": Field(_DEFAULT.minority_fraction, float, lambda v: f"{v:g}"),
+    "ratio": Field(_DEFAULT.ratio, _number, lambda v: f"{v:g}"),
+    "mu": Field(_DEFAULT.minority_fraction, _number, lambda v: f"{v:g}"),
     "seed": Field(_DEFAULT.seed, int),
     "methods": Field(["ce"], _names, _dump_names),
     "model": Field(_DEFAULT.model, str),
     "epochs": Field(UI_EPOCHS, int),
-    "lr": Field(_DEFAULT.lr, float, lambda v: f"{v:g}"),
+    "lr": Field(_DEFAULT.lr, _number, lambda v: f"{v:g}"),
     "batch_size": Field(_DEFAULT.batch_size, int),
     "seeds": Field(1, int),
     "params": Field({}, _params, _dump_params),
@@ -74,7 +83,7 @@ FIELDS: dict[str, Field] = {
     "compare_tab": Field("Accuracy", str),
     "seed_groups": Field(True, _bool, _dump_bool),
     "curves_metric": Field("balanced_acc", str),
-    "curves_smooth": Field(0.0, float, lambda v: f"{v:g}"),
+    "curves_smooth": Field(0.0, _number, lambda v: f"{v:g}"),
     "curves_log": Field(False, _bool, _dump_bool),
     "geometry_run": Field("", str),
     "geometry_dim": Field(2, int),
@@ -106,8 +115,8 @@ def parse_query(query: dict[str, str]) -> tuple[dict, list[str]]:
         raw = raw[-1] if isinstance(raw, list) else raw
         try:
             values[key] = field.parse(raw)
-        except (ValueError, TypeError):
-            problems.append(f"ignored `{key}={raw}` from the link: not a valid {key}")
+        except (ValueError, TypeError, RecursionError):
+            problems.append(f"ignored '{key}={raw}' from the link: not a valid {key}")
     return values, problems
 
 

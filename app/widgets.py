@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from ltcore import LTError
 from ltcore.methods import PRESETS
 
 from . import frame, jobs, runs_table, state
@@ -37,7 +38,7 @@ def submit(configs) -> list[str]:
     """Send configs to the job system, add them to the runs in view, report problems as messages."""
     ids, errors = jobs.submit(configs)
     for error in errors:
-        st.error(error)
+        st.error(frame.plain(error))
     if ids:
         show_runs(ids)
     return ids
@@ -51,7 +52,11 @@ def show_runs(ids: list[str], replace: bool = False) -> None:
 
 def first_experiment_box() -> None:
     """On an empty store: one button that trains plain CE and one fix on the current data."""
-    if jobs.any_runs():  # any run at all, finished or not
+    try:
+        if jobs.any_runs():  # any run at all, finished or not
+            return
+    except LTError as exc:  # an unusable store: say so, and let the page work without it
+        st.warning(frame.plain(exc))
         return
     methods = [m for m in FIRST_METHODS if m in PRESETS]
     with st.container(border=True):

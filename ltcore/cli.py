@@ -1,25 +1,32 @@
 """Command line: `python -m ltcore train|datasets|models|methods|runs ...`.
 
-Bad input (ranges, unknown names, missing data) prints one `error:` line and exits with code 2.
+Bad input (ranges, unknown names, missing data, unusable paths, an unreadable store) prints one
+`error:` line and exits with code 2; SIGTERM marks the run in progress `interrupted` (exit 143).
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
 from .config import SCHEDULES, Config
-from .errors import LTError
+from .data import default_data_dir
+from .errors import LTError, Terminated
 from .listings import add_listing_parsers
 from .methods import PARAMS
 from .recipes import RECIPES
 from .reproduce import add_parser as add_reproduce_parser
-from .runs.cli import StoreRecorder, add_subparser, store_for
+from .result import json_ready
+from .runs.cli import StoreRecorder, add_subparser, data_dir_arg, store_for
 from .runs.tensorboard import tensorboard_writer
-from .sweep import relative_accuracy_for
-from .train import train
+from .sweep import check_size, relative_accuracy_for
+from .train import prepare_data, train
+from .version import code_version
 
 EXIT_USAGE = 2
 
@@ -90,6 +97,8 @@ def add_train_parser_options(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
     p.add_argument("--relative", action="store_true", help="also train (or reuse from the store) the "
                    "balanced references and report relative accuracy (Zhang et al. survey §4.1)")
+    p.add_argument("--yes", action="store_true", help="start very large work (more than "
+                   "the limits of `ltcore.sweep.check_size`) without asking")
     taken = {a.dest for a in p._actions}
     for name, spec in sorted(method_params_table().items()):
         if name not in taken:
@@ -133,10 +142,18 @@ def _fmt(x, pct=True) -> str:
     return "—" if x is None else (f"{100 * x:6.2f}" if pct else f"{x}")
 
 
+def _ratio_text(result) -> str:
+    """ρ as asked, and the ratio the data really has when they differ by more than rounding."""
+    asked = result.config.ratio
+    counts = [c for c in result.class_counts if c > 0]
+    actual = max(counts) / min(counts) if counts else asked
+    return f"ρ={asked:g}" if abs(actual - asked) <= 0.05 * asked else f"ρ={asked:g} (actual {actual:.3g})"
+
+
 def render_result(result) -> str:
     """The readable table: per-class counts and accuracies, many/medium/few, wall time."""
     m = result.metrics
-    lines = [f"run {result.run_id}  {result.config.dataset} {result.config.profile} ρ={result.config.ratio:g}"
+    lines = [f"run {result.run_id}  {result.config.dataset} {result.config.profile} {_ratio_text(result)}"
              f"  method {result.config.method}  device {result.device}  status {result.status}",
              f"{'class':>12} {'train n':>8} {'group':>7} {'test acc %':>10}"]
     for name, n, g, a in zip(result.class_names, result.class_counts, m["shot_groups"], m["per_class_acc"]):
@@ -151,6 +168,10 @@ def render_result(result) -> str:
     if rel and rel.get("value") is not None:
         lines.append(f"relative accuracy {rel['value']:.3f} = {100 * rel['a_t']:.2f} / {100 * rel['a_u']:.2f} "
                      f"(upper reference: {rel['upper_reference']})")
+    init = result.extras.get("init_from")
+    if init:
+        lines.append(f"init_from: loaded {init['loaded']} of {init.get('of', '?')} tensors from {init['path']}"
+                     + (f" (kept random: {', '.join(init['skipped'][:5])})" if init.get("skipped") else ""))
     if result.error:
         lines.append(f"error: {result.error}")
     return "\n".join(lines)
@@ -164,8 +185,34 @@ def _progress(event: dict) -> None:
                          f"({event['seconds']:.2f} s)\n")
 
 
+def output_file_arg(path, flag: str):
+    """An output file option (`--json`, `--csv`) checked before any training starts."""
+    if path is None:
+        return None
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise LTError(f"{flag} {path} is a folder; give a file name, e.g. {target / 'result.json'}")
+    parent = next((p for p in target.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise LTError(f"{flag} {path}: {parent} is a file, not a folder; give another file name")
+    return path
+
+
+def write_output(path, text: str, flag: str, kept: str) -> None:
+    """Write an output file; a failure says so in one line and where the results still are."""
+    try:
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        Path(path).expanduser().write_text(text)
+    except OSError as exc:
+        raise LTError(f"cannot write {flag} {path} ({exc.strerror or exc}); {kept}") from None
+    print(f"wrote {path}")
+
+
 def cmd_train(args) -> int:
+    args.data_dir = data_dir_arg(args.data_dir)
+    output_file_arg(args.json, "--json")
     config = config_from_args(args)
+    check_size(1, config.epochs, args.yes)
     callbacks = [] if args.quiet else [_progress]
     if args.tensorboard:
         callbacks.append(tensorboard_writer(args.tensorboard, config))
@@ -176,9 +223,9 @@ def cmd_train(args) -> int:
             result, train_fn=lambda cfg: _stored_or_trained(cfg, args, store))
     print(render_result(result))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
-        print(f"wrote {args.json}")
+        kept = ("the run is kept in the store (`python -m ltcore runs show "
+                f"{result.run_id}`)" if store is not None else "the table above has the results")
+        write_output(args.json, json.dumps(json_ready(result.to_dict()), indent=1), "--json", kept)
     return 0 if result.status != "failed" else 1
 
 
@@ -249,7 +296,12 @@ def cmd_sweep(args) -> int:
     """Runs already finished in the store are reused; the rest train on the chosen backend."""
     from .sweep import TerminalBar, format_search, format_summary, plan, run_sweep
 
+    args.data_dir = data_dir_arg(args.data_dir)
+    output_file_arg(args.json, "--json")
+    output_file_arg(args.csv, "--csv")
     spec = sweep_spec_from_args(args)
+    check_size(len(spec.methods) * len(spec.ratios) * len(spec.seeds) * max(spec.samples, 1),
+               spec.base.epochs, args.yes)
     if args.no_store:
         raise LTError("a sweep keeps its runs in the run store (it skips the finished ones): drop --no-store")
     store = store_for(args.data_dir)
@@ -278,17 +330,17 @@ def cmd_sweep(args) -> int:
     if search_rows:
         print()
         print(format_search(search_rows, [r.name for r in spec.ranges]))
+    kept = "the runs are kept in the store (`python -m ltcore runs list`)"
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print(f"wrote {args.csv}")
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        write_output(args.csv, text.getvalue(), "--csv", kept)
     if args.json:
-        Path(args.json).write_text(json.dumps({"spec": spec.to_dict(), "summary": rows, "search": search_rows,
-                                               "runs": [r.to_dict() for r in outcome.results.values()]},
-                                              indent=1, default=str))
-        print(f"wrote {args.json}")
+        write_output(args.json, json.dumps(json_ready({
+            "spec": spec.to_dict(), "summary": rows, "search": search_rows,
+            "runs": [r.to_dict() for r in outcome.results.values()]}), indent=1, default=str), "--json", kept)
     if not outcome.complete:
         sys.stderr.write(stopped)
         return 130
@@ -304,25 +356,50 @@ def _stored_or_trained(config: Config, args, store):
     return _train_one(config, args, store)
 
 
+def check_ratio(config: Config, data) -> None:
+    """Refuse an imbalance ratio the data cannot give at all (ρ above the largest class: the
+    smallest class would hold less than one image), with the real figure."""
+    if config.profile in ("none",) or config.balanced_total:
+        return
+    largest = max(data.counts)
+    if config.ratio > largest:
+        raise LTError(f"imbalance ratio {config.ratio:g} is more than {config.dataset} can give: its largest "
+                      f"class keeps {largest} images and the smallest at least 1, so this data gives "
+                      f"{data.actual_ratio:.3g}×; choose --ratio {largest} or less")
+
+
 def _train_one(config: Config, args, store, callbacks=()):
     """Train in this process; with a store, record history, result and checkpoint there (a Stop
-    from the dashboard is honoured, a failure is recorded with its message)."""
+    from the dashboard is honoured, a failure is recorded with its message, SIGTERM or Ctrl-C
+    leave it `interrupted`). Without a store nothing is written: a stage-1 model is reused from
+    the data folder when one is there, never saved."""
+    data = prepare_data(config, args.data_dir)  # bad data input fails here, before the store is touched
+    check_ratio(config, data)
     recorder = None
     if store is not None:
         recorder = StoreRecorder(config, store)
         callbacks = [*callbacks, recorder.on_event]
+        root = store.checkpoint_root(recorder.run_id)
+    else:
+        root = Path(args.data_dir or default_data_dir()).expanduser() / "checkpoints" / code_version()
 
     def on_event(event):
         for cb in callbacks:
             cb(event)
 
     try:
-        result = train(config, on_event=on_event, data_dir=args.data_dir,
+        result = train(config, on_event=on_event, data=data, data_dir=args.data_dir,
                        should_stop=recorder.should_stop if recorder else None,
-                       find_run=lambda ref: (store or store_for(args.data_dir)).run_model(ref))
+                       find_run=lambda ref: (store or store_for(args.data_dir)).run_model(ref),
+                       checkpoint_root=root, save_checkpoints=store is not None)
     except LTError as exc:
         if recorder:
             recorder.fail(str(exc))
+        raise
+    except (Terminated, KeyboardInterrupt) as exc:
+        if recorder:
+            recorder.fail(f"interrupted ({'SIGTERM' if isinstance(exc, Terminated) else 'Ctrl-C'}) "
+                          "in the train command; run it again", "interrupted")
         raise
     if recorder:
         recorder.finish(result)
@@ -341,14 +418,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv=None) -> int:
+    """Run one command. Every failure is one `error:` line: LTError (what to change) exits 2;
+    SIGTERM 143, Ctrl-C 130; a closed pipe (`runs list | head`) ends quietly."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (tests, notebooks): keep the default
+        previous = None
+    try:
+        code = args.handler(args)
+        sys.stdout.flush()
+        return code
     except LTError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {_one_line(exc)}\n")
         return EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write("error: interrupted (Ctrl-C); a run in progress is marked interrupted\n")
         return 130
+    except Terminated:
+        sys.stderr.write("error: terminated (SIGTERM); a run in progress is marked interrupted\n")
+        return 143
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback with LTLAB_DEBUG=1
+        if os.environ.get("LTLAB_DEBUG"):
+            raise
+        sys.stderr.write(f"error: internal error {type(exc).__name__}: {_one_line(exc)[:300]} "
+                         "(run again with LTLAB_DEBUG=1 for the traceback, and please report it)\n")
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away: send what is left to /dev/null so exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

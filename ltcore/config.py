@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ConfigError
@@ -16,6 +18,7 @@ SCHEDULES = {
 DEVICES = ("auto", "cpu", "cuda", "mps")
 HASH_IF_CHANGED = {"eval_every": 1, "pretrained": False}
 """field → default: such a field enters the run id only when it differs from this default."""
+MAX_SEED = 2**32 - 1  # numpy's seed range; torch takes it too
 
 
 @dataclass(frozen=True)
@@ -54,20 +57,34 @@ class Config:
         params = self.method_params
         if isinstance(params, dict):
             params = params.items()
-        object.__setattr__(self, "method_params", tuple(sorted((str(k), v) for k, v in params)))
-        object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
-        object.__setattr__(self, "snapshot_epochs", tuple(sorted(int(m) for m in self.snapshot_epochs)))
+        try:
+            pairs = [(str(k), v) for k, v in params]
+        except (TypeError, ValueError):
+            raise ConfigError("method_params must be {name: value} pairs, got "
+                              f"{_short(self.method_params)}") from None
+        for name, value in pairs:
+            _check_param_value(name, value)
+        object.__setattr__(self, "method_params", tuple(sorted(pairs, key=lambda p: p[0])))
+        for f in fields(self):
+            if f.name != "method_params":
+                object.__setattr__(self, f.name, _typed(f.name, f.default, getattr(self, f.name)))
+        object.__setattr__(self, "snapshot_epochs", tuple(sorted(self.snapshot_epochs)))
         object.__setattr__(self, "ratio", float(self.ratio))
         self._check_ranges()
 
     def _check_ranges(self):
         checks = [
-            (self.ratio >= 1 and self.ratio < float("inf"), f"imbalance ratio must be ≥ 1, got {self.ratio}"),
+            (self.ratio >= 1, f"imbalance ratio must be ≥ 1, got {self.ratio:g}"),
+            (0 <= self.seed <= MAX_SEED, f"seed must be an integer in [0, {MAX_SEED}], got {self.seed}"),
             (0 <= self.minority_fraction <= 1, f"minority fraction must lie in [0, 1], got {self.minority_fraction}"),
             (self.epochs >= 1, f"epochs must be ≥ 1, got {self.epochs}"),
             (self.batch_size >= 1, f"batch size must be ≥ 1, got {self.batch_size}"),
             (self.lr > 0, f"learning rate must be > 0, got {self.lr}"),
             (self.momentum >= 0 and self.weight_decay >= 0, "momentum and weight decay must be ≥ 0"),
+            (self.lr_gamma > 0, f"lr gamma (the multistep factor) must be > 0, got {self.lr_gamma:g}"),
+            (all(m >= 0 for m in self.milestones), f"milestones must be epochs ≥ 0, got {list(self.milestones)}"),
+            (all(m >= 1 for m in self.snapshot_epochs),
+             f"snapshot epochs must be ≥ 1, got {list(self.snapshot_epochs)}"),
             (0 <= self.warmup_epochs < self.epochs or self.warmup_epochs == 0,
              f"warm-up epochs must be in [0, epochs), got {self.warmup_epochs}"),
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
@@ -118,6 +135,59 @@ class Config:
         return Config.from_dict({**self.to_dict(), **changes})
 
     def validate(self) -> "Config":
-        """Check names against the registries (data set, model, method); returns self."""
+        """Check names against the registries (data set, model, method), the model against the data
+        and every user path against the shared server's roots; returns self."""
         check_config(self)
         return self
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _typed(name: str, default, value):
+    """`value` checked against the type of the field's default (ints may come as integral floats);
+    a wrong type or a non-finite number is a ConfigError that names the field."""
+    label = name.replace("_", " ")
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label} must be true or false, got {_short(value)}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if math.isfinite(value) and float(value) == int(value):
+                return int(value)
+        raise ConfigError(f"{label} must be an integer, got {_short(value)}")
+    if isinstance(default, float):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return value
+            raise ConfigError(f"{label} must be a finite number, got {value}")
+        raise ConfigError(f"{label} must be a number, got {_short(value)}")
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{label} must be a text, got {_short(value)}")
+        if "\x00" in value:
+            raise ConfigError(f"{label} must not contain a NUL character")
+        return value
+    if isinstance(default, tuple):
+        try:
+            items = list(value)
+        except TypeError:
+            raise ConfigError(f"{label} must be a list of epochs, got {_short(value)}") from None
+        return tuple(_typed(name, 0, v) for v in items)
+    return value
+
+
+def _check_param_value(name: str, value) -> None:
+    """Method parameters are plain JSON values; numbers must be finite."""
+    if value is None or isinstance(value, (bool, str)):
+        if isinstance(value, str) and "\x00" in value:
+            raise ConfigError(f"method parameter {name} must not contain a NUL character")
+        return
+    if isinstance(value, numbers.Real):
+        if not math.isfinite(value):
+            raise ConfigError(f"method parameter {name} must be a finite number, got {value}")
+        return
+    raise ConfigError(f"method parameter {name} must be a number, a name or none, got {_short(value)}")

@@ -15,3 +15,8 @@ class UnknownNameError(ConfigError):
 
 class DataMissingError(LTError):
     """Data files are absent (offline); the message says which files to put where."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a hard stop, `kill`, the machine shutting down): the run in progress is
+    marked stopped/interrupted before the process ends."""

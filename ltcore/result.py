@@ -1,6 +1,7 @@
 """What a run produces: numbers for the CLI, the store and the dashboard."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,3 +61,15 @@ class RunResult:
                    metrics={k: v for k, v in d.items() if k not in fixed}, history=d["history"],
                    wall_seconds=d["wall_seconds"], epochs_completed=d["epochs_completed"],
                    extras=d.get("extras", {}), error=d.get("error", ""))
+
+
+def json_ready(obj):
+    """A copy with NaN/±inf as None (JSON has no such numbers; `json.dumps` would write the
+    non-standard `NaN`/`Infinity`) and tuples as lists."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    return obj

@@ -1,8 +1,8 @@
 """Compare page: per-class and shot-group accuracy of chosen runs against training frequency."""
 import streamlit as st
 
-from app import (charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, jobs, reproduced, tables,
-                 whatif, widgets)
+from app import (charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, frame, jobs,
+                 reproduced, tables, whatif, widgets)
 from app.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 
@@ -69,7 +69,7 @@ if table_tab.open:
             if st.button(f"Train the {len(missing)} balanced reference run(s)", icon=":material/balance:"):
                 submitted, errors = jobs.submit(missing)
                 for error in errors:
-                    st.error(error)
+                    st.error(frame.plain(error))
                 st.success(f"Queued {len(submitted)} reference run(s); the column fills in when they finish.")
 
 if curves_tab.open:

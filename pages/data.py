@@ -31,7 +31,7 @@ m[4].metric("Test images", f"{sum(summary['test_counts']):,}",
             help=f"the test set stays balanced; {sum(summary['val_counts']):,} more images, balanced too, "
                  "form the validation split that hyper-parameters are chosen on")
 for warning in split.warnings:
-    st.warning(warning)
+    st.warning(frame.plain(warning))
 
 st.plotly_chart(dataview.view(data, ("histogram", log_scale), lambda: charts.label_histogram(
     split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale)), key="histogram")

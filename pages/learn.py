@@ -35,7 +35,7 @@ label = f"Run lesson {lesson.number}: {what}{seeds}" + (" (trained before: loads
 if st.button(label, type="primary", icon=":material/play_arrow:", key="lesson_run"):
     submitted, errors = jobs.submit(configs)
     for error in errors:
-        st.error(error)
+        st.error(frame.plain(error))
     statuses = jobs.statuses(ids)
 
 if statuses:

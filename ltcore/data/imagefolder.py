@@ -1,7 +1,10 @@
 """The user's own folder of class sub-folders (torchvision ImageFolder rules).
 
 Classes are the sorted sub-folder names (hidden ones such as `.ipynb_checkpoints` are ignored);
-files with torchvision's IMG_EXTENSIONS are decoded, converted to RGB and fitted to size×size
+symbolic links are never followed out of their class folder (a link to a parent folder would file
+other classes' images under this one): linked class folders, links to folders and links to files
+outside their class folder are skipped and counted in the warnings. Files with torchvision's
+IMG_EXTENSIONS are decoded, converted to RGB and fitted to size×size
 (centre crop to a square, antialiased resize) as uint8. Other files and images PIL cannot read
 are skipped and counted in `DataSplit.warnings`. A balanced test split (the same number per class,
 fixed seed) is held out, then a balanced validation split from what remains (see
@@ -43,21 +46,57 @@ def _hidden(path: str, root: Path) -> bool:
     return any(part.startswith(".") for part in Path(path).relative_to(root).parts)
 
 
-def scan_folder(root: Path) -> tuple[list[str], list[tuple[str, int]], list[str]]:
-    """(classes, [(image path, class index)], [non-image paths]) following ImageFolder's rules."""
-    from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension, make_dataset
+def scan_folder(root: Path) -> tuple[list[str], list[tuple[str, int]], list[str], list[str]]:
+    """(classes, [(image path, class index)], [non-image paths], [skipped links]) following
+    ImageFolder's rules (sorted classes, sorted walk), except that links are not followed."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension
 
-    classes = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        raise DataMissingError(f"cannot read the image folder {root} ({exc.strerror or exc}); "
+                               "give a folder you can read") from None
+    entries = [e for e in entries if not e.name.startswith(".")]
+    links = [e.path for e in entries if e.is_symlink()]
+    classes = [e.name for e in entries if not e.is_symlink() and e.is_dir(follow_symlinks=False)]
     if len(classes) < 2:
         found = f" (found: {', '.join(classes)})" if classes else ""
         raise DataMissingError(
             f"an image folder needs at least 2 class sub-folders in {root}{found}; put each class's "
             f"images in its own sub-folder, e.g. {root / 'cat' / '001.png'}")
-    files = make_dataset(str(root), {c: i for i, c in enumerate(classes)},
-                         is_valid_file=lambda p: not _hidden(p, root), allow_empty=True)
-    images = [(p, k) for p, k in files if has_file_allowed_extension(p, IMG_EXTENSIONS)]
-    others = [p for p, _ in files if not has_file_allowed_extension(p, IMG_EXTENSIONS)]
-    return classes, images, others
+    images, others = [], []
+    for index, name in enumerate(classes):
+        folder = root / name
+        for path in _class_files(folder, links):
+            if _hidden(path, root):
+                continue
+            if has_file_allowed_extension(path, IMG_EXTENSIONS):
+                images.append((path, index))
+            else:
+                others.append(path)
+    return classes, images, others, links
+
+
+def _class_files(folder: Path, links: list[str]) -> list[str]:
+    """Files under one class folder in ImageFolder's order, links kept only when they point to a
+    file inside this folder (others appended to `links`)."""
+    inside = folder.resolve()
+    files = []
+    for current, dirs, names in sorted(os.walk(folder, followlinks=False)):
+        links += [os.path.join(current, d) for d in sorted(dirs) if os.path.islink(os.path.join(current, d))]
+        for fname in sorted(names):
+            path = os.path.join(current, fname)
+            if os.path.islink(path):
+                try:
+                    target = Path(path).resolve(strict=True)
+                except (OSError, RuntimeError):  # broken link or loop
+                    links.append(path)
+                    continue
+                if not target.is_file() or not target.is_relative_to(inside):
+                    links.append(path)
+                    continue
+            files.append(path)
+    return files
 
 
 def decode_image(path: str, size: int) -> np.ndarray | None:
@@ -101,19 +140,22 @@ def channel_stats(x: torch.Tensor, chunk: int = 4096) -> tuple[tuple[float, ...]
     return tuple(mean.tolist()), tuple(std.tolist())
 
 
-def _skip_warning(what: str, paths, root: Path) -> list[str]:
+def _skip_warning(what: str, paths, root: Path, why: str = "") -> list[str]:
     if not paths:
         return []
     names = [Path(p).relative_to(root).as_posix() for p in paths]
     more = f", … (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
     plural = "s" if len(names) != 1 else ""
-    return [f"skipped {len(names)} {what}{plural}: {', '.join(names[:NAMES_SHOWN])}{more}"]
+    return [f"skipped {len(names)} {what}{plural}: {', '.join(names[:NAMES_SHOWN])}{more}{why}"]
 
 
 def _root(path) -> Path:
+    """The folder, resolved and checked against the shared server's allowed roots."""
+    from ..safety import check_path
+
     if not path:
         raise ConfigError("the imagefolder data set needs a path (a folder of class sub-folders)")
-    root = Path(path).expanduser().resolve()
+    root = check_path(path)
     if not root.exists():
         raise DataMissingError(f"image folder {root} does not exist; give the path of a folder "
                                "that holds one sub-folder of images per class")
@@ -135,7 +177,7 @@ def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 
     if int(size) < 4:
         raise ConfigError(f"image size must be at least 4 pixels, got {size}")
     root = _root(path)
-    classes, samples, others = scan_folder(root)
+    classes, samples, others, links = scan_folder(root)
     signature = tuple((p, st.st_size, st.st_mtime_ns) for p, st in
                       ((p, os.stat(p)) for p, _ in samples))
     x, y, unreadable = decode_folder(tuple(samples), int(size), signature)
@@ -152,7 +194,8 @@ def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 
     tr, va = pool[rest], pool[va]
     mean, std = channel_stats(x[tr])
     warnings = (_skip_warning("non-image file", others, root)
-                + _skip_warning("unreadable image file", unreadable, root))
+                + _skip_warning("unreadable image file", unreadable, root)
+                + _skip_warning("symbolic link", links, root, " (links are not followed out of a class folder)"))
     if n_val == 0:
         warnings.append(f"no validation split: the smallest class has {min(counts)} images (fewer "
                         f"than {int(1 / VAL_FRACTION)}), so nothing can be tuned on held-out images")

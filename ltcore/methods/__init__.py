@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 import torch
 
+from ..checkpoints import checkpoint_dir
 from ..data import DATASETS
 from ..errors import ConfigError
 from ..models import MODELS
+from ..safety import check_config_paths
 from .base import Method, MethodContext
 from .registries import (AUGMENTATIONS, CLASSIFIERS, LOSSES, PARAMS, POSTHOC, PRESETS, REGULARIZERS,
                          REWEIGHTING, SAMPLERS, SLOTS, STAGE2, check_value, reject_unknown)
-from .compose import COMMON, ComposedMethod, check_combination, slot_choices
+from .compose import (COMMON, MEASUREMENT_ONLY, ComposedMethod, check_combination, slot_choices,
+                      stage1_config)
 from .losses import build_loss
 
 
@@ -76,14 +80,36 @@ def check_config(config) -> None:
                           f"add --model {with_weights.split(', ')[0]}")
     PRESETS.get(config.method)
     chosen = slot_choices(resolve_params(config.method, config.params))
-    shape = DATASETS.get(config.dataset).meta.get("shape") or ()
+    meta = DATASETS.get(config.dataset).meta
+    shape = meta.get("shape") or ()
     for slot, name in chosen.items():
         if SLOTS[slot].get(name).meta.get("needs_images") and len(shape) != 3:
             raise ConfigError(f"{slot} {name!r} works on images; the {config.dataset} data set has "
                               f"vectors of shape {tuple(shape)}: choose another {slot} or an image data set")
-    if DATASETS.get(config.dataset).meta.get("needs_path") and not config.data_path:
+    if meta.get("needs_path") and not config.data_path:
         raise ConfigError(f"the {config.dataset} data set needs a folder: set data_path "
                           "(--data-path) to a folder of class sub-folders")
+    model = meta.get("model", "mlp") if config.model == "auto" else config.model
+    if MODELS.get(model).meta.get("inputs") == "image" and meta.get("kind") == "vector":
+        raise ConfigError(f"model {model!r} takes images, but {config.dataset} holds vectors of shape "
+                          f"{tuple(meta.get('shape', ()))}; use model 'auto' or 'mlp'")
+    check_config_paths(config)  # the shared server's one path check (data_path, init_from)
+
+
+def stage1_checkpoint(config, root, version: str) -> Path | None:
+    """The stage-1 checkpoint file a run of `config` writes under `root` (code `version`), or None
+    when it writes none (one-stage methods that are not themselves a stage 1)."""
+    try:
+        if PRESETS.get(config.method).meta.get("slots") is None:
+            return None
+        params = resolve_params(config.method, config.params)
+        first = stage1_config(config, params)
+    except ConfigError:  # a config of an older code version: nothing to point at
+        return None
+    is_stage1 = config.replace(**MEASUREMENT_ONLY).run_id == first.run_id
+    if slot_choices(params)["stage2"] == "none" and not is_stage1:
+        return None
+    return checkpoint_dir(root) / f"{first.run_id}-{version}.pt"
 
 
 def build_method(name: str, params: dict, counts: list[int], epochs: int,
@@ -96,4 +122,4 @@ def build_method(name: str, params: dict, counts: list[int], epochs: int,
 
 __all__ = ["AUGMENTATIONS", "CLASSIFIERS", "LOSSES", "Method", "MethodContext", "PARAMS", "POSTHOC", "PRESETS",
            "REGULARIZERS", "REWEIGHTING", "SAMPLERS", "SLOTS", "STAGE2", "ComposedMethod", "build_loss",
-           "build_method", "check_config", "check_params", "resolve_params"]
+           "build_method", "check_config", "check_params", "resolve_params", "stage1_checkpoint"]

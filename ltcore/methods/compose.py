@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checkpoints import find_checkpoint, find_checkpoint_meta, load_state, save_checkpoint
-from ..errors import ConfigError
+from ..checkpoints import find_checkpoint, find_checkpoint_meta, load_user_checkpoint, save_checkpoint
+from ..errors import ConfigError, LTError
 from .base import Method, MethodContext
 from .experts import expert_backbone
 from .losses import build_loss
@@ -105,12 +105,13 @@ def stage1_config(config, params: dict):
 
 
 def load_user_weights(path: str, field: str) -> dict:
-    """A state dict from a file a user named in parameter `field` (`init_from`, `kd_teacher`), read
-    as plain tensors (`weights_only=True`); a ConfigError naming the field when it cannot be."""
+    """A state dict from a file a user named in parameter `field` (`init_from`, `kd_teacher`): the
+    shared server's path check, then plain tensors only (`load_user_checkpoint`); a ConfigError
+    naming the field when it cannot be."""
     try:
-        return load_state(path)
-    except FileNotFoundError:
-        raise ConfigError(f"{field}: no checkpoint file at {path!r}") from None
+        return load_user_checkpoint(path)
+    except LTError as exc:  # outside the allowed roots, missing, not a weights file
+        raise ConfigError(f"{field}: {exc}") from None
 
 
 def stratified_holdout(labels: torch.Tensor, fraction: float, seed: int):
@@ -243,12 +244,19 @@ class ComposedMethod(Method):
         return self.stage1_meta if self.reused_stage1 else None
 
     def _init_from(self, model: torch.nn.Module, path: str) -> None:
-        """Transfer: copy every tensor whose name and shape match (a new head stays random)."""
+        """Transfer: copy every tensor whose name and shape match (a new head stays random). The
+        file is root-checked and loaded as plain tensors (`load_user_weights`); a file of which no
+        tensor fits this model is refused."""
         state = load_user_weights(path, "init_from")
         own = model.state_dict()
-        use = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+        use = {k: v for k, v in state.items()
+               if k in own and isinstance(v, torch.Tensor) and own[k].shape == v.shape}
+        if not use:
+            raise ConfigError(f"init_from: none of the {len(state)} tensors in {path!r} fits this model "
+                              f"({len(own)} tensors, e.g. {next(iter(own), '-')}); give a checkpoint "
+                              "of the same model trained on data of the same shape")
         model.load_state_dict({**own, **use})
-        self.info["init_from"] = {"path": str(path), "loaded": len(use),
+        self.info["init_from"] = {"path": str(path), "loaded": len(use), "of": len(own),
                                   "skipped": sorted(set(own) - set(use))}
 
     # --- training ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..checkpoints import atomic_write, file_sha256  # noqa: F401  (file_sha256: for the store)
 from ..errors import LTError
 
 REF = "__array__"
@@ -54,11 +55,8 @@ def write_array(folder: Path, key: str, array) -> dict:
     buffer = io.BytesIO()
     np.save(buffer, data, allow_pickle=False)
     blob = buffer.getvalue()
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{key}.npy"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(blob)
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(blob))
     return {"file": path.name, "sha256": hashlib.sha256(blob).hexdigest(), "dtype": str(data.dtype),
             "shape": list(data.shape)}
 
@@ -73,11 +71,3 @@ def read_array(path: Path, sha256: str, kind: str = "numpy"):
         raise LTError(f"array file {path} is corrupt (checksum mismatch); delete the run and train it again")
     data = np.load(io.BytesIO(blob), allow_pickle=False)
     return torch.from_numpy(data) if kind == "torch" else data
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

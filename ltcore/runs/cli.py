@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import LTError
-from ..result import RunResult
+from ..result import RunResult, json_ready
 from .store import STATUSES, RunStore
 
 
@@ -45,14 +45,19 @@ def add_subparser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_command(args) -> int:
-    """Handle `runs ...`; LTError propagates for the caller to print as one line (exit 2)."""
-    store = RunStore(args.db) if args.db else store_for(getattr(args, "data_dir", None))
+    """Handle `runs ...`; LTError propagates for the caller to print as one line (exit 2). Runs
+    left queued/running by processes that no longer exist (a killed `train`) are first marked
+    `interrupted`, so the listing tells the truth without a dashboard."""
+    if args.db and Path(args.db).expanduser().is_dir():
+        raise LTError(f"--db {args.db} is a folder; give the runs.sqlite file (or use --data-dir)")
+    store = RunStore(args.db) if args.db else store_for(data_dir_arg(getattr(args, "data_dir", None)))
+    store.recover()
     if args.runs_command == "list":
         filters = {k: v for k, v in (("dataset", args.dataset), ("method", args.method)) if v}
         rows = store.list_runs(status=args.status, limit=None if args.tag else args.limit, **filters)
         if args.tag:
             rows = [r for r in rows if args.tag in r["tags"]][:args.limit]
-        print(json.dumps(rows, indent=1) if args.json else format_table(rows))
+        print(json.dumps(json_ready(rows), indent=1) if args.json else format_table(rows))
     elif args.runs_command == "show":
         print(format_run(store, store.resolve(args.run_id)))
     elif args.runs_command == "export":
@@ -73,7 +78,12 @@ def run_command(args) -> int:
 
 
 def _fmt(value, spec=".3f") -> str:
-    return "-" if value is None else format(value, spec) if isinstance(value, float) else str(value)
+    """A number in `spec`, or "-" when absent (None) — ints are numbers too."""
+    if value is None:
+        return "-"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, spec)
+    return str(value)
 
 
 def format_table(rows: list[dict]) -> str:
@@ -97,16 +107,17 @@ def format_run(store: RunStore, run_id: str) -> str:
     lines.append("config: " + json.dumps({k: v for k, v in row["config"].items() if v not in ("", [], ())}))
     if row["has_result"]:
         r = store.load_result(run_id)
-        lines.append(f"overall {r.overall_acc:.4f}  balanced {r.balanced_acc:.4f}  shots "
+        lines.append(f"overall {_fmt(r.overall_acc, '.4f')}  balanced {_fmt(r.balanced_acc, '.4f')}  shots "
                      + "  ".join(f"{k} {_fmt(v, '.4f')}" for k, v in r.shot_acc.items())
-                     + f"  ({r.epochs_completed} epochs, {r.wall_seconds:.1f} s)")
+                     + f"  ({r.epochs_completed} epochs, {_fmt(r.wall_seconds, '.1f')} s)")
         lines.append("per-class acc: " + " ".join(_fmt(a, ".2f") for a in r.per_class_acc))
     history = store.history(run_id)
     if history:
         lines.append("epoch   loss      lr  train   test  balanced")
-        for h in history:
-            lines.append(f"{h['epoch']:>5} {h['loss']:6.3f} {h['lr']:7.4f} {h['train_acc']:6.3f} "
-                         f"{h['test_acc']:6.3f} {h['balanced_acc']:6.3f}")
+        for h in history:  # train_acc is None where it is not measured (multi-expert heads)
+            lines.append(f"{h.get('epoch', '-'):>5} {_fmt(h.get('loss'), '6.3f'):>6} {_fmt(h.get('lr'), '7.4f'):>7} "
+                         f"{_fmt(h.get('train_acc'), '6.3f'):>6} {_fmt(h.get('test_acc'), '6.3f'):>6} "
+                         f"{_fmt(h.get('balanced_acc'), '6.3f'):>6}")
     return "\n".join(lines)
 
 
@@ -147,7 +158,21 @@ class StoreRecorder:
 
     def _abandoned(self) -> None:
         if not self.finished:
-            self.fail("the train command ended before the run finished (see its output)", "interrupted")
+            try:
+                self.fail("the train command ended before the run finished (see its output)", "interrupted")
+            except LTError:  # the store itself failed (disk full): the command already said so
+                pass
+
+
+def data_dir_arg(data_dir):
+    """`--data-dir` as given, refused when it names something that is not a folder."""
+    if data_dir is None:
+        return None
+    path = Path(data_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise LTError(f"--data-dir {data_dir} is a file, not a folder; give a folder (it holds the "
+                      "data sets and runs.sqlite)")
+    return data_dir
 
 
 def store_for(data_dir=None) -> RunStore:

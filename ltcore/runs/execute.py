@@ -8,14 +8,10 @@ import traceback
 from typing import Callable
 
 from ..checkpoints import save_checkpoint
-from ..errors import DataMissingError, LTError
+from ..errors import DataMissingError, LTError, Terminated
 from ..result import RunResult
 from ..train import train
 from .store import RunStore
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived (a hard stop after a Stop request timed out, or the machine shutting down)."""
 
 
 def describe_failure(exc: BaseException, config, log_path) -> str:
@@ -79,7 +75,8 @@ def execute(store: RunStore, run_id: str, save_checkpoints: bool = True,
             store.mark_finished(run_id, "stopped", "stopped before it started")
             return None
         result = train(config, on_event=events, should_stop=should_stop, data_dir=data_dir,
-                       find_run=store.run_model)
+                       find_run=store.run_model, checkpoint_root=store.checkpoint_root(run_id),
+                       save_checkpoints=save_checkpoints)
         checkpoint = None
         if save_checkpoints and result.model is not None and result.status in ("done", "stopped"):
             checkpoint = save_checkpoint(config, result.model, store.checkpoint_root(run_id))

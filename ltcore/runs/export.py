@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import LTError
+from ..result import json_ready
 
 CONFIG_COLUMNS = ("dataset", "profile", "ratio", "seed", "model", "method", "method_params", "epochs",
                   "batch_size", "lr", "schedule")
@@ -18,7 +19,14 @@ def export_runs(store, run_ids: list[str], folder: Path) -> list[Path]:
     """Write the three files for `run_ids` into `folder`; returns their paths."""
     if not run_ids:
         raise LTError("no runs to export; pass run ids (see `python -m ltcore runs list`)")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise LTError(f"--out {folder} is a file, not a folder; give a folder to write runs.csv, "
+                      "history.csv and runs.json into")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LTError(f"cannot make the folder {folder} ({exc.strerror or exc}); give another --out") from None
     records, rows, history = [], [], []
     for run_id in run_ids:
         row = store.get(run_id)
@@ -33,9 +41,12 @@ def export_runs(store, run_ids: list[str], folder: Path) -> list[Path]:
         for h in store.history(run_id):
             history.append({"run_id": run_id, **{k: h.get(k, "") for k in HISTORY_COLUMNS}})
     runs_csv, history_csv, runs_json = folder / "runs.csv", folder / "history.csv", folder / "runs.json"
-    _write_csv(runs_csv, rows)
-    _write_csv(history_csv, history, ["run_id", *HISTORY_COLUMNS])
-    runs_json.write_text(json.dumps(records, indent=1, default=str))
+    try:
+        _write_csv(runs_csv, rows)
+        _write_csv(history_csv, history, ["run_id", *HISTORY_COLUMNS])
+        runs_json.write_text(json.dumps(json_ready(records), indent=1, default=str))
+    except OSError as exc:
+        raise LTError(f"cannot write into {folder} ({exc.strerror or exc}); give another --out") from None
     return [runs_csv, history_csv, runs_json]
 
 

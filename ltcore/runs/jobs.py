@@ -13,7 +13,7 @@ from ..config import Config
 from ..errors import LTError
 from ..result import RunResult
 from .procs import pid_alive
-from .safety import check_path
+from .safety import shared_limits, shared_mode
 from .slots import Slot
 from .store import RunStore
 
@@ -106,11 +106,19 @@ class JobManager:
 
     # -- the API the dashboard uses ---------------------------------------------------------------
     def submit(self, config: Config | dict) -> str:
-        """Queue a run and return its id at once; a finished identical run is returned, one in flight joined."""
+        """Queue a run and return its id at once; a finished identical run is returned, one in flight
+        joined. `validate` checks every user path against the shared server's roots (the worker
+        checks them again); a shared server also caps a run's epochs and the queue's length."""
         config = Config.from_dict(config) if isinstance(config, dict) else config
         config.validate()
-        if config.data_path:
-            check_path(config.data_path)
+        if shared_mode():
+            max_epochs, max_queue = shared_limits()
+            if config.epochs > max_epochs:
+                raise LTError(f"{config.epochs:,} epochs is more than this shared server allows for one run "
+                              f"({max_epochs:,}, LTLAB_MAX_EPOCHS); choose fewer epochs")
+            if len(self._queue) >= max_queue:
+                raise LTError(f"the queue of this shared server is full ({max_queue} runs waiting, "
+                              "LTLAB_MAX_QUEUE); wait for some to finish, then train again")
         with self._cond:
             state, run_id = self.store.claim(config, os.getpid())
             if state == "queued":

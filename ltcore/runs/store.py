@@ -44,13 +44,17 @@ class RunStore:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path).expanduser().resolve() if path else default_data_dir().resolve() / "runs.sqlite"
         self.root = self.path.parent
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LTError(f"cannot make the folder {self.root} for the run store ({exc.strerror or exc}); "
+                          "set LTLAB_DATA (or --data-dir) to a folder you can write") from None
         for _ in range(200):  # switching a new file to WAL does not wait for a busy peer: retry
             try:
                 return self._create()
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
+                if not _locked(exc):
+                    raise store_error(self.path, exc) from None
                 time.sleep(0.05)
         raise LTError(f"the run store {self.path} stays locked; is another program holding it open?")
 
@@ -67,14 +71,22 @@ class RunStore:
     # -- plumbing ---------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _connect(self):
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout=60000")
-        db.execute("PRAGMA synchronous=NORMAL")
+        """A connection; an unusable file (corrupt, read-only, disk full) is an LTError that says
+        which file and what to do (a lock that outlasts the busy timeout stays an sqlite error)."""
+        db = None
         try:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout=60000")
+            db.execute("PRAGMA synchronous=NORMAL")
             yield db
+        except sqlite3.Error as exc:
+            if _locked(exc):
+                raise
+            raise store_error(self.path, exc) from None
         finally:
-            db.close()
+            if db is not None:
+                db.close()
 
     @contextlib.contextmanager
     def _tx(self):
@@ -84,7 +96,8 @@ class RunStore:
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite may already have rolled back (disk full)
+                    db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
 
@@ -319,19 +332,38 @@ class RunStore:
                 db.executemany("INSERT OR IGNORE INTO tags VALUES (?,?)", [(r, tag) for r in run_ids])
 
     def delete(self, run_id: str) -> None:
-        """Remove a run with its history, result, arrays, checkpoint and log; active runs are refused."""
+        """Remove a run with its history, result, arrays, checkpoint, stage-1 checkpoint and log;
+        active runs are refused. A checkpoint another stored run also uses (a shared stage 1, the
+        `ce` run that is that stage 1) is kept."""
         row = self.get(run_id)
         if row is None:
             raise LTError(f"no run {run_id!r} in the store")
         if row["status"] in ACTIVE and _alive(row):
             raise LTError(f"run {run_id} is {row['status']}; stop it before deleting it")
+        with self._connect() as db:
+            others = [dict(r) for r in db.execute("SELECT run_id, config, checkpoint FROM runs WHERE run_id != ?",
+                                                  (run_id,))]
         with self._tx() as db:
             for table in ("history", "results", "arrays", "tags", "runs"):
                 db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
         shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
-        for path in (Path(row["checkpoint"]) if row["checkpoint"] else None, self.log_path(run_id)):
-            if path and path.exists():
-                path.unlink()
+        used = set().union(*(self._files(o["run_id"], json.loads(o["config"]), o["checkpoint"]) for o in others))
+        for path in self._files(run_id, row["config"], row["checkpoint"]) - used:
+            for file in (path, path.with_name(path.name + ".sha256")):
+                file.unlink(missing_ok=True)
+        self.log_path(run_id).unlink(missing_ok=True)
+
+    def _files(self, run_id: str, config: dict, checkpoint: str) -> set[Path]:
+        """The checkpoint files a run owns: its own and the stage-1 model it trained or reused."""
+        from ..methods import stage1_checkpoint
+
+        files = {Path(checkpoint)} if checkpoint else set()
+        try:
+            stage1 = stage1_checkpoint(Config.from_dict(config), self.checkpoint_root(run_id),
+                                       run_id.rsplit("-", 1)[-1])
+        except LTError:
+            stage1 = None
+        return files | ({stage1} if stage1 else set())
 
     def recover(self) -> list[str]:
         """Mark runs left queued/running by processes that no longer exist as `interrupted`."""
@@ -348,6 +380,29 @@ class RunStore:
     def export(self, run_ids: list[str], folder: str | Path) -> list[Path]:
         from .export import export_runs
         return export_runs(self, run_ids, Path(folder))
+
+
+def _locked(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def store_error(path: Path, exc: Exception) -> LTError:
+    """One sentence for an sqlite failure: what is wrong with which file, and what to do."""
+    text = str(exc).strip() or type(exc).__name__
+    low = text.lower()
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return LTError(f"the run store {path} is damaged ({text}); move it aside (e.g. rename it to "
+                       f"{path.name}.bad) so a new empty store is made, or set LTLAB_DATA (--data-dir) to "
+                       "another folder")
+    if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
+        return LTError(f"the run store {path} cannot be opened for writing ({text}); make {path.parent} "
+                       "and its files writable for this user, or set LTLAB_DATA (--data-dir) to a folder "
+                       "you can write")
+    if "full" in low or "disk i/o" in low or "no space" in low:
+        return LTError(f"the run store {path} cannot be written: the disk is full or failing ({text}); "
+                       "free some space and try again")
+    return LTError(f"the run store {path} cannot be used ({text}); move it aside or set LTLAB_DATA "
+                   "(--data-dir) to another folder")
 
 
 def _alive(row: dict) -> bool:

@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import LTError
-from .grid import OBJECTIVE, SEARCHES, ParamRange, SweepSpec, parse_range, round_sig, sweep_configs
+from .grid import (OBJECTIVE, SEARCHES, ParamRange, SweepSpec, check_size, parse_range, round_sig,
+                   sweep_configs)
 from .relative import relative_accuracy_for
 from .progress import Progress, TerminalBar, estimate, finished_in_store, format_seconds
 from .summary import (SUMMARY_KEYS, best_points, format_search, format_summary, search_table, summarise,
@@ -114,6 +115,6 @@ def _optuna_runs(spec: SweepSpec, store) -> list[str]:
 
 
 __all__ = ["BACKENDS", "OBJECTIVE", "SEARCHES", "SUMMARY_KEYS", "ParamRange", "Progress", "SweepOutcome",
-           "SweepSpec", "TerminalBar", "best_points", "estimate", "finished_in_store", "format_search",
+           "SweepSpec", "TerminalBar", "best_points", "check_size", "estimate", "finished_in_store", "format_search",
            "format_seconds", "format_summary", "parse_range", "plan", "relative_accuracy_for", "round_sig", "run_sweep",
            "search_table", "searched_values", "summarise", "sweep_configs"]

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..config import Config
-from ..errors import ConfigError
+from ..errors import ConfigError, LTError
 
 SEARCHES = {
     "grid": "no search: the grid of methods × ratios × seeds as given",
@@ -48,6 +48,24 @@ class ParamRange:
 
     def text(self) -> str:
         return f"{self.name}={self.low:g}:{self.high:g}{':log' if self.log else ''}"
+
+
+LARGE_RUNS = 200
+"""More runs than this in one command needs `--yes` (a 3 methods × 5 ratios × 5 seeds sweep is 75)."""
+LARGE_EPOCHS = 1000
+"""More epochs than this in one run needs `--yes` (the CIFAR-LT recipes train 200)."""
+LARGE_TOTAL = 20_000
+"""More epochs than this over all runs of one command needs `--yes`."""
+
+
+def check_size(runs: int, epochs: int, confirmed: bool = False) -> None:
+    """Refuse very large work unless `confirmed` (`--yes`), saying how large it is."""
+    total = runs * epochs
+    if confirmed or (runs <= LARGE_RUNS and epochs <= LARGE_EPOCHS and total <= LARGE_TOTAL):
+        return
+    raise LTError(f"this asks for {runs:,} run{'s' * (runs != 1)} of {epochs:,} epochs ({total:,} epochs in "
+                  f"all; the limits without asking are {LARGE_RUNS} runs, {LARGE_EPOCHS} epochs a run, "
+                  f"{LARGE_TOTAL:,} in all): check the numbers, or add --yes to start it anyway")
 
 
 def round_sig(x: float, digits: int = 4) -> float:
