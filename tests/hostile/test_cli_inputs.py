@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from conftest import cli, refused, runs_of
+from hostilehelpers import cli, refused, runs_of
 
 
 def test_bad_numbers_and_mismatches_are_refused_in_one_line(capsys, store_copy):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli, refused, runs_of
+from hostilehelpers import cli, refused, runs_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ("--dataset", "gaussians", "--epochs", "1", "--batch-size", "256", "--quiet")
