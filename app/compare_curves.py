@@ -8,6 +8,7 @@ import streamlit as st
 from ltcore.metrics.seeds import group_by_seed
 
 from . import charts_runs, shared
+from .figures import freeze
 from .labels import run_labels
 
 _FIGURES = shared.Memo(max_entries=128)
@@ -22,7 +23,7 @@ def groups(ids: list[str], runs: list, by_seed: bool) -> list[tuple[str, list[st
 
 def _figure(kind: str, runs: list, options: tuple, build):
     key = (kind, tuple(id(r) for r in runs), options)
-    _, figure = _FIGURES.get(key, lambda: (tuple(runs), build()))
+    _, figure = _FIGURES.get(key, lambda: (tuple(runs), freeze(build())))
     return figure
 
 

@@ -120,6 +120,23 @@ def result(run_id: str) -> RunResult | None:
     return _final_result(str(default_data_dir()), run_id, row["status"])
 
 
+def results(run_ids: list[str]) -> dict[str, RunResult | None]:
+    """`result` of many runs from one shared read of the store's run list (not one store query
+    per run): what Compare and Geometry need on every rerun."""
+    rows = {row["run_id"]: row for row in list_runs()}
+    out = {}
+    for rid in run_ids:
+        row = rows.get(rid)
+        if row is None or row["status"] in ACTIVE:
+            out[rid] = None if row is None else result(rid)  # unknown, or it may have ended since
+            continue
+        try:
+            out[rid] = _final_result(str(default_data_dir()), rid, row["status"])
+        except LTError:  # ended without a result (stopped while queued, crashed)
+            out[rid] = None
+    return out
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _final_result(data_dir: str, run_id: str, final_status: str) -> RunResult | None:
     return store().load_result(run_id)

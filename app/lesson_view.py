@@ -9,6 +9,7 @@ from ltcore.data import default_data_dir
 from ltcore.sweep import summarise
 
 from . import charts, charts_eval, charts_geometry, compare_view, lessons, shared, whatif
+from .figures import freeze
 
 _FIGURES = shared.Memo(max_entries=128)
 
@@ -50,7 +51,8 @@ def draw(kind: str, ids: list[str], runs: list, labels: list[str], key: str) -> 
         whatif.panel(ids[:1], labels[:1], key=key)
         return
     memo_key = (str(default_data_dir()), kind, tuple(ids), tuple(labels), tuple(id(r) for r in runs))
-    _, built = _FIGURES.get(memo_key, lambda: (tuple(runs), figures(kind, ids, runs, labels)))
+    _, built = _FIGURES.get(memo_key, lambda: (tuple(runs), [(suffix, freeze(fig)) for suffix, fig in
+                                                              figures(kind, ids, runs, labels)]))
     for suffix, figure in built:
         st.plotly_chart(figure, key=f"{key}{suffix}")
 

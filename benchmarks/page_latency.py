@@ -1,7 +1,7 @@
 """Page latency in a real browser: how long a page switch and a rerun take with 10 runs selected.
 
 Trains 10 digits runs into a fresh store (as the Train page would: NC history and feature
-snapshots recorded; or reuses `--store DIR` from an earlier call), starts `streamlit run
+snapshots recorded; or reuses the finished digits runs of `--store DIR` from an earlier call), starts `streamlit run
 app/main.py` from the repository root (so `.streamlit/config.toml` applies, as with `make run`)
 and drives Debian's chromium with Playwright (tests/app/browser.py). With the 10 runs in the link,
 it clicks through Data → Train → Compare → Geometry → Learn in the sidebar several times, and
@@ -44,8 +44,10 @@ WATCH = """() => {
 }"""
 
 
-def train_store(folder: Path, epochs: int) -> list[str]:
-    """10 digits runs (ρ 100, one per method) recorded like the Train page's, in `folder`."""
+def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
+    """`wanted` finished digits runs (ρ 100, one per method) recorded like the Train page's, in
+    `folder`: the ones already there (any code version, so a store survives code edits) topped up
+    by training the methods still missing."""
     import os
 
     os.environ["LTLAB_DATA"] = str(folder)
@@ -55,8 +57,10 @@ def train_store(folder: Path, epochs: int) -> list[str]:
     from ltcore.runs.execute import execute
 
     store = RunStore()
-    ids = []
-    for method in METHODS:
+    done = [r for r in store.list_runs(status="done", dataset="digits")]
+    ids = [r["run_id"] for r in done][:wanted]
+    have = {r["method"] for r in done}
+    for method in [m for m in METHODS if m not in have][:max(wanted - len(ids), 0)]:
         config = Config(dataset="digits", ratio=100, method=method, epochs=epochs, **geometry_schedule(epochs))
         state, run_id = store.claim(config, os.getpid())
         if state == "queued":

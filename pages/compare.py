@@ -9,7 +9,7 @@ from ltcore.data import DATASETS, default_data_dir
 st.title("Compare: which classes does each method fix?")
 reproduced.show_saved_tables()
 run_ids = widgets.chosen_runs("No runs yet. Train some on the Train page (or run a lesson on the Learn page).")
-results = {rid: jobs.result(rid) for rid in run_ids}
+results = jobs.results(run_ids)
 waiting = [rid for rid, r in results.items() if r is None]
 if waiting:
     st.caption(f"{len(waiting)} chosen run(s) have no result yet (queued, running or failed): see the Train page.")
@@ -111,7 +111,8 @@ if region_tab.open:
                            "classifier head the plain model cannot rebuild.")
             if grids:
                 g, lab = zip(*grids)
-                st.plotly_chart(charts_eval.decision_regions(list(g), list(lab), first.class_names), key="regions")
+                st.plotly_chart(figures.get("regions", runs, list(lab), lambda *_: charts_eval.decision_regions(
+                    list(g), list(lab), first.class_names)), key="regions")
 
 if whatif_tab.open:
     with whatif_tab:

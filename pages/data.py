@@ -2,6 +2,7 @@
 import streamlit as st
 
 from app import charts, dataview, frame, widgets
+from app.figures import freeze
 from ltcore.data import DATASETS, PROFILES
 
 st.title("Data: what does the long tail look like?")
@@ -33,8 +34,8 @@ m[4].metric("Test images", f"{sum(summary['test_counts']):,}",
 for warning in split.warnings:
     st.warning(frame.plain(warning))
 
-st.plotly_chart(dataview.view(data, ("histogram", log_scale), lambda: charts.label_histogram(
-    split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale)), key="histogram")
+st.plotly_chart(dataview.view(data, ("histogram", log_scale), lambda: freeze(charts.label_histogram(
+    split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale))), key="histogram")
 st.caption(f"Colours: many / medium / few-shot classes ({summary['rule']}).")
 widgets.download_table(widgets.counts_table(split.classes, data.counts, summary["test_counts"],
                                             summary["groups"]), "class_counts")
@@ -42,7 +43,7 @@ widgets.download_table(widgets.counts_table(split.classes, data.counts, summary[
 if split.x_train.dim() == 4:
     def gallery():
         images, labels = dataview.examples(data)
-        return charts.sample_gallery(images, labels, split.classes, charts.frequency_order(data.counts))
+        return freeze(charts.sample_gallery(images, labels, split.classes, charts.frequency_order(data.counts)))
     st.plotly_chart(dataview.view(data, "gallery", gallery), key="gallery")
 elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
     def signals():
@@ -50,5 +51,5 @@ elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
         return charts.signal_gallery(x, y, split.classes, charts.frequency_order(data.counts))
     st.plotly_chart(dataview.view(data, "signals", signals), key="signals")
 elif split.x_train.dim() == 2 and split.x_train.shape[1] == 2:
-    st.plotly_chart(dataview.view(data, "scatter", lambda: charts.scatter_2d(
-        data.x_train.numpy(), data.y_train.numpy(), split.classes)), key="scatter")
+    st.plotly_chart(dataview.view(data, "scatter", lambda: freeze(charts.scatter_2d(
+        data.x_train.numpy(), data.y_train.numpy(), split.classes))), key="scatter")

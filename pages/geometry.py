@@ -22,7 +22,7 @@ def projected(data_dir: str, run_id: str, dim: int) -> list[dict]:
 
 
 run_ids = widgets.chosen_runs("No runs yet. Train some on the Train page (or run lesson 6 on the Learn page).")
-results = {rid: r for rid in run_ids if (r := jobs.result(rid)) is not None}
+results = {rid: r for rid, r in jobs.results(run_ids).items() if r is not None}
 ids = [rid for rid in run_ids if rid in results]
 if not ids:
     st.info("Choose one or more finished runs above.")

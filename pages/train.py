@@ -22,9 +22,10 @@ c[3].number_input("Batch size", *frame.BOUNDS["batch_size"], step=32, key="batch
 c[4].number_input("Seeds", *frame.BOUNDS["seeds"], step=1, key="seeds",
                   help=f"runs seeds {v['seed']}, {v['seed'] + 1}, … (each seed draws another training subset)")
 editor.method_params(v["methods"])
-with st.expander("What the methods do"):
-    st.dataframe([{"method": e.name, "description": e.description, "paper": e.meta.get("paper", "")}
-                  for e in PRESETS.entries()], hide_index=True)
+about = st.expander("What the methods do", key="train_about", on_change="rerun")
+if about.open:  # drawn only when opened
+    about.dataframe([{"method": e.name, "description": e.description, "paper": e.meta.get("paper", "")}
+                     for e in PRESETS.entries()], hide_index=True)
 
 configs = []
 if v["methods"]:
