@@ -85,6 +85,7 @@ FIELDS: dict[str, Field] = {
     "curves_metric": Field("balanced_acc", str),
     "curves_smooth": Field(0.0, _number, lambda v: f"{v:g}"),
     "curves_log": Field(False, _bool, _dump_bool),
+    "geometry_tab": Field("Over training", str),
     "geometry_run": Field("", str),
     "geometry_dim": Field(2, int),
     # the Sweep page's grid (methods × ratios × seeds, optional parameter search)

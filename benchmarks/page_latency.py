@@ -7,16 +7,19 @@ and drives Debian's chromium with Playwright (tests/app/browser.py). With the 10
 it clicks through Data → Train → Compare → Geometry → Learn in the sidebar several times, and
 times each switch from the click until the script run has finished AND the page's main chart (or
 heading) is on screen. The first visit of each page is reported apart from the warm ones (median
-and worst). Reruns: a ratio change and the log toggle on Data, a Compare tab switch, Geometry's
-2-D / 3-D switch.
+and worst). Reruns: a ratio change and the log toggle on Data, a Compare and a Geometry tab switch.
 
-    python benchmarks/page_latency.py [--rounds 4] [--store DIR] [--json out.json]
+    python benchmarks/page_latency.py [--rounds 4] [--store DIR] [--baseline GIT_REF] [--json out.json]
+
+With `--baseline REF` the app as it was at that commit is served beside this one (same store, same
+browser) and measured round by round in turn, so both see the same load; the ratios are printed.
 
 Target (issue 14, P5): every switch and rerun ≤ 300 ms warm on the 2-core development machine.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -34,8 +37,8 @@ PAGES = {  # nav label → what shows that the page is drawn
     "Data": ".st-key-histogram .js-plotly-plot",
     "Train": ".st-key-monitor_curves .js-plotly-plot",
     "Compare": ".st-key-per_class .js-plotly-plot",
-    "Geometry": ".st-key-features .js-plotly-plot",
-    "Learn": "h2",
+    "Geometry": ".st-key-nc_history .js-plotly-plot",
+    "Learn": ".st-key-lesson",
 }
 WATCH = """() => {
   window.__runs = [];
@@ -76,8 +79,10 @@ def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
     return ids
 
 
-def timed(page, action, ready: str, timeout: float = 60) -> float:
-    """Seconds from `action()` until a script run started after it has finished and `ready` is visible."""
+def timed(page, action, ready: str, timeout: float = 60, script: list | None = None) -> float:
+    """Seconds from `action()` until a script run started after it has finished and `ready` is
+    visible; the seconds until the script run ended (server work and messages, before the browser
+    draws) are appended to `script`."""
     start = page.evaluate("performance.now()")
     action()
     page.wait_for_function("""([t0]) => {
@@ -87,6 +92,10 @@ def timed(page, action, ready: str, timeout: float = 60) -> float:
     }""", arg=[start], timeout=timeout * 1000)
     page.locator(ready).first.wait_for(state="visible", timeout=timeout * 1000)
     end = page.evaluate("performance.now()")
+    if script is not None:
+        ended = page.evaluate("([t0]) => (window.__runs || []).filter(r => r[0] >= t0 && r[1] === 'running')"
+                              ".map(r => r[0]).pop()", [start])
+        script.append((ended - start) / 1000)
     return (end - start) / 1000
 
 
@@ -94,45 +103,58 @@ def nav(page, label: str):
     return lambda: page.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
 
 
-def measure(url: str, ids: list[str], rounds: int, chromium: str, scratch: Path) -> dict:
-    out = {"switch": {p: [] for p in PAGES}, "rerun": {}}
-    with browser.browser(chromium, scratch) as page:
-        page.goto(f"{url}/?runs={','.join(ids)}")
+def reruns(page, rounds: int) -> dict:
+    """name → (page it happens on, [(action, ready selector)] in order)."""
+    ratio = page.get_by_label("Imbalance ratio ρ").first
+    toggle = page.get_by_text("Log scale", exact=True)
+
+    def tab(name):
+        return lambda: page.get_by_role("tab", name=name).click()
+    return {
+        "Data: ratio change": ("Data", [(lambda v=v: (ratio.fill(v), ratio.press("Enter")), PAGES["Data"])
+                                        for v in ("100", "50") * rounds]),  # the view starts at ρ 50
+        "Data: log toggle": ("Data", [(toggle.click, PAGES["Data"])] * (2 * rounds)),
+        "Compare: tab switch": ("Compare", [(tab(t), ready) for t, ready in (
+            ("Table", '[data-testid="stDataFrame"]'), ("Accuracy", PAGES["Compare"])) * rounds]),
+        "Geometry: tab switch": ("Geometry", [(tab(t), ready) for t, ready in (
+            ("Feature scatter", ".st-key-features .js-plotly-plot"), ("Over training", PAGES["Geometry"])) * rounds]),
+    }
+
+
+def attempt(out: dict, name: str, page, action, ready: str) -> bool:
+    """One timed interaction into out[name] ({"ready": [...], "script": [...]}); False (and a line
+    saying why) when it did not work."""
+    slot = out.setdefault(name, {"ready": [], "script": []})
+    try:
+        slot["ready"].append(timed(page, action, ready, script=slot["script"]))
+        return True
+    except Exception as exc:  # reported; the benchmark goes on
+        print(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
         browser.settle(page, 120)
-        page.evaluate(WATCH)
+        return False
+
+
+def measure(urls: dict[str, str], ids: list[str], rounds: int, chromium: str, scratch: Path) -> dict:
+    """Per app version (interleaved round by round, so both see the same machine load): the switch
+    times of every page and the rerun times."""
+    out = {version: {} for version in urls}
+    with browser.browser(chromium, scratch) as first:
+        pages = {version: first if i == 0 else first.context.new_page() for i, version in enumerate(urls)}
+        for version, page in pages.items():
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.goto(f"{urls[version]}/?runs={','.join(ids)}")
+            browser.settle(page, 120)
+            page.evaluate(WATCH)
         for _ in range(rounds):
-            for label, ready in [*list(PAGES.items())[1:], ("Data", PAGES["Data"])]:
-                try:
-                    out["switch"][label].append(timed(page, nav(page, label), ready))
-                except Exception as exc:  # reported, and the next switch goes on
-                    states = page.evaluate("(window.__runs || []).slice(-4)")
-                    print(f"switch to {label}: {type(exc).__name__}; last states {states}", flush=True)
-                    browser.settle(page, 120)
-        ratio = page.get_by_label("Imbalance ratio ρ")
-        toggle = page.get_by_text("Log scale", exact=True)
-        reruns = {
-            "Data: ratio change": [(lambda v=v: (ratio.fill(v), ratio.press("Enter")), PAGES["Data"])
-                                   for v in ("100", "50") * rounds],  # the view starts at ρ 50
-            "Data: log toggle": [(toggle.click, PAGES["Data"])] * (2 * rounds),
-            "Compare: tab switch": [(lambda t=t: page.get_by_role("tab", name=t).click(), ready)
-                                    for t, ready in (("Table", '[data-testid="stDataFrame"]'),
-                                                     ("Accuracy", PAGES["Compare"])) * rounds],
-            "Geometry: 2-D / 3-D": [(lambda d=d: page.get_by_text(d, exact=True).click(), PAGES["Geometry"])
-                                    for d in ("3-D", "2-D") * rounds],
-        }
-        for name, actions in reruns.items():
-            where = name.split(":")[0]
-            try:
-                timed(page, nav(page, where), PAGES[where], timeout=20)
-            except Exception:  # already there: a click on the open page's link need not rerun
-                pass
-            out["rerun"][name] = []
-            for action, ready in actions:
-                try:
-                    out["rerun"][name].append(timed(page, action, ready))
-                except Exception as exc:  # one interaction that did not work costs its row, not the run
-                    print(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
-                    break
+            for version, page in pages.items():
+                for label, ready in [*list(PAGES.items())[1:], ("Data", PAGES["Data"])]:
+                    attempt(out[version], f"switch to {label}", page, nav(page, label), ready)
+        for version, page in pages.items():
+            for name, (where, actions) in reruns(page, rounds).items():
+                attempt({}, "go", page, nav(page, where), PAGES[where])
+                for action, ready in actions:
+                    if not attempt(out[version], name, page, action, ready):
+                        break
     return out
 
 
@@ -141,31 +163,56 @@ def summary(times: list[float]) -> dict:
     return {"first": times[0], "warm_median": statistics.median(warm), "warm_max": max(warm), "n_warm": len(warm)}
 
 
+def baseline_checkout(ref: str, folder: Path) -> Path:
+    """The app as it was at git `ref`, unpacked into `folder` (git archive: no worktree is added)."""
+    import subprocess
+
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4, help="visits of every page (the first is the cold one)")
     parser.add_argument("--store", type=Path, help="data folder to reuse (trained into when empty)")
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--baseline", help="git ref of an earlier app to measure side by side (e.g. a commit)")
     parser.add_argument("--json", type=Path, help="write the raw times here")
     args = parser.parse_args(argv)
     chromium = browser.find_chromium()
     if chromium is None:
         raise SystemExit("no chromium found: apt-get install -y chromium")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = args.store or Path(tmp) / "data"
         folder.mkdir(parents=True, exist_ok=True)
         ids = train_store(folder, args.epochs)
-        with browser.serve(folder) as url:
-            raw = measure(url, ids, args.rounds, chromium, Path(tmp))
-    report = {"switch": {p: summary(t) for p, t in raw["switch"].items() if t},
-              "rerun": {k: summary(t) for k, t in raw["rerun"].items() if t}}
-    print(f"{'with 10 digits runs selected':34} {'first':>7} {'warm p50':>9} {'warm max':>9}")
-    for kind in ("switch", "rerun"):
-        for name, s in report[kind].items():
-            what = f"switch to {name}" if kind == "switch" else name
-            print(f"{what:34} {1000 * s['first']:5.0f} ms {1000 * s['warm_median']:6.0f} ms {1000 * s['warm_max']:6.0f} ms")
+        roots = {"this": ROOT}
+        if args.baseline:
+            roots = {f"baseline {args.baseline[:10]}": baseline_checkout(args.baseline, Path(tmp) / "baseline"), **roots}
+        urls = {version: stack.enter_context(browser.serve(folder, root=root, log_name=f"streamlit-{i}.log"))
+                for i, (version, root) in enumerate(roots.items())}
+        raw = measure(urls, ids, args.rounds, chromium, Path(tmp))
+    print(f"with {len(ids)} digits runs selected; ready = script done and the page's chart drawn "
+          "(script = script run done); ms")
+    for version, rows in raw.items():
+        print(f"\n{version:36} {'first':>6} {'warm p50':>9} {'warm max':>9} {'script p50':>11}")
+        for name, times in rows.items():
+            if times["ready"]:
+                s_ = summary(times["ready"])
+                script = statistics.median(times["script"][1:] or times["script"])
+                print(f"{name:36} {1000 * s_['first']:6.0f} {1000 * s_['warm_median']:9.0f} "
+                      f"{1000 * s_['warm_max']:9.0f} {1000 * script:11.0f}")
+    if len(raw) == 2:
+        (base, b), (this, t) = raw.items()
+        print(f"\nwarm p50 ratio {base} / {this}:")
+        for name in t:
+            if t[name]["ready"] and b.get(name, {}).get("ready"):
+                ratio = summary(b[name]["ready"])["warm_median"] / summary(t[name]["ready"])["warm_median"]
+                print(f"  {name:34} {ratio:5.2f}×")
     if args.json:
-        args.json.write_text(json.dumps({"raw": raw, "summary": report}, indent=1))
+        args.json.write_text(json.dumps(raw, indent=1))
     return 0
 
 

@@ -29,51 +29,67 @@ if not ids:
     st.stop()
 labels = dict(zip(ids, run_labels([results[rid].config for rid in ids])))
 
-tracked = [rid for rid in ids if len(results[rid].extras.get("nc_history") or []) > 1]
-if tracked:
-    st.plotly_chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
-                                charts_geometry.nc_history), key="nc_history")
-    for rid in (r for r in ids if r not in tracked):
-        st.caption(f"Not in these curves: **{labels[rid]}**, because {stages.nc_missing_reason(results[rid])}.")
-    two_stage = [labels[r] for r in tracked if stages.describe(results[r])]
-    if two_stage:
-        st.caption(f"Two-stage runs ({', '.join(two_stage)}): the curves are stage 1, which trains the "
-                   "features; stage 2 changes only the classifier, measured once at the end.")
-else:
-    st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
-               "record it along the way.")
-
 if st.session_state["geometry_run"] not in ids:  # the choice is in the URL; a stale one falls back
     st.session_state["geometry_run"] = ids[0]
-chosen = st.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
-result = results[chosen]
-if "neural_collapse" not in result.extras:
-    st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")
-    st.stop()
-mc = result.extras.get("minority_collapse") or {}
-etf_cos = -1 / (len(result.class_counts) - 1)
-c = st.columns(3)
-for col, (name, key) in zip(c, (("tail vs tail", "mean_cos_tail"), ("head vs head", "mean_cos_head"),
-                                 ("head vs tail", "mean_cos_head_tail"))):
-    if mc.get(key) is not None:
-        col.metric(f"Mean classifier cosine, {name}", f"{mc[key]:.2f}",
-                   help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {etf_cos:.2f}")
-st.plotly_chart(figures.get("norms", [result], [labels[chosen]], lambda r, _: charts_geometry.norms_vs_frequency(r[0])),
-                key="norms")
-st.plotly_chart(figures.get("cosines", [result], [labels[chosen]], lambda r, _: charts_geometry.cosine_heatmaps(r[0])),
-                key="cosines")
+TABS = ["Over training", "Norms & cosines", "Feature scatter"]
+if st.session_state["geometry_tab"] not in TABS:
+    st.session_state["geometry_tab"] = TABS[0]
+history_tab, norms_tab, scatter_tab = st.tabs(TABS, key="geometry_tab", on_change="rerun")
 
-snapshots = result.extras.get("snapshots") or []
-if snapshots:
-    if st.session_state["geometry_dim"] not in (2, 3):
-        st.session_state["geometry_dim"] = 2
-    dim = st.radio("Feature scatter", [2, 3], format_func=lambda d: f"{d}-D", horizontal=True, key="geometry_dim")
-    feature_dim = len(snapshots[-1]["features"][0]) if snapshots[-1]["features"] else 0
-    if feature_dim < dim:
-        st.info(f"The features have {feature_dim} dimensions: showing 2-D.")
-        dim = 2
-    st.plotly_chart(figures.get("features", [result], [labels[chosen]], lambda r, _: charts_geometry.feature_scatter(
-        projected(str(default_data_dir()), chosen, dim), r[0].class_names, dim, r[0].class_counts), dim), key="features")
-    st.caption("Drag the epoch slider or press play. Points: training features (tail classes larger, on top); "
-               "labelled ✕: class means in their class colour; dotted lines: classifier directions (scaled to the "
-               "means). One PCA basis for all epochs, so motion is real.")
+if history_tab.open:  # only the open tab is drawn (its name is in the URL)
+    with history_tab:
+        tracked = [rid for rid in ids if len(results[rid].extras.get("nc_history") or []) > 1]
+        if tracked:
+            st.plotly_chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
+                                        charts_geometry.nc_history), key="nc_history")
+            for rid in (r for r in ids if r not in tracked):
+                st.caption(f"Not in these curves: **{labels[rid]}**, because {stages.nc_missing_reason(results[rid])}.")
+            two_stage = [labels[r] for r in tracked if stages.describe(results[r])]
+            if two_stage:
+                st.caption(f"Two-stage runs ({', '.join(two_stage)}): the curves are stage 1, which trains the "
+                           "features; stage 2 changes only the classifier, measured once at the end.")
+        else:
+            st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
+                       "record it along the way.")
+else:
+    chosen = st.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
+    result = results[chosen]
+    if "neural_collapse" not in result.extras:
+        st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")
+        st.stop()
+
+if norms_tab.open:
+    with norms_tab:
+        mc = result.extras.get("minority_collapse") or {}
+        etf_cos = -1 / (len(result.class_counts) - 1)
+        c = st.columns(3)
+        for col, (name, key) in zip(c, (("tail vs tail", "mean_cos_tail"), ("head vs head", "mean_cos_head"),
+                                         ("head vs tail", "mean_cos_head_tail"))):
+            if mc.get(key) is not None:
+                col.metric(f"Mean classifier cosine, {name}", f"{mc[key]:.2f}",
+                           help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {etf_cos:.2f}")
+        st.plotly_chart(figures.get("norms", [result], [labels[chosen]],
+                                    lambda r, _: charts_geometry.norms_vs_frequency(r[0])), key="norms")
+        st.plotly_chart(figures.get("cosines", [result], [labels[chosen]],
+                                    lambda r, _: charts_geometry.cosine_heatmaps(r[0])), key="cosines")
+
+if scatter_tab.open:
+    with scatter_tab:
+        snapshots = result.extras.get("snapshots") or []
+        if not snapshots:
+            st.info("This run kept no feature snapshots.")
+            st.stop()
+        if st.session_state["geometry_dim"] not in (2, 3):
+            st.session_state["geometry_dim"] = 2
+        dim = st.radio("Feature scatter", [2, 3], format_func=lambda d: f"{d}-D", horizontal=True,
+                       key="geometry_dim")
+        feature_dim = len(snapshots[-1]["features"][0]) if snapshots[-1]["features"] else 0
+        if feature_dim < dim:
+            st.info(f"The features have {feature_dim} dimensions: showing 2-D.")
+            dim = 2
+        st.plotly_chart(figures.get("features", [result], [labels[chosen]], lambda r, _: charts_geometry.feature_scatter(
+            projected(str(default_data_dir()), chosen, dim), r[0].class_names, dim, r[0].class_counts), dim),
+            key="features")
+        st.caption("Drag the epoch slider or press play. Points: training features (tail classes larger, on top); "
+                   "labelled ✕: class means in their class colour; dotted lines: classifier directions (scaled to "
+                   "the means). One PCA basis for all epochs, so motion is real.")

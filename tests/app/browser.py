@@ -41,15 +41,16 @@ def find_chromium() -> str | None:
 
 
 @contextlib.contextmanager
-def serve(data_dir: Path, timeout: float = 90):
-    """The app on http://127.0.0.1:<free port>, its run store in `data_dir`; yields the base URL."""
+def serve(data_dir: Path, timeout: float = 90, root: Path = ROOT, log_name: str = "streamlit.log"):
+    """The app on http://127.0.0.1:<free port>, its run store in `data_dir`; yields the base URL.
+    `root`: the checkout whose app/main.py runs (a benchmark's baseline)."""
     port = free_port()
     env = dict(os.environ, LTLAB_DATA=str(data_dir), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(data_dir / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ENTRY), "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
+    log = open(data_dir / log_name, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(Path(root) / "app" / "main.py"),
+                             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -61,7 +62,7 @@ def serve(data_dir: Path, timeout: float = 90):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {data_dir / 'streamlit.log'}")
+                raise RuntimeError(f"streamlit did not start; see {data_dir / log_name}")
             time.sleep(0.3)
         yield url
     finally:
@@ -213,9 +214,13 @@ def screenshots(out: Path, timeout: float = 600) -> list[Path]:
         shot("runs")
         query = page.url.split("?", 1)[1] if "?" in page.url else ""
         page.goto(f"{url}/geometry?{query}")
-        chart(page, "features", timeout)
+        chart(page, "nc_history", timeout)
         settle(page)
         shot("geometry")
+        page.get_by_role("tab", name="Feature scatter").click()
+        chart(page, "features", timeout)
+        settle(page)
+        shot("geometry_scatter")
         run_lesson_one(page, url, out / "learn.png", timeout)
         shots.append(out / "learn.png")
     return shots

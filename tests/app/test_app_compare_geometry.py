@@ -102,6 +102,9 @@ def test_geometry_charts_hold_the_runs_neural_collapse_numbers(app, lab_env, res
     assert decode(nc1["x"]) == [1, 2, 3, 4]
     assert decode(nc1["y"]) == [row["nc1"] for row in history]
     assert figs["nc_history"]["layout"]["yaxis"]["type"] == "log"
+    assert "features" not in figs                      # only the open tab is drawn
+    at.session_state["geometry_tab"] = "Norms & cosines"
+    figs = figures(at.run())
     order = frequency_order(ce.class_counts)
     means, weights, etf = figs["cosines"]["data"]
     cos = ce.extras["neural_collapse"]["mean_cosine"]
@@ -109,15 +112,20 @@ def test_geometry_charts_hold_the_runs_neural_collapse_numbers(app, lab_env, res
     assert decode(etf["z"])[0] == [1.0, -0.25, -0.25, -0.25, -0.25]   # K = 5: off-diagonal −1/(K−1)
     norms = figs["norms"]["data"]
     assert decode(norms[2]["y"]) == ce.extras["minority_collapse"]["weight_norms_sorted"]
-    features = figs["features"]
+    at.session_state["geometry_tab"] = "Feature scatter"
+    features = figures(at.run())["features"]
+    assert at.query_params["geometry_tab"] == "Feature scatter"
     assert [f["name"] for f in features["frames"]] == ["1", "2", "3", "4"]   # one frame per snapshot
     assert len(features["layout"]["sliders"][0]["steps"]) == 4
 
 
 def test_geometry_interactions_change_the_view(app, lab_env, results):
-    at = open_page(app, "geometry", [lab_env.runs["ce"], lab_env.runs["balanced_softmax"]])
+    at = open_page(app, "geometry", [lab_env.runs["ce"], lab_env.runs["balanced_softmax"]],
+                   geometry_tab="Norms & cosines")
     at.selectbox(key="geometry_run").set_value(lab_env.runs["balanced_softmax"]).run()
     norms = figures(at)["norms"]["data"]
     assert decode(norms[2]["y"]) == results["balanced_softmax"].extras["minority_collapse"]["weight_norms_sorted"]
+    at.session_state["geometry_tab"] = "Feature scatter"
+    at.run()
     at.radio(key="geometry_dim").set_value(3).run()
     assert figures(at)["features"]["data"][0]["type"] == "scatter3d"

@@ -176,7 +176,8 @@ def test_train_view_is_one_banded_line_per_multi_seed_config_clears_and_opens_on
 def test_log_toggle_and_geometry_choices_live_in_the_url(app, lab):
     store, runs = lab
     ids = [runs["ce", 0], runs["balanced_softmax", 0]]
-    app.query_params.update({"data_log": "1", "runs": ",".join(ids), "geometry_run": ids[1], "geometry_dim": "3"})
+    app.query_params.update({"data_log": "1", "runs": ",".join(ids), "geometry_run": ids[1], "geometry_dim": "3",
+                             "geometry_tab": "Feature scatter"})
     at = app.run()
     assert figures(at)["histogram"]["layout"]["yaxis"]["type"] == "log"
     at.switch_page(page("geometry")).run()
