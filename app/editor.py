@@ -83,17 +83,12 @@ def _edit(method: str, given: dict) -> dict:
 
 
 def method_params(methods: list[str]) -> None:
-    """One expander per chosen method, its widgets drawn only while it is open (a closed editor
-    keeps its changes in `params`); writes the changes to `params` in the session state."""
+    """One expander per chosen method; writes the changes to `params` in the session state."""
     params = {m: dict(p) for m, p in st.session_state["params"].items() if m in methods}
     for method in [m for m in methods if m in PRESETS]:
         changed = params.get(method, {})
-        box = st.expander(f"Advanced: {method} slots and parameters", key=f"editor_{method}", on_change="rerun")
-        if changed:
-            st.caption(f"{method}: " + ", ".join(f"{k} = {v}" for k, v in sorted(changed.items())) + " (changed)")
-        if not box.open:
-            continue
-        with box:
+        title = f"Advanced: {method} slots and parameters" + (f" ({len(changed)} changed)" if changed else "")
+        with st.expander(title):
             st.caption(PRESETS.get(method).description)
             params[method] = _edit(method, changed)
             if params[method] and st.button("Reset to the preset", key=f"reset_{method}"):

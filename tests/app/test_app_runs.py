@@ -187,20 +187,3 @@ def test_log_toggle_and_geometry_choices_live_in_the_url(app, lab):
     at.radio(key="geometry_dim").set_value(2).run()
     assert at.query_params["geometry_run"] == ids[0] and "geometry_dim" not in at.query_params
     assert at.query_params["data_log"] == "1"
-
-
-def test_method_editor_is_drawn_only_when_open_and_keeps_its_changes(app):
-    app.query_params.update({"methods": "focal", "params": '{"focal":{"gamma":2.0}}'})
-    at = app.run()
-    at.switch_page(page("train")).run()
-    assert not at.exception and not [n for n in at.number_input if n.key == "param_focal_gamma"]
-    assert any("gamma = 2.0 (changed)" in c.value for c in at.caption)
-    at.session_state["editor_focal"] = True
-    at.run()
-    gamma = next(n for n in at.number_input if n.key == "param_focal_gamma")
-    assert gamma.value == 2.0
-    gamma.set_value(3.0).run()
-    assert at.query_params["params"] == '{"focal":{"gamma":3.0}}'
-    at.session_state["editor_focal"] = False
-    at.run()
-    assert at.session_state["params"] == {"focal": {"gamma": 3.0}}
