@@ -125,8 +125,10 @@ def test_eval_every_default_keeps_earlier_run_ids():
     import hashlib
     import json
 
+    from ltcore.config import HASH_IF_CHANGED
+
     cfg = Config(dataset="digits")
-    old = {k: v for k, v in cfg.to_dict().items() if k != "eval_every"}
+    old = {k: v for k, v in cfg.to_dict().items() if k not in HASH_IF_CHANGED}
     blob = json.dumps(old, sort_keys=True, separators=(",", ":"))
     assert cfg.run_id == hashlib.sha256(blob.encode()).hexdigest()[:12]
     assert cfg.replace(eval_every=5).run_id != cfg.run_id
