@@ -16,7 +16,7 @@ from .state import geometry_schedule
 
 LESSONS_FILE = Path(__file__).resolve().parent.parent / "assets" / "lessons.toml"
 CHARTS = ("per_class", "shots", "change", "regions", "norms", "tau", "nc", "cosines", "whatif")
-METRICS = ("balanced", "many", "medium", "few", "tail_cos", "norm_ratio")
+METRICS = ("balanced", "many", "medium", "few", "tail_cos", "norm_ratio", "feat_tail_cos", "nc1")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,13 @@ def metric(result, name: str) -> float | None:
     mc = (result.extras or {}).get("minority_collapse") or {}
     if name == "tail_cos":
         return mc.get("mean_cos_tail")
+    nc = (result.extras or {}).get("neural_collapse") or {}
+    if name == "nc1":
+        return nc.get("nc1")
+    if name == "feat_tail_cos":                     # the same tail block, between centred feature means
+        cos, tail = nc.get("mean_cosine"), mc.get("tail") or []
+        pairs = [cos[i][j] for i in tail for j in tail if i != j and cos and cos[i][j] is not None]
+        return statistics.fmean(pairs) if pairs else None
     if name == "norm_ratio":
         norms = mc.get("weight_norms_sorted")       # most → least frequent class
         if not norms:

@@ -1,4 +1,4 @@
-"""Learn page: six short lessons, each one button, the charts that show the point, the claims its
+"""Learn page: short lessons, each one button, the charts that show the point, the claims its
 text makes checked on its own runs (mean ± std over seeds), one question — and, in teacher mode,
 notes and the answer."""
 import streamlit as st
@@ -7,7 +7,7 @@ from app import frame, jobs, lesson_view, lessons, monitor, widgets
 from ltcore.methods import PRESETS
 
 LESSONS = lessons.load()
-st.title("Learn: six lessons on long-tailed learning")
+st.title(f"Learn: {len(LESSONS)} lessons on long-tailed learning")
 jobs.warm_up()
 if frame.get("lesson") not in range(1, len(LESSONS) + 1):
     frame.put("lesson", 1)

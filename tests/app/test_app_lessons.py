@@ -1,4 +1,4 @@
-"""The six lessons of the Learn page: each runs registered presets on offline data in a few epochs."""
+"""The lessons of the Learn page: each runs registered presets on offline data in a few epochs."""
 import pytest
 
 from app import lessons
@@ -8,9 +8,9 @@ from ltcore.methods import PRESETS
 LESSONS = lessons.load()
 
 
-def test_there_are_six_lessons_in_the_issue_order():
+def test_there_are_seven_lessons_in_the_issue_order():
     assert [l.short for l in LESSONS] == ["The long tail", "Re-sampling", "Re-weighting", "Logit adjustment",
-                                         "Decoupling", "Neural collapse"]
+                                         "Decoupling", "Neural collapse", "Better features"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.short)
@@ -32,6 +32,22 @@ def test_lessons_show_the_chart_that_makes_their_point():
     logit = LESSONS[3].configs()
     assert DATASETS.get(logit[0].dataset).meta["shape"] == (2,)      # decision regions need 2-D data
     assert "tau_norm" in [c.method for c in LESSONS[4].configs()]
+    features = LESSONS[6]                                # CE vs a contrastive method vs cRT, same data
+    assert features.methods() == ["ce", "bcl", "crt"] and features.geometry
+    assert {"per_class", "cosines", "nc"} <= set(features.charts)
+    assert len({(c.dataset, c.ratio, c.epochs) for c in features.configs()}) == 1
+
+
+def test_feature_claims_read_the_class_mean_cosines_of_the_tail_and_nc1():
+    from types import SimpleNamespace
+
+    cos = [[1.0, 0.2, 0.4, 0.6], [0.2, 1.0, 0.1, 0.3], [0.4, 0.1, 1.0, 0.8], [0.6, 0.3, 0.8, 1.0]]
+    run = SimpleNamespace(metrics={}, extras={"neural_collapse": {"nc1": 0.5, "mean_cosine": cos},
+                                              "minority_collapse": {"tail": [2, 3], "mean_cos_tail": -0.1}})
+    assert lessons.metric(run, "feat_tail_cos") == pytest.approx(0.8)      # the tail block only
+    assert lessons.metric(run, "nc1") == 0.5 and lessons.metric(run, "tail_cos") == -0.1
+    run.extras["minority_collapse"]["tail"] = [1]
+    assert lessons.metric(run, "feat_tail_cos") is None                    # no pair: no number
 
 
 def test_an_unknown_chart_name_is_an_error(tmp_path):
