@@ -21,6 +21,7 @@ from .listings import add_listing_parsers
 from .methods import PARAMS
 from .recipes import RECIPES
 from .reproduce import add_parser as add_reproduce_parser
+from .reproduce import comma_list
 from .result import json_ready
 from .runs.cli import StoreRecorder, add_subparser, data_dir_arg, store_for
 from .runs.tensorboard import tensorboard_writer
@@ -262,16 +263,6 @@ def add_sweep_parser(sub) -> None:
     p.set_defaults(handler=cmd_sweep)
 
 
-def _split(text: str, cast, flag: str) -> list:
-    try:
-        values = [cast(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise LTError(f"{flag} takes a comma-separated list, got {text!r}") from None
-    if not values:
-        raise LTError(f"{flag} is empty")
-    return values
-
-
 def sweep_spec_from_args(args):
     """The SweepSpec of a `sweep` command line (or of its --spec file)."""
     from .sweep import SweepSpec, parse_range
@@ -286,9 +277,9 @@ def sweep_spec_from_args(args):
     ranges = [r for r in (parse_range(p) for p in args.param) if r is not None]
     args.param = [p for p in args.param if parse_range(p) is None]
     base = config_from_args(args)
-    return SweepSpec(base, tuple(_split(args.methods, str, "--methods")),
-                     tuple(_split(args.ratios, float, "--ratios") if args.ratios else [base.ratio]),
-                     tuple(_split(args.seeds, int, "--seeds")), tuple(ranges),
+    return SweepSpec(base, tuple(comma_list(args.methods, str, "--methods")),
+                     tuple(comma_list(args.ratios, float, "--ratios") if args.ratios else [base.ratio]),
+                     tuple(comma_list(args.seeds, int, "--seeds")), tuple(ranges),
                      args.search or ("random" if ranges else "grid"), args.samples, args.asha, args.grace_epochs)
 
 

@@ -272,7 +272,8 @@ def add_parser(sub) -> None:
     p.set_defaults(handler=cmd_reproduce)
 
 
-def _list(text: str, cast, flag: str) -> list:
+def comma_list(text: str, cast, flag: str) -> list:
+    """A comma-separated CLI value cast item by item; a bad or empty list is one LTError naming the flag."""
     try:
         values = [cast(v) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -296,9 +297,9 @@ def cmd_reproduce(args) -> int:
     if dataset not in DATASETS.names():
         raise LTError(f"unknown data set {dataset!r} for {spec.name}; this installation has: "
                       f"{', '.join(DATASETS.names())}")
-    configs = table_configs(spec, _list(args.seeds, int, "--seeds"), dataset, args.epochs,
-                            _list(args.methods, str, "--methods") if args.methods else None,
-                            _list(args.ratios, float, "--ratios") if args.ratios else None,
+    configs = table_configs(spec, comma_list(args.seeds, int, "--seeds"), dataset, args.epochs,
+                            comma_list(args.methods, str, "--methods") if args.methods else None,
+                            comma_list(args.ratios, float, "--ratios") if args.ratios else None,
                             args.eval_every, args.device)
     load_split(dataset, args.data_dir)  # missing files: one line naming them, before anything trains
     say = lambda msg: sys.stderr.write(msg + "\n")  # noqa: E731
