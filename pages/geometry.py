@@ -34,6 +34,7 @@ if st.session_state["geometry_run"] not in ids:  # the choice is in the URL; a s
 TABS = ["Over training", "Norms & cosines", "Feature scatter"]
 if st.session_state["geometry_tab"] not in TABS:
     st.session_state["geometry_tab"] = TABS[0]
+picker = st.container()  # the run picker of the two per-run tabs sits above the tabs
 history_tab, norms_tab, scatter_tab = st.tabs(TABS, key="geometry_tab", on_change="rerun")
 
 if history_tab.open:  # only the open tab is drawn (its name is in the URL)
@@ -52,7 +53,7 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
             st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
                        "record it along the way.")
 else:
-    chosen = st.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
+    chosen = picker.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
     result = results[chosen]
     if "neural_collapse" not in result.extras:
         st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")

@@ -191,7 +191,7 @@ def screenshots(out: Path, timeout: float = 600) -> list[Path]:
         page.wait_for_url("**/train**", timeout=60_000)
         chart(page, "monitor_curves", timeout)
         wait_trained(page, timeout)
-        seeds = page.get_by_label("Seeds")
+        seeds = page.get_by_role("spinbutton", name="Seeds")
         seeds.fill("3")
         seeds.press("Enter")
         settle(page)
