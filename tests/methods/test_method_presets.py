@@ -94,7 +94,7 @@ def test_drw_epoch_defaults_to_eighty_percent_of_the_run():
     ({"loss": "sade"}, "experts"),
     ({"classifier": "experts"}, "sade"),
     ({"regularizer": "nc", "mixing": "mixup"}, "un-mixed"),
-    ({"stage2": "tau_norm", "norm_tau": None, "holdout": 0.0}, "held-out"),
+    ({"stage2": "tau_norm", "classifier": "cosine"}, "linear classifier"),
     ({"holdout": 1.5}, "holdout must be in"),
     ({"init_from": 3}, "name/text"),
 ])
