@@ -56,7 +56,7 @@ def expert_backbone(backbone: nn.Module, experts: int = NUM_EXPERTS) -> ExpertBa
     split = getattr(backbone, "expert_split", None)
     if split is None:
         raise ConfigError(f"SADE's experts need a model that can share its early layers; "
-                          f"{type(backbone).__name__} cannot (use mlp, cnn, resnet32 or resnet18)")
+                          f"{type(backbone).__name__} cannot (use mlp, cnn, cnn1d, resnet32 or resnet18)")
     trunk, make_branch, dim = split(EXPERT_WIDTH)
     return ExpertBackbone(trunk, [make_branch() for _ in range(experts)], dim)
 

@@ -9,7 +9,7 @@ from ltcore.models import build_model
 
 
 @pytest.mark.parametrize("name,shape,branch_dim", [("mlp", (10,), 48), ("cnn", (1, 8, 8), 48),
-                                                   ("resnet32", (3, 32, 32), 48)])
+                                                   ("resnet32", (3, 32, 32), 48), ("cnn1d", (40,), 95)])
 def test_experts_share_early_layers_and_own_their_last_stages(name, shape, branch_dim):
     backbone = expert_backbone(build_model(name, shape, 5).backbone)
     assert isinstance(backbone, ExpertBackbone) and backbone.out_dim == 3 * branch_dim
@@ -36,6 +36,24 @@ def test_test_time_aggregation_learns_and_stores_expert_weights(digits, quick):
     assert len(weights) == 3 and sum(weights) == pytest.approx(1.0, abs=1e-3)
     assert result.extras["sade_weight_history"][-1] == weights
     assert torch.allclose(result.model.classifier.aggregation.cpu(), torch.tensor(weights), atol=1e-4)
+
+
+def test_cnn1d_experts_share_two_convolutions_and_own_the_last_at_three_quarters():
+    backbone = expert_backbone(build_model("cnn1d", (40,), 10).backbone)
+    convs = lambda m: [c.out_channels for c in m.modules() if isinstance(c, torch.nn.Conv1d)]  # noqa: E731
+    assert convs(backbone.trunk) == [25, 25] and convs(backbone.branches[0]) == [19]  # ¾ of 25 channels
+
+
+def test_sade_trains_on_mnist1d_and_learns_its_expert_weights():
+    """MNIST-1D's default model is cnn1d: SADE builds its experts on it, trains, and the test-time
+    aggregation (Gaussian-noise views: signals have no image augmentation) gives three weights."""
+    result = train(Config(dataset="mnist1d", ratio=100, epochs=2, batch_size=128, device="cpu", method="sade",
+                          method_params={"stage2": "test_time_aggregation", "tta_epochs": 1}))
+    assert result.status == "done", result.error
+    assert 0 <= result.balanced_acc <= 1
+    weights = result.extras["sade_weights"]
+    assert len(weights) == 3 and sum(weights) == pytest.approx(1.0, abs=1e-3)
+    assert result.extras["sade_views"].startswith("gaussian noise")
 
 
 def test_test_time_aggregation_needs_the_experts():
