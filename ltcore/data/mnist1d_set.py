@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import DATASETS, DataSplit
+from .base import DATASETS, DataSplit, default_data_dir
+from .imbalance import draw_subset
 from .holdout import TEST_HOLDOUT_SEED, VAL_HOLDOUT_SEED, balanced_holdout
 
 TRAIN_PER_CLASS = 1000
@@ -33,6 +34,8 @@ NUM_CLASSES = 10
 LENGTH = 40
 SEED = 42            # the package's default generator seed
 CACHE_VERSION = 1
+UNLABELLED_PER_CLASS = 1000
+UNLABELLED_SEED = SEED + 1   # a reservoir generated apart from the training pool, validation and test
 
 
 @contextlib.contextmanager
@@ -112,6 +115,17 @@ def mnist1d_split(data_dir: Path, train_per_class: int = TRAIN_PER_CLASS, val_pe
                      x_val=x[val], y_val=y[val])
 
 
+def unlabelled_signals(counts: list[int], seed: int, data_dir: Path | None = None) -> torch.Tensor:
+    """Extra signals for self-training's unlabelled pool, labels dropped: counts[k] of class k (at
+    most UNLABELLED_PER_CLASS) drawn with the run seed from a reservoir that the package generates
+    with its own seed (UNLABELLED_SEED), so none of them is a training, validation or test signal.
+    The reservoir (10,000 signals, standardised by `make_dataset` on its own like the main set) is
+    cached in `<data_dir>/mnist1d/` as the main set is."""
+    folder = Path(data_dir or default_data_dir()).expanduser() / "mnist1d"
+    x, y = load_signals(folder, UNLABELLED_PER_CLASS * NUM_CLASSES, UNLABELLED_SEED)
+    return x[draw_subset(y, counts, seed)]
+
+
 def paper_split(data_dir: Path | None = None) -> DataSplit:
     """The paper's MNIST-1D: the package defaults (5000 signals, seed 42), its first 4000 for
     training and the last 1000 for testing (about 100 per class, as shuffled). No validation split
@@ -124,7 +138,7 @@ def paper_split(data_dir: Path | None = None) -> DataSplit:
     "mnist1d", f"MNIST-1D (Greydanus 2020): 10 classes of {LENGTH}-long 1-D signals, generated offline; "
     f"{TRAIN_PER_CLASS}/class training pool (a CIFAR-10-LT-sized set), {TEST_PER_CLASS}/class balanced test, "
     f"{VAL_PER_CLASS}/class validation", shape=(LENGTH,), num_classes=NUM_CLASSES, kind="vector",
-    augment="none", model="cnn1d", offline=True, signal=True)
+    augment="none", model="cnn1d", offline=True, signal=True, unlabelled=unlabelled_signals)
 def load_mnist1d(data_dir: Path, seed: int = 0) -> DataSplit:
     """The first load generates 15,000 signals (seconds) and caches them in `<data_dir>/mnist1d/`."""
     return mnist1d_split(data_dir)

@@ -73,6 +73,9 @@ def check_combination(params: dict) -> None:
         raise ConfigError("the NC regulariser needs un-mixed features: use mixing 'none'")
     if c["contrast"] != "none":
         check_contrast(c)
+    if c["stage2"] == "crest" and (c["contrast"] != "none" or c["pretext"] != "none"):
+        raise ConfigError("stage2 'crest' retrains every generation with the preset's loss: use contrast "
+                          "'none' and pretext 'none'")
 
 
 def check_contrast(c: dict) -> None:
@@ -202,12 +205,15 @@ class ComposedMethod(Method):
             labels = ctx.train_batches.y[self.train_idx]
             self._build(torch.bincount(labels, minlength=self.num_classes).tolist())
             self.info["holdout"] = {"fraction": fraction, "held_out": len(held)}
+        before = getattr(STAGE2.get(self.choice["stage2"]).obj, "before_training", None)
+        if before is not None:  # a stage that shapes the main loop's data (CReST's unlabelled pool)
+            before(self, ctx, **self.slot("stage2"))
         kept = self.kept_indices(ctx.train_batches.y)
         for part in self.slot_objects():
             if callable(getattr(part, "prepare", None)):
                 part.prepare(ctx, kept)
         self.stage1_config = stage1_config(ctx.config, self.params)
-        if self.choice["stage2"] != "none" and self._reuse_stage1(ctx.model, ctx.checkpoint_root):
+        if self.reuses_stage1() and self._reuse_stage1(ctx.model, ctx.checkpoint_root):
             return True
         if self.params.get("init_from"):
             self._init_from(ctx.model, self.params["init_from"])
@@ -218,6 +224,11 @@ class ComposedMethod(Method):
         if self.contrast is not None:
             self.contrast.attach(ctx)
         return False
+
+    def reuses_stage1(self) -> bool:
+        """Whether the main loop is a plain stage 1 shared with `ce` (saved, and reused when saved):
+        a second stage unless it says otherwise (CReST trains its first generation on its own split)."""
+        return self.choice["stage2"] != "none" and STAGE2.get(self.choice["stage2"]).meta.get("reuse_stage1", True)
 
     def slot_objects(self) -> list:
         """The built slot entries; one that defines `prepare(ctx, kept)` gets the MethodContext and
@@ -304,7 +315,7 @@ class ComposedMethod(Method):
     # --- after training ------------------------------------------------------------------
     def second_stage(self, ctx: MethodContext) -> None:
         is_stage1 = ctx.config.replace(**MEASUREMENT_ONLY).run_id == self.stage1_config.run_id
-        wanted = ctx.save_checkpoints and (is_stage1 or self.choice["stage2"] != "none")
+        wanted = ctx.save_checkpoints and (is_stage1 or self.reuses_stage1())
         if not self.reused_stage1 and wanted:
             record = ctx.stage1_record() if ctx.stage1_record else None
             save_checkpoint(self.stage1_config, ctx.model, ctx.checkpoint_root, meta=record)

@@ -96,3 +96,6 @@ preset("paco", "PaCo: parametric contrastive loss, the classifier's logit-compen
        "queue", "Cui et al. ICCV'21", MOD, contrast="paco")
 preset("ssp", "SSP: self-supervised pre-training on the training images (labels unused), then cross-entropy "
        "from it", "Yang & Xu NeurIPS'20", AUG, pretext="ssp")
+preset("crest", "CReST: self-training in generations; the most confident pseudo-labels of an unlabelled pool "
+       "join the labelled set, tail classes more often (μ_k = (N_{K+1−k}/N_1)^α)", "Wei et al. CVPR'21", AUG,
+       stage2="crest")
