@@ -16,7 +16,7 @@ import torch
 from .config import Config
 from .data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
 from .errors import LTError
-from .methods import MethodContext, build_method
+from .methods import STAGE2, MethodContext, build_method
 from .metrics import evaluate_logits, per_class_accuracy, tracking
 from .models import build_model
 from .result import RunResult
@@ -392,7 +392,8 @@ class Trainer:
             return []
         first = self.extras.get("stage1") or {}
         reused = bool(first.get("reused"))
-        stage1 = {"stage": 1, "what": "representation learning (plain sampling)", "reused": reused,
+        what = STAGE2.get(second).meta.get("stage1", "representation learning (plain sampling)")
+        stage1 = {"stage": 1, "what": what, "reused": reused,
                   "epochs": self.epoch, "from_run": first.get("run_id"),
                   "seconds": first.get("seconds") if reused else round(self._stage1_seconds, 3)}
         stage2 = {"stage": 2, "what": second, "epochs": len(self.extras.get("stage2_loss") or []),

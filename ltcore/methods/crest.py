@@ -253,7 +253,8 @@ crest.before_training = prepare_pool
 
 STAGE2.add("crest", crest, "CReST self-training: generations that add the most confident pseudo-labels of an "
            "unlabelled pool, tail classes more often (μ_k = (N_{K+1−k}/N_1)^α), each retrained from scratch",
-           paper="Wei et al. CVPR'21", reuse_stage1=False, params={
+           paper="Wei et al. CVPR'21", reuse_stage1=False,
+           stage1="generation 1: the labelled set", params={
                "crest_generations": integer(3, "CReST: generations, the first being the main loop (authors' "
                                             "--num_generation: 6 in their CIFAR command)", lambda v: v >= 1, "≥ 1"),
                "crest_alpha": number(1 / 3, "CReST: exponent α of μ_k = (N_{K+1−k}/N_1)^α (authors' --alpha 3 "
