@@ -40,4 +40,25 @@ def summary_table(run_ids, results, labels, relative: dict | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
+def crest_generations(run_ids, results, labels) -> pd.DataFrame:
+    """CReST runs' self-training record: one row per run and generation with the pseudo-labels per
+    class it trained on beside the labelled set (none in generation 1), the unlabelled pool's size
+    and source, and the balanced validation accuracy of that generation's model; empty when no run
+    is a CReST run."""
+    rows = []
+    for rid, r, label in zip(run_ids, results, labels):
+        extras = r.extras or {}
+        gens, pool = extras.get("crest_generations"), extras.get("crest_pool") or {}
+        if not gens:
+            continue
+        names = list(r.class_names or range(len(gens[0]["pseudo_labels"])))
+        for g in gens:
+            rows.append({"run": label, "generation": g["generation"],
+                         "pool": f"{pool.get('size', '?')} {pool.get('source', '')}".strip(),
+                         "val_balanced_acc": g.get("val_balanced_acc"),
+                         "pseudo_labels": sum(g["pseudo_labels"]),
+                         **{f"class {n}": v for n, v in zip(names, g["pseudo_labels"])}, "run_id": rid})
+    return pd.DataFrame(rows)
+
+
 PERCENT_COLUMNS = ["overall_acc", "balanced_acc", *(f"{g}_acc" for g in GROUPS), "relative_acc", "macro_f1"]

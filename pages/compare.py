@@ -63,6 +63,12 @@ if table_tab.open:
                 "ece": st.column_config.NumberColumn(format="%.3f"),
                 "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
         widgets.download_table(table, "comparison")
+        crest = tables.crest_generations(ids, runs, labels)
+        if not crest.empty:
+            st.markdown("**CReST self-training**: pseudo-labels per class each generation trained on beside the "
+                        "labelled set (tail classes are added more often), and its model's balanced validation accuracy")
+            st.dataframe(crest, hide_index=True, column_config={
+                "val_balanced_acc": st.column_config.NumberColumn(format="percent")})
         if not grouped and missing:
             st.caption(r"Relative accuracy $A_t / \max(A_v, A_b)$ needs plain CE and the method trained on a balanced "
                        "set of the same size (Zhang et al. 2023, §4.1).")

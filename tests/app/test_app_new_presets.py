@@ -91,3 +91,23 @@ def test_compare_page_shows_the_new_presets_runs_beside_ce(app, new_runs, monkey
     names = [trace["name"] for trace in per_class["data"]]
     for method in runs:
         assert any(method in name for name in names), (method, names)
+
+
+def test_compare_table_shows_crest_pseudo_labels_per_generation(app, tmp_path, monkeypatch):
+    """A CReST run's self-training record: per generation, the pseudo-labels per class it trained on."""
+    from ltcore.runs import RunStore
+
+    monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
+    rid = train_into(RunStore(), Config(dataset="gaussians", ratio=20, method="crest", epochs=1, batch_size=64,
+                                        method_params={"crest_generations": 2}))
+    app.query_params["runs"] = rid
+    at = app.run()
+    at.switch_page(page("compare")).run()
+    at.session_state["compare_tab"] = "Table"
+    at.run()
+    assert not at.exception and not at.error
+    crest = next(df.value for df in at.dataframe if "generation" in df.value.columns)
+    assert crest["generation"].tolist() == [1, 2]
+    assert crest["pseudo_labels"].tolist()[0] == 0 and crest["pseudo_labels"].tolist()[1] > 0
+    classes = [c for c in crest.columns if c.startswith("class ")]
+    assert len(classes) == 5 and crest.iloc[1][classes].sum() == crest["pseudo_labels"].iloc[1]
