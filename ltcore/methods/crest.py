@@ -41,7 +41,8 @@ Where this differs, and why:
 The pool (never the validation or test split): on data sets with a generator (MNIST-1D, the
 Gaussian mixtures, the synthetic images) extra samples drawn fresh from it, round(crest_pool · n_k)
 of class k so the pool follows the labelled profile as in the paper, labels dropped before they
-reach this module; on the others a held-out part of the long-tailed training set, ceil(n_k /
+reach this module (MNIST-1D's reservoir holds 1000 per class: a larger ask is capped, the asked size
+kept as `asked`); on the others a held-out part of the long-tailed training set, ceil(n_k /
 (1 + crest_pool)) of each class stay labelled and the rest lose their labels (the authors' split).
 """
 from __future__ import annotations
@@ -144,6 +145,8 @@ def prepare_pool(method, ctx, crest_pool: float = 1.0, **_) -> None:
     method.crest_start = copy.deepcopy(ctx.model.state_dict())
     method.info["crest_pool"] = {"source": pool.source, "size": len(pool),
                                  "labelled": list(method.counts), "ratio": crest_pool}
+    if draw is not None and len(pool) < sum(sizes):   # a generator's reservoir ran short (MNIST-1D)
+        method.info["crest_pool"]["asked"] = sum(sizes)
 
 
 @torch.no_grad()
