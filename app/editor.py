@@ -83,12 +83,19 @@ def _edit(method: str, given: dict) -> dict:
 
 
 def method_params(methods: list[str]) -> None:
-    """One expander per chosen method; writes the changes to `params` in the session state."""
+    """One expander per chosen method, its widgets built only while it is open (a closed one keeps
+    its changes in `params`); writes the changes to `params` in the session state."""
     params = {m: dict(p) for m, p in st.session_state["params"].items() if m in methods}
     for method in [m for m in methods if m in PRESETS]:
         changed = params.get(method, {})
-        title = f"Advanced: {method} slots and parameters" + (f" ({len(changed)} changed)" if changed else "")
-        with st.expander(title):
+        # a fixed label: Streamlit's expander identity includes it, so a changing one would close it
+        box = st.expander(f"Advanced: {method} slots and parameters", key=f"edit_{method}", on_change="rerun")
+        if not box.open:
+            if changed:
+                st.caption(frame.plain(f"{method}: changed from the preset: " + ", ".join(
+                    f"{k} = {v}" for k, v in changed.items())))
+            continue
+        with box:
             st.caption(PRESETS.get(method).description)
             params[method] = _edit(method, changed)
             if params[method] and st.button("Reset to the preset", key=f"reset_{method}"):

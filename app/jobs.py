@@ -17,6 +17,8 @@ _STARTED: list = []  # every manager this process made (for shutdown_all)
 _STATUS = shared.Memo(ttl=LIVE_SECONDS, max_entries=1024)
 _ROW = shared.Memo(ttl=LIVE_SECONDS, max_entries=1024)
 _LISTS = shared.Memo(ttl=LIVE_SECONDS, max_entries=64)
+_ENDED = shared.Memo(max_entries=4096)    # statuses of ended runs, by attempt (see `statuses`)
+_CONFIGS = shared.Memo(max_entries=4096)  # configurations by run id (an id is its config's hash)
 
 
 @st.cache_resource(show_spinner=False)
@@ -103,7 +105,23 @@ def _read_status(run_id: str) -> dict | None:
 
 
 def statuses(run_ids: list[str]) -> dict[str, dict]:
-    return {rid: s for rid in run_ids if (s := status(rid)) is not None}
+    """`status` of many runs. An ended run's status no longer changes: it is read once per
+    attempt (its store row's status, finish time and attempt count, from the shared run list) and
+    kept, so a page with ten finished runs reads no history from the store on a rerun."""
+    rows = {row["run_id"]: row for row in list_runs()}
+    out = {}
+    for rid in run_ids:
+        row = rows.get(rid)
+        if row is None or row["status"] in ACTIVE:
+            found = status(rid)
+        else:
+            key = (str(default_data_dir()), rid, row["status"], row["finished"], row["attempts"])
+            found = _ENDED.get(key, lambda rid=rid: _read_status(rid))
+            if found is None or found["status"] in ACTIVE:  # started again since the list was read
+                _ENDED.forget(key)
+        if found is not None:
+            out[rid] = found
+    return out
 
 
 def result(run_id: str) -> RunResult | None:
@@ -167,9 +185,13 @@ def rerun(run_id: str) -> str:
 
 
 def config(run_id: str) -> Config | None:
-    """The configuration of a stored run (None when the id is unknown)."""
-    row = _row(run_id)
-    return Config.from_dict(row["config"]) if row else None
+    """The configuration of a stored run (None when the id is unknown); kept once read, since a
+    run id is the hash of its configuration."""
+    key = (str(default_data_dir()), run_id)
+    found = _CONFIGS.get(key, lambda: Config.from_dict(row["config"]) if (row := _row(run_id)) else None)
+    if found is None:
+        _CONFIGS.forget(key)
+    return found
 
 
 def active() -> list[str]:

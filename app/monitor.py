@@ -45,17 +45,23 @@ def _line(s: dict, loaded: bool = False, two_stage: bool = False, result=None) -
 
 
 def _run_row(run_id: str, label: str, s: dict, config=None) -> None:
-    c1, c2, c3 = st.columns([3, 6, 1.4], vertical_alignment="center")
-    c1.markdown(f"**{label}**  \n`{run_id[:12]}`")
+    """One element per run (its name, id and where it is, over its progress bar); a Stop or Re-run
+    button beside it only when the run has one: ten finished runs are ten elements to draw."""
     fraction = 1.0 if s["status"] == "done" else min(s["epoch"] / max(s["epochs"], 1), 1.0)
     two_stage = config is not None and stages_of.is_two_stage(config)
     result = jobs.result(run_id) if two_stage and s["status"] not in jobs.ACTIVE else None
-    c2.progress(fraction, text=_line(s, run_id in st.session_state.get("_loaded_runs", ()), two_stage, result))
-    if s["status"] in jobs.ACTIVE:
-        if c3.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
+    text = (f"**{frame.plain(label)}** `{run_id[:12]}` — "
+            + _line(s, run_id in st.session_state.get("_loaded_runs", ()), two_stage, result))
+    action = ("Stop" if s["status"] in jobs.ACTIVE else
+              "Re-run" if s["status"] in ("interrupted", "failed", "stopped") else None)
+    if action is None:
+        st.progress(fraction, text=text)
+    else:
+        bar, button = st.columns([8, 1.4], vertical_alignment="bottom")
+        bar.progress(fraction, text=text)
+        if action == "Stop" and button.button("Stop", key=f"stop_{run_id}", icon=":material/stop:"):
             jobs.stop(run_id)
-    elif s["status"] in ("interrupted", "failed", "stopped"):
-        if c3.button("Re-run", key=f"rerun_{run_id}", icon=":material/replay:"):
+        elif action == "Re-run" and button.button("Re-run", key=f"rerun_{run_id}", icon=":material/replay:"):
             try:
                 new_id = jobs.rerun(run_id)
             except LTError as exc:

@@ -17,12 +17,13 @@ FIRST_METHODS = ("ce", "balanced_softmax")  # plain training, then the simplest 
 
 
 def download_table(df: pd.DataFrame, name: str) -> None:
-    """CSV and JSON downloads of a table."""
+    """CSV and JSON downloads of a table (the files are written when a button is pressed, not on
+    every rerun of the page)."""
     c1, c2, _ = st.columns([1, 1, 6])
-    c1.download_button("CSV", df.to_csv(index=False), f"{name}.csv", "text/csv", key=f"{name}_csv",
+    c1.download_button("CSV", lambda: df.to_csv(index=False), f"{name}.csv", "text/csv", key=f"{name}_csv",
                        icon=":material/download:")
-    c2.download_button("JSON", df.to_json(orient="records", indent=1), f"{name}.json", "application/json",
-                       key=f"{name}_json", icon=":material/download:")
+    c2.download_button("JSON", lambda: df.to_json(orient="records", indent=1), f"{name}.json",
+                       "application/json", key=f"{name}_json", icon=":material/download:")
 
 
 def counts_table(classes, train_counts, test_counts, groups) -> pd.DataFrame:

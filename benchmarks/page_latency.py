@@ -5,14 +5,21 @@ snapshots recorded; or reuses the finished digits runs of `--store DIR` from an 
 app/main.py` from the repository root (so `.streamlit/config.toml` applies, as with `make run`)
 and drives Debian's chromium with Playwright (tests/app/browser.py). With the 10 runs in the link,
 it clicks through Data → Train → Compare → Geometry → Learn in the sidebar several times, and
-times each switch from the click until the script run has finished AND the page's main chart (or
-heading) is on screen. The first visit of each page is reported apart from the warm ones (median
+times each switch from the click until the server's script run has finished, the browser has
+taken in its end, the page's main chart (or heading) is on screen and two animation frames have
+passed ("end to end"). The first visit of each page is reported apart from the warm ones (median
 and worst). Reruns: a ratio change and the log toggle on Data, a Compare and a Geometry tab switch.
+
+"Server" is the time of the script runs themselves, measured inside the real server: streamlit
+is started through a wrapper (`TIMED_STREAMLIT`) that logs how long each script run took, which
+is also how the benchmark knows that a rerun has happened (the browser may never show "running"
+for a short one). The gap between the two is the browser: messages, React and plotly drawing.
 
     python benchmarks/page_latency.py [--rounds 4] [--store DIR] [--baseline GIT_REF] [--json out.json]
 
 With `--baseline REF` the app as it was at that commit is served beside this one (same store, same
-browser) and measured round by round in turn, so both see the same load; the ratios are printed.
+browser, same timing wrapper) and measured round by round in turn, so both see the same load; the
+ratios are printed. The load average of the machine is printed before and after.
 
 Target (issue 14, P5): every switch and rerun ≤ 300 ms warm on the 2-core development machine.
 """
@@ -40,15 +47,41 @@ PAGES = {  # nav label → what shows that the page is drawn
     "Geometry": ".st-key-nc_history .js-plotly-plot",
     "Learn": ".st-key-lesson",
 }
-WATCH = """() => {
-  window.__runs = [];
-  const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(records => { for (const r of records) window.__runs.push(
-      [performance.now(), r.oldValue, app.getAttribute('data-test-script-state')]); })
-    .observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
-}"""
-"""Every change of the app's script state as [time, state before, state now] (records arrive in
-batches, so the state before is what shows that a run started and ended)."""
+TIMED_STREAMLIT = """
+import os, sys, time
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.web.cli import main
+
+run_script = script_runner.ScriptRunner._run_script
+
+def timed_run(self, rerun_data):
+    started, t0 = time.time(), time.perf_counter()
+    try:
+        return run_script(self, rerun_data)
+    finally:
+        with open(os.environ["LTLAB_TIMING_LOG"], "a") as log:
+            log.write(f"{started:.4f} {time.perf_counter() - t0:.4f} {int(bool(rerun_data.fragment_id_queue))}\\n")
+
+script_runner.ScriptRunner._run_script = timed_run
+sys.argv = ["streamlit", *sys.argv[1:]]
+sys.exit(main())
+"""
+"""`python -c TIMED_STREAMLIT run app/main.py ...` is `streamlit run app/main.py ...` that appends
+one line per script run to $LTLAB_TIMING_LOG: wall-clock start, seconds, whether a fragment run.
+It patches only Streamlit, so it times a baseline checkout's app the same way."""
+FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+class ServerLog:
+    """The script runs one timed server logged (see TIMED_STREAMLIT)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.write_text("")
+
+    def runs(self, since: float) -> list[tuple[float, float, bool]]:
+        rows = [line.split() for line in self.path.read_text().splitlines() if line.strip()]
+        return [(float(a), float(b), c == "1") for a, b, c in rows if float(a) >= since]
 
 
 def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
@@ -79,26 +112,25 @@ def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
     return ids
 
 
-def timed(page, action, ready: str, timeout: float = 60, script: list | None = None, strict: bool = True) -> float:
-    """Seconds from `action()` until a script run started after it has finished and `ready` is
-    visible; the seconds until the script run ended (server work and messages, before the browser
-    draws) are appended to `script`. `strict=False` (page switches, whose `ready` exists only on
-    the new page): a run so short that the page never showed "running" also counts."""
-    start = page.evaluate("performance.now()")
+def timed(page, log: ServerLog, action, ready: str, timeout: float = 60, server: list | None = None) -> float:
+    """Seconds from `action()` until a script run started after it has finished (the server's log
+    says so), the browser has taken in the end of the run, `ready` is visible and two animation
+    frames have passed; the seconds the server spent in script runs meanwhile go to `server`."""
+    since = time.time() - 0.005
+    start = time.perf_counter()
     action()
+    deadline = start + timeout
+    while not log.runs(since):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"no script run in {timeout:.0f} s")
+        time.sleep(0.005)
+    page.wait_for_selector(browser.IDLE, timeout=timeout * 1000)
     page.locator(ready).first.wait_for(state="visible", timeout=timeout * 1000)
-    page.wait_for_function("""([t0, strict]) => {
-        const after = (window.__runs || []).filter(r => r[0] >= t0);
-        const app = document.querySelector('[data-testid="stApp"]');
-        return (!strict || after.some(r => r[1] === 'running'))
-            && app.getAttribute('data-test-script-state') === 'notRunning';
-    }""", arg=[start, strict], timeout=timeout * 1000)
-    end = page.evaluate("performance.now()")
-    if script is not None:
-        ended = page.evaluate("([t0]) => (window.__runs || []).filter(r => r[0] >= t0 && r[1] === 'running')"
-                              ".map(r => r[0]).pop()", [start])
-        script.append((ended - start) / 1000 if ended else (end - start) / 1000)
-    return (end - start) / 1000
+    page.evaluate(FRAMES)
+    elapsed = time.perf_counter() - start
+    if server is not None:
+        server.append(sum(seconds for _, seconds, _ in log.runs(since)))
+    return elapsed
 
 
 def nav(page, label: str):
@@ -123,12 +155,12 @@ def reruns(page, rounds: int) -> dict:
     }
 
 
-def attempt(out: dict, name: str, page, action, ready: str, strict: bool = True) -> bool:
-    """One timed interaction into out[name] ({"ready": [...], "script": [...]}); False (and a line
+def attempt(out: dict, name: str, page, log: ServerLog, action, ready: str) -> bool:
+    """One timed interaction into out[name] ({"ready": [...], "server": [...]}); False (and a line
     saying why) when it did not work."""
-    slot = out.setdefault(name, {"ready": [], "script": []})
+    slot = out.setdefault(name, {"ready": [], "server": []})
     try:
-        slot["ready"].append(timed(page, action, ready, script=slot["script"], strict=strict))
+        slot["ready"].append(timed(page, log, action, ready, server=slot["server"]))
         return True
     except Exception as exc:  # reported; the benchmark goes on
         print(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
@@ -136,7 +168,8 @@ def attempt(out: dict, name: str, page, action, ready: str, strict: bool = True)
         return False
 
 
-def measure(urls: dict[str, str], ids: list[str], rounds: int, chromium: str, scratch: Path) -> dict:
+def measure(urls: dict[str, str], logs: dict[str, ServerLog], ids: list[str], rounds: int, chromium: str,
+            scratch: Path) -> dict:
     """Per app version (interleaved round by round, so both see the same machine load): the switch
     times of every page and the rerun times."""
     out = {version: {} for version in urls}
@@ -146,17 +179,20 @@ def measure(urls: dict[str, str], ids: list[str], rounds: int, chromium: str, sc
             page.set_viewport_size({"width": 1400, "height": 900})
             page.goto(f"{urls[version]}/?runs={','.join(ids)}")
             browser.settle(page, 120)
-            page.evaluate(WATCH)
         for _ in range(rounds):
             for version, page in pages.items():
                 for label, ready in [*list(PAGES.items())[1:], ("Data", PAGES["Data"])]:
-                    attempt(out[version], f"switch to {label}", page, nav(page, label), ready, strict=False)
-        for version, page in pages.items():
-            for name, (where, actions) in reruns(page, rounds).items():
-                attempt({}, "go", page, nav(page, where), PAGES[where], strict=False)
-                for action, ready in actions:
-                    if not attempt(out[version], name, page, action, ready):
-                        break
+                    attempt(out[version], f"switch to {label}", page, logs[version], nav(page, label), ready)
+        for _ in range(2):  # reruns: round by round too
+            for version, page in pages.items():
+                for name, (where, actions) in reruns(page, max(rounds // 2, 1)).items():
+                    nav(page, where)()
+                    page.locator(PAGES[where]).first.wait_for(state="visible", timeout=120_000)
+                    browser.settle(page, 120)
+                    for action, ready in actions:
+                        if not attempt(out[version], name, page, logs[version], action, ready):
+                            break
+                        page.wait_for_timeout(150)
     return out
 
 
@@ -186,6 +222,8 @@ def main(argv=None) -> int:
     chromium = browser.find_chromium()
     if chromium is None:
         raise SystemExit("no chromium found: apt-get install -y chromium")
+    import os
+
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = args.store or Path(tmp) / "data"
         folder.mkdir(parents=True, exist_ok=True)
@@ -193,28 +231,37 @@ def main(argv=None) -> int:
         roots = {"this": ROOT}
         if args.baseline:
             roots = {f"baseline {args.baseline[:10]}": baseline_checkout(args.baseline, Path(tmp) / "baseline"), **roots}
-        urls = {version: stack.enter_context(browser.serve(folder, root=root, log_name=f"streamlit-{i}.log"))
+        logs = {version: ServerLog(Path(tmp) / f"timing-{i}.log") for i, version in enumerate(roots)}
+        urls = {version: stack.enter_context(browser.serve(
+                    folder, root=root, log_name=f"streamlit-{i}.log", launcher=[sys.executable, "-c", TIMED_STREAMLIT],
+                    env={"LTLAB_TIMING_LOG": str(logs[version].path)}))
                 for i, (version, root) in enumerate(roots.items())}
-        raw = measure(urls, ids, args.rounds, chromium, Path(tmp))
-    print(f"with {len(ids)} digits runs selected; ready = script done and the page's chart drawn "
-          "(script = script run done); ms")
+        load_before = os.getloadavg()
+        raw = measure(urls, logs, ids, args.rounds, chromium, Path(tmp))
+        load_after = os.getloadavg()
+    print(f"with {len(ids)} digits runs selected; ms. End to end: from the click until the script run is over, "
+          "the page's chart is drawn and two frames have passed; server: the script runs themselves.")
+    print(f"load average (1/5/15 min) before {' '.join(f'{x:.1f}' for x in load_before)}, "
+          f"after {' '.join(f'{x:.1f}' for x in load_after)}, on {os.cpu_count()} cores")
     for version, rows in raw.items():
-        print(f"\n{version:36} {'first':>6} {'warm p50':>9} {'warm max':>9} {'script p50':>11}")
+        print(f"\n{version:28} {'first':>6} {'warm p50':>9} {'warm max':>9} {'server p50':>11} {'server max':>11}")
         for name, times in rows.items():
             if times["ready"]:
                 s_ = summary(times["ready"])
-                script = statistics.median(times["script"][1:] or times["script"])
-                print(f"{name:36} {1000 * s_['first']:6.0f} {1000 * s_['warm_median']:9.0f} "
-                      f"{1000 * s_['warm_max']:9.0f} {1000 * script:11.0f}")
+                server = times["server"][1:] or times["server"]
+                print(f"{name:28} {1000 * s_['first']:6.0f} {1000 * s_['warm_median']:9.0f} "
+                      f"{1000 * s_['warm_max']:9.0f} {1000 * statistics.median(server):11.0f} {1000 * max(server):11.0f}")
     if len(raw) == 2:
         (base, b), (this, t) = raw.items()
-        print(f"\nwarm p50 ratio {base} / {this}:")
+        print(f"\nwarm p50 ratio {base} / {this} (end to end; server):")
         for name in t:
             if t[name]["ready"] and b.get(name, {}).get("ready"):
                 ratio = summary(b[name]["ready"])["warm_median"] / summary(t[name]["ready"])["warm_median"]
-                print(f"  {name:34} {ratio:5.2f}×")
+                server = (statistics.median(b[name]["server"][1:] or b[name]["server"])
+                          / statistics.median(t[name]["server"][1:] or t[name]["server"]))
+                print(f"  {name:26} {ratio:5.2f}×  {server:5.2f}×")
     if args.json:
-        args.json.write_text(json.dumps(raw, indent=1))
+        args.json.write_text(json.dumps({"load_before": load_before, "load_after": load_after, "runs": raw}, indent=1))
     return 0
 
 

@@ -41,13 +41,15 @@ def find_chromium() -> str | None:
 
 
 @contextlib.contextmanager
-def serve(data_dir: Path, timeout: float = 90, root: Path = ROOT, log_name: str = "streamlit.log"):
+def serve(data_dir: Path, timeout: float = 90, root: Path = ROOT, log_name: str = "streamlit.log",
+          launcher: list[str] | None = None, env: dict | None = None):
     """The app on http://127.0.0.1:<free port>, its run store in `data_dir`; yields the base URL.
-    `root`: the checkout whose app/main.py runs (a benchmark's baseline)."""
+    `root`: the checkout whose app/main.py runs (a benchmark's baseline); `launcher`: the command
+    that stands for `streamlit` (default `python -m streamlit`); `env`: more environment variables."""
     port = free_port()
-    env = dict(os.environ, LTLAB_DATA=str(data_dir), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env = dict(os.environ, LTLAB_DATA=str(data_dir), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
     log = open(data_dir / log_name, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(Path(root) / "app" / "main.py"),
+    proc = subprocess.Popen([*(launcher or [sys.executable, "-m", "streamlit"]), "run", str(Path(root) / "app" / "main.py"),
                              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false"],
                             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -45,7 +45,8 @@ def poll(at, until, timeout=120.0):
 
 
 def progress(at) -> list[str]:
-    return [p.proto.text for p in at.get("progress")]
+    """What each progress row says after its run's name and id ("**ce** `0123abcd4567` — done ...")."""
+    return [p.proto.text.split("` — ", 1)[-1] for p in at.get("progress")]
 
 
 def store():
@@ -115,7 +116,8 @@ def test_a_config_error_is_a_message_not_a_traceback(app):
     warnings = " ".join(w.value for w in at.sidebar.warning).replace("\\", "")
     assert "holdout=1.5" in warnings and "must be in [0, 1), got 1.5" in warnings
     assert "gamma=2" in warnings and "no parameter(s) gamma" in warnings
-    at.number_input(key="param_ce_holdout").set_value(1.5).run()
+    at.session_state["edit_ce"] = True                 # open the editor of ce
+    at.run().number_input(key="param_ce_holdout").set_value(1.5).run()
     assert not at.exception
     assert at.error[0].value.replace("\\", "") == "method parameter holdout must be in [0, 1), got 1.5"
 

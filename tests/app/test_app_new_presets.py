@@ -26,6 +26,10 @@ def test_train_page_offers_the_new_presets_with_every_slot_and_parameter(app, tm
     at.switch_page(page("train")).run()
     assert not at.exception
     assert set(NEW) <= set(at.multiselect(key="methods").options)
+    assert not any(w.key and w.key.startswith("param_") for w in at.selectbox)   # closed editors: no widgets
+    for method in NEW:                                # the editors are built when opened
+        at.session_state[f"edit_{method}"] = True
+    at.run()
     titles = [e.label for e in at.expander]
     keys = {w.key for kind in ("selectbox", "number_input", "checkbox", "text_input") for w in at.get(kind)}
     for method in NEW:
@@ -68,6 +72,8 @@ def test_the_teacher_of_kd_and_bkd_is_chosen_from_the_stores_finished_runs(app, 
     app.query_params.update({"dataset": "gaussians", "ratio": "20", "methods": "kd,bkd"})
     at = app.run()
     at.switch_page(page("train")).run()
+    at.session_state["edit_kd"] = at.session_state["edit_bkd"] = True
+    at.run()
     assert not at.exception
     box = at.selectbox(key="param_kd_kd_teacher")
     assert all(any(rid in option for option in box.options) for rid in runs.values()), box.options  # ce, bcl

@@ -79,6 +79,8 @@ def test_transfer_preset_and_bad_link_parameters_leave_the_train_page_usable():
     link's params={"focal": {"gamma": "abc"}} is a warning with the default, not a blocked page."""
     at = open_app(methods="transfer,focal", params='{"focal": {"gamma": "abc", "alpha2": 1}, "ce": 3}')
     at.switch_page("../pages/train.py").run()
+    at.session_state["edit_transfer"] = at.session_state["edit_focal"] = True   # open their editors
+    at.run()
     assert not at.exception
     assert "unexpected error" not in texts(at)
     warnings = " ".join(w.value for w in at.sidebar.warning)
