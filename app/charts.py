@@ -10,6 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ltcore.metrics.seeds import mean_std
+
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
                 "#AA4499", "#555555"]
@@ -261,24 +263,58 @@ def shot_accuracy(results, labels) -> go.Figure:
     return _layout(fig, f"Many / medium / few-shot accuracy<br><sup>{rule}</sup>")
 
 
-def accuracy_change(results, labels, baseline, baseline_label: str = "the baseline") -> go.Figure:
+def change_spread(members: list, base_members: list, order: list[int]) -> list[float] | None:
+    """± one sample std over seeds of a seed group's per-class change against the baseline, in
+    points: paired by seed (seed s of the run against seed s of the baseline: the seed picks the
+    training subset, so a pair shares its data) when at least two seeds are shared; else the std
+    of the difference of the two groups' means, √(σ² + σ_b²). None for single runs on both sides."""
+    if len(members) < 2 and len(base_members) < 2:
+        return None
+    base_by_seed = {b.config.seed: b for b in base_members}
+    pairs = [(r, base_by_seed[r.config.seed]) for r in members if r.config.seed in base_by_seed]
+    out = []
+    for k in order:
+        if len(pairs) >= 2:
+            _, std = mean_std(_points(r.per_class_acc[k], b.per_class_acc[k]) for r, b in pairs)
+        else:
+            _, s_run = mean_std(100 * r.per_class_acc[k] for r in members)
+            _, s_base = mean_std(100 * b.per_class_acc[k] for b in base_members)
+            std = None if s_run is None or s_base is None else (s_run ** 2 + s_base ** 2) ** 0.5
+        out.append(0.0 if std is None else std)
+    return out
+
+
+def accuracy_change(results, labels, baseline, baseline_label: str = "the baseline", members=None,
+                    base_members=None) -> go.Figure:
     """Per-class accuracy of each run minus the baseline run's, in percentage points, classes by
-    training frequency; the title names the baseline."""
+    training frequency; the title names the baseline. With seed groups (`results` are their means,
+    `members[i]` the seeds' own results, `base_members` the baseline's), each bar has an error bar
+    of ± one std over seeds (`change_spread`)."""
     order = frequency_order(baseline.class_counts)
     names = [str(baseline.class_names[k]) for k in order]
     fig = go.Figure()
+    spread = False
     for i, (r, label) in enumerate(zip(results, labels)):
         if r is baseline:
             continue
+        error = None
+        if members is not None and base_members is not None:
+            std = change_spread(members[i], base_members, order)
+            if std is not None:
+                spread = True
+                error = dict(type="data", array=std, visible=True, thickness=1.2)
         fig.add_bar(x=names, y=[_points(r.per_class_acc[k], baseline.per_class_acc[k]) for k in order],
-                    name=label, marker=run_bar(i),
+                    name=label, marker=run_bar(i), error_y=error,
                     hovertemplate=f"{label}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
     fig.add_hline(y=0, line_color="#475569")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
     fig.update_yaxes(title=f"change against {baseline_label} (points)", tickformat="+.0f", ticksuffix=" pts")
     fig.update_layout(barmode="group")
-    return _layout(fig, f"Change in per-class accuracy against {baseline_label}, in percentage points")
+    title = f"Change in per-class accuracy against {baseline_label}, in percentage points"
+    if spread:
+        title += "<br><sup>mean over seeds ± one std of the change (seed s against the baseline's seed s)</sup>"
+    return _layout(fig, title)
 
 
 def _points(value, base) -> float | None:

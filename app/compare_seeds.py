@@ -29,6 +29,13 @@ def summaries(ids: list[str], runs: list) -> tuple[list[str], list, list[list[st
     return heads, made, members
 
 
+def seed_results(ids: list[str], runs: list) -> dict[str, list]:
+    """A seed group's first run id → the results of its seeds (in seed order)."""
+    result_of = dict(zip(ids, runs))
+    heads, _, members = summaries(ids, runs)
+    return {head: [result_of[rid] for rid in group] for head, group in zip(heads, members)}
+
+
 def choose(ids: list[str], runs: list, labels: list[str]) -> tuple[list[str], list, list[str]]:
     """The switch between seed groups (mean ± std; the default) and single seeds, shown when some
     configuration was run with several seeds; returns the ids, results and labels to draw (a

@@ -2,27 +2,59 @@
 Finished runs never change, so each chart is built once per process and shared by the class."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
 from ltcore.data import default_data_dir
 from ltcore.sweep import summarise
 
-from . import charts, charts_eval, charts_geometry, compare_view, lessons, shared, whatif
+from . import charts, charts_eval, charts_geometry, compare_seeds, compare_view, lessons, shared, whatif
 from .figures import freeze
 
 _FIGURES = shared.Memo(max_entries=128)
+MEAN_CHARTS = ("per_class", "shots", "change")
+"""Chart kinds drawn as the mean ± std over the lesson's seeds (what its claims are checked on);
+the others show one run per method (its first seed), and say so."""
 
 
-def figures(kind: str, ids: list[str], runs: list, labels: list[str]) -> list[tuple[str, object]]:
-    """The figures of one chart kind of lessons.CHARTS as (key suffix, figure); the first run is
-    the baseline."""
+@dataclass(frozen=True)
+class SeedView:
+    """A lesson's finished runs per method (lessons.toml order): the first seed's run id and
+    result, the mean ± std over the seeds (a SeedSummary), the seeds' results, the method name."""
+
+    ids: list
+    first: list
+    means: list
+    members: list
+    labels: list
+
+    @property
+    def seeds(self) -> int:
+        return max(len(m) for m in self.members)
+
+
+def seed_view(ids: list[str], results: list) -> SeedView:
+    """The lesson's runs grouped by configuration over seeds (the summaries are shared by every
+    session, as on Compare)."""
+    heads, means, members = compare_seeds.summaries(ids, results)
+    result_of = dict(zip(ids, results))
+    seeds = [[result_of[rid] for rid in group] for group in members]
+    return SeedView(heads, [s[0] for s in seeds], means, seeds, [m.config.method for m in means])
+
+
+def figures(kind: str, view: SeedView) -> list[tuple[str, object]]:
+    """The figures of one chart kind of lessons.CHARTS as (key suffix, figure); the first method
+    is the baseline."""
+    ids, runs, labels = view.ids, view.first, view.labels
     if kind == "per_class":
-        return [("", charts.per_class_accuracy(runs, labels))]
+        return [("", charts.per_class_accuracy(view.means, labels))]
     if kind == "shots":
-        return [("", charts.shot_accuracy(runs, labels))]
+        return [("", charts.shot_accuracy(view.means, labels))]
     if kind == "change" and len(runs) > 1:
-        return [("", charts.accuracy_change(runs, labels, runs[0], labels[0]))]
+        return [("", charts.accuracy_change(view.means, labels, view.means[0], labels[0], view.members,
+                                            view.members[0]))]
     if kind == "regions":
         grids = [(compare_view.decision_grid(str(default_data_dir()), rid), lab) for rid, lab in zip(ids, labels)]
         grids = [(g, lab) for g, lab in grids if g is not None]
@@ -44,29 +76,22 @@ def figures(kind: str, ids: list[str], runs: list, labels: list[str]) -> list[tu
     return []
 
 
-def draw(kind: str, ids: list[str], runs: list, labels: list[str], key: str) -> None:
-    """One chart kind for the runs, built once per process for these results (the entry keeps the
-    result objects alive, so their ids in the key stay theirs)."""
+def draw(kind: str, view: SeedView, key: str) -> None:
+    """One chart kind for the lesson's runs, built once per process for these results (the entry
+    keeps the result objects alive, so their ids in the key stay theirs)."""
     if kind == "whatif":  # interactive: the first (plain) run re-scored live, never memoised
-        whatif.panel(ids[:1], labels[:1], key=key)
+        whatif.panel(view.ids[:1], view.labels[:1], key=key)
         return
-    memo_key = (str(default_data_dir()), kind, tuple(ids), tuple(labels), tuple(id(r) for r in runs))
-    _, built = _FIGURES.get(memo_key, lambda: (tuple(runs), [(suffix, freeze(fig)) for suffix, fig in
-                                                              figures(kind, ids, runs, labels)]))
+    memo_key = (str(default_data_dir()), kind, tuple(view.ids), tuple(view.labels),
+                tuple(id(r) for r in view.means), tuple(id(r) for r in view.first))
+    _, built = _FIGURES.get(memo_key, lambda: ((view.means, view.first), [(suffix, freeze(fig)) for suffix, fig
+                                                                          in figures(kind, view)]))
     for suffix, figure in built:
         st.plotly_chart(figure, key=f"{key}{suffix}")
-
-
-def first_seed(configs, ids: list[str], results: list) -> tuple[list[str], list, list[str]]:
-    """(ids, results, labels) of each method's first seed, for the charts (labels: method names)."""
-    seen, out = set(), ([], [], [])
-    for config, rid, result in zip(configs, ids, results):
-        if config.method not in seen:
-            seen.add(config.method)
-            out[0].append(rid)
-            out[1].append(result)
-            out[2].append(config.method)
-    return out
+    if built and view.seeds > 1:
+        st.caption(f"Mean ± one std over the {view.seeds} seeds (what the claims above are checked on)."
+                   if kind in MEAN_CHARTS else
+                   f"One run per method: its first seed ({view.first[0].config.seed}) of {view.seeds}.")
 
 
 def _value(side, name: str, stats: tuple[float, float, int]) -> str:

@@ -44,8 +44,11 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
                 ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
             st.selectbox("Baseline run", view_ids, key="baseline", format_func=view_label_of.get)
             base = view_runs[view_ids.index(ss["baseline"])]
+            seeds = compare_seeds.seed_results(ids, runs) if grouped else None   # error bars over seeds
             st.plotly_chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
-                r, lab, base, view_label_of[ss["baseline"]]), ss["baseline"]), key="change")
+                r, lab, base, view_label_of[ss["baseline"]], *((
+                    [seeds[v] for v in view_ids], seeds[ss["baseline"]]) if grouped else ())),
+                ss["baseline"]), key="change")
         else:
             st.caption("Choose a second run to see the per-class change against a baseline.")
 

@@ -43,9 +43,9 @@ if statuses:
     results = [jobs.result(rid) for rid in ids]
     if all(r is not None for r in results):
         lesson_view.claims(lesson, results, key=f"lesson{lesson.number}")
-        first = lesson_view.first_seed(configs, ids, results)
+        view = lesson_view.seed_view(ids, results)
         for kind in lesson.charts:
-            lesson_view.draw(kind, *first, key=f"lesson{lesson.number}_{kind}")
+            lesson_view.draw(kind, view, key=f"lesson{lesson.number}_{kind}")
         if st.button("Open these runs on the Compare page", icon=":material/compare_arrows:"):
             widgets.show_runs(ids, replace=True)
             st.switch_page(widgets.PAGES / "compare.py")

@@ -2,10 +2,13 @@
 assets/lessons.toml is checked on the stored results, mean over the lesson's seeds. The runs are
 trained once per test session through the job system (two worker processes); configurations
 shared by lessons (plain `ce` on digits) are trained once."""
+import statistics
+
 import pytest
-from apphelpers import page
+from apphelpers import decode, figures, page
 
 from app import lessons
+from app.charts import frequency_order
 
 LESSONS = lessons.load(lessons.LESSONS_FILE)
 
@@ -74,6 +77,17 @@ def test_the_learn_page_shows_the_claims_with_mean_and_std_and_teacher_mode_the_
     assert "cbs" in text and " ± " in text                                    # mean ± std over 3 seeds
     table = next(d.value for d in at.dataframe if "few-shot" in d.value.columns)
     assert list(table["method"]) == ["ce", "cbs"] and set(table["seeds"]) == {3}
+    runs = lesson_results[2]                                  # the charts show what the claims talk about
+    shots = figures(at)["lesson2_shots"]["data"]
+    for trace, method in zip(shots, ("ce", "cbs")):
+        assert decode(trace["y"])[2] == pytest.approx(statistics.fmean(r.shot_acc["few"] for r in runs[method]))
+        assert decode(trace["error_y"]["array"])[2] == pytest.approx(
+            statistics.stdev(r.shot_acc["few"] for r in runs[method]))
+    (change,) = [t for t in figures(at)["lesson2_change"]["data"] if t["type"] == "bar"]
+    order = frequency_order(runs["ce"][0].class_counts)
+    assert decode(change["error_y"]["array"]) == pytest.approx([statistics.stdev(
+        100 * (b.per_class_acc[k] - c.per_class_acc[k]) for b, c in zip(runs["cbs"], runs["ce"])) for k in order])
+    assert any("Mean ± one std over the 3 seeds" in c.value for c in at.caption)
     assert not any("Answer." in s.value for s in at.success)
     at.toggle(key="teacher").set_value(True).run()
     assert at.query_params["teacher"] == "1"
