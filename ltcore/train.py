@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .compiling import OWN_CUDA_GRAPHS, CompiledFeatures, compile_mode
 from .config import Config
 from .data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
 from .errors import LTError
@@ -138,7 +139,9 @@ class Trainer:
         self.model = backbone_model.to(self.device)
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.forward_model = torch.compile(self.model) if config.compile else self.model
+        self.compile_mode = compile_mode(config.compile)
+        self.fast_features = (CompiledFeatures(self.model.backbone, config.batch_size, self.compile_mode)
+                              if self.compile_mode else None)
         self.optimizer = torch.optim.SGD(self.method.param_groups(self.model), lr=config.lr,
                                          momentum=config.momentum, weight_decay=config.weight_decay)
         self.gen = torch.Generator(device=self.device).manual_seed(config.seed)
@@ -199,6 +202,8 @@ class Trainer:
             graphed.set_lr()
             self._stable_loss_weight()
         hook = self.model.classifier.register_forward_hook(lambda m, i, out: self._captured.__setitem__("z", out))
+        if self.fast_features is not None:
+            self.model.fast_features = self.fast_features  # full batches of this loop only (compiling.py)
         try:
             # a last batch of one image would break BatchNorm; smaller remainders still train
             drop_last = len(order) % self.config.batch_size == 1
@@ -217,6 +222,7 @@ class Trainer:
                     break
         finally:
             hook.remove()
+            self.model.__dict__.pop("fast_features", None)
         loss_sum, correct, counted = self._sums.tolist()
         mean_loss = loss_sum / max(steps, 1)
         if not math.isfinite(mean_loss):
@@ -228,7 +234,7 @@ class Trainer:
     def _step_body(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """Forward and loss of one batch; adds (loss, correct, counted) to the device sums, no sync."""
         with self.autocast():
-            loss = self.method.training_loss(self.forward_model, xb, yb, self.epoch)
+            loss = self.method.training_loss(self.model, xb, yb, self.epoch)
         z = self._captured.pop("z", None)
         with torch.no_grad():
             self._sums[0] += loss.detach().float()
@@ -256,7 +262,11 @@ class Trainer:
         per-step host work); the reason is kept in extras."""
         from .cuda_graph import GraphedStep, graphs_wanted, ineligible_reason
 
-        if not graphs_wanted(self.device) or self.config.compile:
+        if not graphs_wanted(self.device):
+            return None
+        if self.compile_mode in OWN_CUDA_GRAPHS:
+            self.extras["cuda_graph"] = {"used": False, "reason": f"torch.compile mode {self.compile_mode} "
+                                         "makes its own CUDA graphs"}
             return None
         reason = ineligible_reason(self.method, self.optimizer)
         if reason:
@@ -359,6 +369,8 @@ class Trainer:
             self.extras["stages"] = stages
         if self.graph_step is not None:
             self.extras["cuda_graph"] = {"used": True, **self.graph_step.summary()}
+        if self.fast_features is not None:
+            self.extras["compiled"] = self.fast_features.summary()
         result = RunResult(self.config, status, device_label(self.device), list(self.data.split.classes),
                            list(self.data.counts), metrics, self.history, time.perf_counter() - start,
                            self.epoch, self.extras, error, model=self.model)

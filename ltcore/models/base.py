@@ -25,6 +25,9 @@ class LTModel(nn.Module):
         return self.backbone.out_dim
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        fast = self.__dict__.get("fast_features")  # a compiled backbone, set by the Trainer's loop
+        if fast is not None and fast.applies(self, x):
+            return fast(x)
         return self.backbone(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
