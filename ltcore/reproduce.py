@@ -212,7 +212,7 @@ def run_local(configs: list[Config], store, workers: int | None, progress=None, 
     for cfg in configs:
         row = store.get(store.run_id_for(cfg))
         if row and row["status"] == "done" and row["has_result"]:
-            outcomes[cfg.run_id] = store.load_result(row["run_id"])
+            outcomes[cfg.run_id] = store.load_result(store.run_id_for(cfg))
         else:
             pending[cfg.run_id] = cfg
     if progress:
@@ -262,13 +262,20 @@ def add_parser(sub) -> None:
     p.add_argument("--methods", default=None, help="comma-separated presets (default: the table's)")
     p.add_argument("--ratios", default=None, help="comma-separated imbalance ratios (default: 100,50,10)")
     p.add_argument("--eval-every", type=int, default=None, help="test evaluation every N epochs (and the last)")
-    p.add_argument("--backend", default="local", choices=("local", "ray"), help="where runs train (ray: not "
-                   "available in this version)")
+    p.add_argument("--backend", default="local", choices=("local", "ray"), help="where runs train: local (this "
+                   "machine's job queue, --workers at once) or ray (Ray Tune trials, the sweep API's Ray backend)")
     p.add_argument("--workers", type=int, default=None, help="runs at once (default: LTLAB_RUNS_PER_GPU or "
                    "what GPU memory allows, per GPU; 1 on a CPU)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--data-dir", default=None, help="data and run store folder (env LTLAB_DATA)")
     p.add_argument("--out", default=None, help="folder for the .md and .csv (default: <data dir>/reproduce)")
+    p.add_argument("--address", default=None, metavar="HOST:PORT", help="ray: join this cluster (default: a "
+                   "local Ray instance owned by this command)")
+    p.add_argument("--cpus-per-trial", type=float, default=1.0, help="ray: CPUs each run reserves (default 1)")
+    p.add_argument("--gpus-per-trial", type=float, default=0.0, help="ray: GPUs each run reserves; fractions "
+                   "share a GPU (0.25 = four runs per GPU)")
+    p.add_argument("--no-train", action="store_true", help="train nothing: print and write the table of the "
+                   "runs the store already holds (e.g. after an interrupted table)")
     p.set_defaults(handler=cmd_reproduce)
 
 
@@ -290,9 +297,8 @@ def cmd_reproduce(args) -> int:
     from .runs.cli import store_for
 
     spec = TABLES[args.table]
-    if args.backend == "ray":
-        raise LTError("--backend ray needs the sweep API's Ray backend, which this version does not have; "
-                      "use --backend local")
+    if args.address and args.backend != "ray":
+        raise LTError("--address HOST:PORT is for --backend ray (add it, or drop --address)")
     dataset = args.dataset or spec.dataset
     if dataset not in DATASETS.names():
         raise LTError(f"unknown data set {dataset!r} for {spec.name}; this installation has: "
@@ -304,7 +310,7 @@ def cmd_reproduce(args) -> int:
     load_split(dataset, args.data_dir)  # missing files: one line naming them, before anything trains
     say = lambda msg: sys.stderr.write(msg + "\n")  # noqa: E731
     say(f"{spec.name} on {dataset}: {len(configs)} runs ({configs[0].epochs} epochs each)")
-    outcomes = run_local(configs, store_for(args.data_dir), args.workers, say)
+    outcomes = train_table(configs, store_for(args.data_dir), args, say)
     published_for = spec.name if dataset == spec.dataset else None
     rows = summarise(spec, configs, outcomes, published_for)
     title = (f"{spec.name}: {dataset}, {configs[0].epochs} epochs, seeds {args.seeds}"
@@ -317,3 +323,65 @@ def cmd_reproduce(args) -> int:
     for path in write_outputs(rows, markdown, folder, stem):
         print(f"wrote {path}")
     return 0 if all(not r["error"] for r in rows) else 1
+
+
+def train_table(configs: list[Config], store, args, say) -> dict:
+    """The table's runs on the chosen backend (or, with --no-train, only what the store holds):
+    config id → RunResult, or an error message for a run that failed."""
+    if getattr(args, "no_train", False):
+        outcomes = stored_outcomes(configs, store)
+        say(f"--no-train: {len(outcomes)} of {len(configs)} runs are in the store; the others are left out")
+        return outcomes
+    if args.backend == "ray":
+        return run_ray(configs, store, args.address, args.cpus_per_trial, args.gpus_per_trial, say)
+    return run_local(configs, store, args.workers, say)
+
+
+def stored_outcomes(configs: list[Config], store) -> dict:
+    """config id → RunResult of each table run finished in the store (done, or failed with a result)."""
+    from .sweep.progress import finished_in_store
+
+    out = {}
+    for cfg in configs:
+        run_id = store.run_id_for(cfg)
+        if finished_in_store(store, run_id):
+            out[cfg.run_id] = store.load_result(run_id)
+    return out
+
+
+def run_ray(configs: list[Config], store, address: str | None, cpus_per_trial: float = 1,
+            gpus_per_trial: float = 0, say=None) -> dict:
+    """Train what the store lacks as Ray Tune trials (ltcore.sweep's Ray backend: the driver writes
+    every epoch and result into this store, so the table resumes the same way as locally). A run
+    that distils from another table run (`kd_teacher` = its store id) goes in a second wave, after
+    its teacher. Returns config id → RunResult or the run's error/status."""
+    from .sweep import Progress, SweepSpec, TerminalBar
+    from .sweep.ray_tune import run_ray as tune_runs
+
+    say = say or (lambda msg: None)
+    outcomes = stored_outcomes(configs, store)
+    todo = [c for c in configs if c.run_id not in outcomes]
+    say(f"{len(outcomes)} of {len(configs)} runs already in the store; training {len(todo)} as Ray trials"
+        + (f" at {address}" if address else " on a local Ray instance"))
+    store_ids = {store.run_id_for(c) for c in configs}
+    first = [c for c in todo if dict(c.method_params).get("kd_teacher") not in store_ids]
+    second = [c for c in todo if c not in first]
+    spec = SweepSpec(configs[0], (configs[0].method,), (configs[0].ratio,), (configs[0].seed,))
+    bar = TerminalBar()
+    try:
+        for wave in (first, second):
+            if not wave:
+                continue
+            ids = list(dict.fromkeys(store.run_id_for(c) for c in wave))
+            progress = Progress(total=len(ids), parallel=1)
+            if not tune_runs(spec, store, wave, ids, 0, progress, bar, address, cpus_per_trial, gpus_per_trial):
+                break  # stopped (Ctrl-C or Stop): report what finished
+    finally:
+        bar.close()
+    for cfg in todo:
+        row = store.get(store.run_id_for(cfg)) or {}
+        if row.get("has_result") and row.get("status") in ("done", "failed"):
+            outcomes[cfg.run_id] = store.load_result(store.run_id_for(cfg))
+        elif row.get("status") in ("failed", "stopped", "interrupted"):
+            outcomes[cfg.run_id] = row.get("error") or row["status"]
+    return outcomes

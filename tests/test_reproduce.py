@@ -100,9 +100,9 @@ def test_missing_cifar_file_is_one_line_naming_it():
     assert len(lines) == 1 and lines[0].startswith("error:") and "cifar-100-python.tar.gz" in lines[0]
 
 
-def test_ray_backend_is_refused_plainly():
-    out = run_cli("reproduce", "cifar10-lt", "--dataset", "synthetic_cifar", "--backend", "ray")
-    assert out.returncode == 2 and "ray" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+def test_a_ray_address_without_the_ray_backend_is_refused_plainly():
+    out = run_cli("reproduce", "cifar10-lt", "--dataset", "synthetic_cifar", "--address", "127.0.0.1:1")
+    assert out.returncode == 2 and "--backend ray" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif("mnist1d" not in DATASETS.names(), reason="the mnist1d data set is not registered yet")
