@@ -2,6 +2,8 @@
 # The prepared GPU check: ONE command on a lent GPU, within BUDGET seconds (default 520).
 #   bash benchmarks/gpu_check.sh [BUDGET] [gpu|cpu]
 # `cpu` is a dry run of the same steps on a CPU with tiny sizes (checks this script's logic here).
+# Env: STEPS (default "throughput compile run multi table") picks steps; TABLE_ARGS replaces the
+# table's --seeds/--workers/... options.
 # Steps (each with its own time limit; a failed or cut-off step never stops the next):
 #   1 env         nvidia-smi, versions, MPS binary                               (~15 s)
 #   2 throughput  conventional loop vs ltcore eager/graph × fp32/bf16, sync calls  (cap 60 s)
@@ -29,6 +31,9 @@ else
   DEV=(--device cuda)
   TABLE=(--seeds 0,1,2 --workers 15)
 fi
+[[ -n ${TABLE_ARGS:-} ]] && read -r -a TABLE <<< "$TABLE_ARGS"
+STEPS=" ${STEPS:-throughput compile run multi table} "
+want() { [[ $STEPS == *" $1 "* ]]; }
 GPU=("$PY" benchmarks/gpu.py "${DEV[@]}" --results "$RESULTS")
 START=$(date +%s)
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
@@ -37,6 +42,7 @@ note() { echo "$*" | tee -a "$SUMMARY"; }
 # step NAME CAP RESERVE command...: runs with limit min(CAP, left − RESERVE); output → stdout + steps.log
 step() {
   local name=$1 cap=$2 reserve=$3; shift 3
+  want "$name" || return 0
   local t=$(( $(left) - reserve )); (( t > cap )) && t=$cap
   if (( t < 10 )); then note "=== $name skipped: ${t}s left for it"; return; fi
   note "=== $name (limit ${t}s, $(left)s of the budget left)"
@@ -68,7 +74,9 @@ fi
 # 6 the MNIST-1D-LT table on the CPUs: Ctrl-C (SIGINT) at the limit stops it cleanly; what finished is in
 # the store, and `--no-train` then prints and writes the table of those runs.
 T=$(( $(left) - 25 ))
-if (( T < 20 )); then
+if ! want table; then
+  :
+elif (( T < 20 )); then
   note "=== table skipped: ${T}s left"
 else
   note "=== table (limit ${T}s)"
