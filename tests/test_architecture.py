@@ -16,7 +16,7 @@ LAYERS = [  # lowest first: a module may import its own layer and the layers bef
     ("methods", ["ltcore.methods", "ltcore.checkpoints"]),
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
-    ("train", ["ltcore.train", "ltcore.inference", "ltcore.cuda_graph", "ltcore.whatif"]),
+    ("train", ["ltcore.train", "ltcore.inference", "ltcore.cuda_graph", "ltcore.compiling", "ltcore.whatif"]),
     ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.listings", "ltcore.sweep", "ltcore.reproduce",
                   "ltcore.__main__", "ltcore"]),
     ("app", ["app"]),
