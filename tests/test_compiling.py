@@ -26,6 +26,7 @@ def test_compile_setting_is_read_from_the_environment_and_a_bad_value_is_one_cle
         compile_mode(False)
 
 
+@pytest.mark.slow
 def test_a_compiled_run_trains_like_the_eager_run_and_compiles_once(monkeypatch):
     """aot_eager traces and partitions forward/backward like inductor but runs the same ATen ops, so
     the compiled run must match the eager one to rounding; the trace must happen once for the run."""
