@@ -12,8 +12,11 @@ from ltcore import Config
 from ltcore.cuda_graph import sgd_update
 from ltcore.data import DATASETS
 from ltcore.methods import PRESETS
-from ltcore.reproduce import (CIFAR_METHODS, TABLES, format_markdown, load_published, summarise,
-                              table_configs)
+from ltcore.reproduce import (CIFAR_METHODS, TABLES, format_markdown, format_preset_table, inapplicable,
+                              load_published, spearman, summarise, table_configs, teacher_of,
+                              threads_per_worker, trainable_presets, write_outputs)
+from ltcore.runs.store import RunStore
+from ltcore.version import store_run_id
 from ltcore.runs.jobs import runs_per_gpu
 
 
@@ -105,12 +108,92 @@ def test_a_ray_address_without_the_ray_backend_is_refused_plainly():
     assert out.returncode == 2 and "--backend ray" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
+def test_mnist1d_table_is_every_preset_but_those_needing_a_users_file(monkeypatch):
+    from ltcore.registry import Entry
+
+    spec = TABLES["mnist1d-lt"]
+    expected = [n for n in PRESETS.names() if "init_from" not in PRESETS.get(n).meta.get("requires", ())]
+    assert "transfer" not in expected and {"kd", "bkd", "sade", "ce"} <= set(expected)
+    assert list(trainable_presets()) == expected
+    skipped = inapplicable(spec)  # CutMix pastes image patches: MNIST-1D has 1-D signals
+    assert list(skipped) == ["cmo"] and "images" in skipped["cmo"]
+    configs = table_configs(spec, [0, 1], ratios=[100])
+    kept = [n for n in expected if n != "cmo"]
+    assert list(dict.fromkeys(c.method for c in configs)) == kept and len(configs) == 2 * len(kept)
+    assert "cmo: mixing 'cmo' works on images" in format_preset_table(spec, [], "t", skipped)
+    newcomer = Entry("newcomer", PRESETS.get("ce").obj, "a preset registered later", dict(PRESETS.get("ce").meta))
+    monkeypatch.setitem(PRESETS._entries, "newcomer", newcomer)
+    assert trainable_presets()[-1] == "newcomer"  # joins the table without editing it
+
+
+def test_kd_and_bkd_distil_from_the_tables_own_ce_run_of_the_same_ratio_and_seed(tmp_path):
+    configs = table_configs(TABLES["mnist1d-lt"], [0, 1], methods=["bkd", "kd"], ratios=[100, 10])
+    assert [c.method for c in configs[:2]] == ["ce", "ce"]  # the teacher joins the table, first
+    ce = {(c.ratio, c.seed): c for c in configs if c.method == "ce"}
+    for c in configs:
+        if c.method != "ce":
+            assert dict(c.method_params)["kd_teacher"] == store_run_id(ce[(c.ratio, c.seed)])
+    store = RunStore(tmp_path / "runs.sqlite")
+    assert {k: v for k, v in teacher_of(configs, store).items()} == {
+        c.run_id: ce[(c.ratio, c.seed)].run_id for c in configs if c.method != "ce"}
+    with pytest.raises(Exception, match="transfer.*file of yours"):
+        table_configs(TABLES["mnist1d-lt"], [0], methods=["transfer"])
+
+
+def test_cpu_threads_are_split_among_the_workers():
+    assert threads_per_worker(15, cores=16) == 1 and threads_per_worker(2, cores=16) == 8
+    assert threads_per_worker(4, cores=2) == 1 and threads_per_worker(1, cores=16) == 16
+
+
+def test_spearman_matches_scipy_with_ties():
+    stats = pytest.importorskip("scipy.stats")
+    a, b = [3.0, 1.0, 2.0, 2.0, 5.0], [10.0, 30.0, 20.0, 25.0, 40.0]
+    assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic)
+
+
+def test_preset_table_ranks_by_balanced_with_shot_groups_and_the_cifar_ordering(tmp_path):
+    spec = TABLES["mnist1d-lt"]
+    configs = table_configs(spec, [0, 1], methods=["ce", "balanced_softmax", "sade", "crt"], ratios=[100])
+    acc = {"ce": 0.60, "balanced_softmax": 0.75, "sade": 0.70, "crt": 0.72}
+    outcomes = {c.run_id: fake_result(acc[c.method] + 0.01 * c.seed, few=0.1 + 0.2 * c.seed) for c in configs}
+    rows = summarise(spec, configs, outcomes, None, spec.reference)
+    by = {r["method"]: r for r in rows}
+    assert by["ce"]["reference_published"] == 70.36 and by["sade"]["reference_published"] is None
+    assert by["crt"]["few_mean"] == 20.0 and by["crt"]["few_std"] == pytest.approx(14.14, abs=0.01)
+    md = format_preset_table(spec, rows, "t")
+    lines = [line for line in md.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[1] for line in lines[1:]] == ["balanced_softmax", "crt", "sade", "ce"]
+    assert "| 1 | balanced_softmax | logit adjustment | 75.50 ± 0.71 | 90.00 ± 0.00 | 50.00 ± 0.00 | " \
+           "20.00 ± 14.14 | 2/2 | 77.54 (#1) |" in md
+    assert "CIFAR-10-LT ρ=100 published (rank)" in md and "Spearman r_s = +1.00" in md
+    _, csv_path = write_outputs(rows, md, tmp_path, "t")
+    row = next(csv.DictReader(open(csv_path)))
+    assert {"many_std", "medium_std", "few_std", "reference_published", "family"} <= set(row)
+
+
+def test_cifar_table_csv_carries_the_shot_groups_with_std(tmp_path):
+    spec = TABLES["cifar10-lt"]
+    configs = table_configs(spec, [0, 1], methods=["ce"], ratios=[100])
+    outcomes = {c.run_id: fake_result(0.7, few=0.1 * (c.seed + 1)) for c in configs}
+    _, csv_path = write_outputs(summarise(spec, configs, outcomes, "cifar10-lt"), "", tmp_path, "c")
+    row = next(csv.DictReader(open(csv_path)))
+    assert (row["many_mean"], row["many_std"], row["few_mean"], row["few_std"]) == ("90.0", "0.0", "15.0", "7.07")
+
+
 @pytest.mark.skipif("mnist1d" not in DATASETS.names(), reason="the mnist1d data set is not registered yet")
-def test_mnist1d_table_runs_offline(tmp_path):
-    out = run_cli("reproduce", "mnist1d-lt", "--seeds", "0", "--epochs", "1", "--methods", "ce,balanced_softmax",
-                  "--ratios", "10", "--workers", "1", "--out", str(tmp_path))
+def test_mnist1d_table_trains_the_teacher_first_then_kd_on_two_workers(tmp_path):
+    data = tmp_path / "data"
+    out = run_cli("reproduce", "mnist1d-lt", "--seeds", "0", "--epochs", "1", "--methods", "kd",
+                  "--ratios", "100", "--device", "cpu", "--workers", "2", "--data-dir", str(data),
+                  "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
-    assert "| balanced_softmax | " in out.stdout
+    assert "1 wait for their teacher run" in out.stderr
+    assert out.stderr.index("] ce ρ=100 seed 0") < out.stderr.index("] kd ρ=100 seed 0")
+    assert "| ce | baseline | " in out.stdout and "| kd | " in out.stdout and "70.36 (#1)" in out.stdout
+    cache = list((data / "mnist1d").iterdir())
+    assert len(cache) == 1 and cache[0].suffix == ".pt"  # generated once, by the command, before the workers
+    rows = {r["method"]: r for r in csv.DictReader(open(tmp_path / "mnist1d-lt-mnist1d-1ep.csv"))}
+    assert set(rows) == {"ce", "kd"} and rows["kd"]["error"] == "" and rows["kd"]["few_std"] == "0.0"
 
 
 def test_eval_every_skips_test_passes_but_always_evaluates_the_last_epoch():
