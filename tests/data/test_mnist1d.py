@@ -85,3 +85,15 @@ def test_cli_trains_mnist1d_lt_for_two_epochs(tmp_path, split):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "balanced" in out.stdout
+
+
+def test_missing_generator_package_is_one_line_saying_what_to_install(monkeypatch, tmp_path):
+    """A machine without the `mnist1d` package (a bare GPU image) gets an install hint, or can use a
+    cache file copied from elsewhere."""
+    from ltcore.errors import DataMissingError
+
+    monkeypatch.setitem(sys.modules, "mnist1d", None)
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)
+    with pytest.raises(DataMissingError, match="pip install mnist1d==") as info:
+        mnist1d_set.load_signals(tmp_path, 20, seed=7)
+    assert "\n" not in str(info.value)
