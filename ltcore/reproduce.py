@@ -370,6 +370,20 @@ def read_table(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def warm_unlabelled(dataset: str, configs: list[Config]) -> None:
+    """When a table run draws an unlabelled pool from the data set's generator (CReST), generate
+    and cache its reservoir now, once, rather than in several workers at the same time."""
+    from .data import DATASETS
+    from .methods import PRESETS
+
+    entry = DATASETS.get(dataset)
+    draw = entry.meta.get("unlabelled")
+    if draw is None or not any(PRESETS.get(c.method).meta.get("slots", {}).get("stage2") == "crest"
+                               for c in configs):
+        return
+    draw([0] * entry.meta["num_classes"], 0)
+
+
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
     """CPU threads for each of `workers` runs at once: the cores split evenly, at least one."""
     if cores is None:
@@ -513,6 +527,7 @@ def cmd_reproduce(args) -> int:
     # Missing files: one line naming them, before anything trains. Generated data (mnist1d) is
     # written to its cache here, once, before the workers start (they all read that file).
     load_split(dataset, args.data_dir)
+    warm_unlabelled(dataset, configs)
     say = lambda msg: sys.stderr.write(msg + "\n")  # noqa: E731
     methods = list(dict.fromkeys(c.method for c in configs))
     skipped = {} if args.methods else inapplicable(spec, dataset, args.device)

@@ -140,6 +140,19 @@ def test_kd_and_bkd_distil_from_the_tables_own_ce_run_of_the_same_ratio_and_seed
         table_configs(TABLES["mnist1d-lt"], [0], methods=["transfer"])
 
 
+def test_a_generated_unlabelled_pool_is_drawn_once_before_the_workers_only_for_crest(monkeypatch):
+    from ltcore.reproduce import warm_unlabelled
+
+    calls = []
+    entry = DATASETS.get("mnist1d")
+    monkeypatch.setitem(entry.meta, "unlabelled", lambda counts, seed: calls.append((counts, seed)))
+    warm_unlabelled("mnist1d", table_configs(TABLES["mnist1d-lt"], [0, 1], methods=["ce", "kd"], ratios=[100]))
+    assert calls == []
+    if "crest" in PRESETS.names():
+        warm_unlabelled("mnist1d", table_configs(TABLES["mnist1d-lt"], [0, 1], methods=["crest"], ratios=[100]))
+        assert calls == [([0] * 10, 0)]
+
+
 def test_cpu_threads_are_split_among_the_workers():
     assert threads_per_worker(15, cores=16) == 1 and threads_per_worker(2, cores=16) == 8
     assert threads_per_worker(4, cores=2) == 1 and threads_per_worker(1, cores=16) == 16
