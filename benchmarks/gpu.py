@@ -407,9 +407,11 @@ class MPS:
             raise RuntimeError("nvidia-cuda-mps-control is not on this machine")
         for sub in ("pipe", "log"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([self.binary, "-d"], env=self.env, capture_output=True, text=True, timeout=20)
-        if proc.returncode:
-            raise RuntimeError(f"nvidia-cuda-mps-control -d failed (rc {proc.returncode}): {proc.stderr.strip()[:300]}")
+        # no pipes: the daemon it forks could hold them open
+        code = subprocess.run([self.binary, "-d"], env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=20).returncode
+        if code:
+            raise RuntimeError(f"nvidia-cuda-mps-control -d failed (rc {code})")
         time.sleep(0.5)
         return self
 

@@ -37,7 +37,7 @@ want() { [[ $STEPS == *" $1 "* ]]; }
 GPU=("$PY" benchmarks/gpu.py "${DEV[@]}" --results "$RESULTS")
 START=$(date +%s)
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
-note() { echo "$*" | tee -a "$SUMMARY"; }
+note() { echo "$*" | tee -a "$SUMMARY" >> "$LOG"; echo "$*"; }
 
 # step NAME CAP RESERVE command...: runs with limit min(CAP, left − RESERVE); output → stdout + steps.log
 step() {
@@ -46,7 +46,6 @@ step() {
   local t=$(( $(left) - reserve )); (( t > cap )) && t=$cap
   if (( t < 10 )); then note "=== $name skipped: ${t}s left for it"; return; fi
   note "=== $name (limit ${t}s, $(left)s of the budget left)"
-  echo "=== $name" >> "$LOG"
   local s=$(date +%s)
   timeout -k 5 "$t" "$@" --budget $(( t - 3 )) 2>&1 | tee -a "$LOG"
   local rc=${PIPESTATUS[0]}
@@ -56,7 +55,7 @@ step() {
 # 1 env
 note "=== env ($(date -u +%H:%M:%S) UTC, budget ${BUDGET}s, mode $MODE)"
 if command -v nvidia-smi > /dev/null; then
-  nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version,compute_mode --format=csv,noheader 2>&1 | tee -a "$SUMMARY"
+  note "nvidia-smi: $(nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version,compute_mode --format=csv,noheader 2>&1 | head -3)"
 else
   note "nvidia-smi: not found"
 fi
@@ -66,7 +65,7 @@ timeout 40 "${GPU[@]}" --parts env 2>&1 | tee -a "$LOG" | grep "^env:" | tee -a 
 step throughput $((60 * X)) "$TABLE_RESERVE" "${GPU[@]}" --parts throughput,sync
 step compile $((100 * X)) "$TABLE_RESERVE" "${GPU[@]}" --parts compile --compile-cap $((75 * X))
 step run $((90 * X)) "$TABLE_RESERVE" "${GPU[@]}" --parts run
-step multi $((80 * X)) "$TABLE_RESERVE" "${GPU[@]}" --parts multi --mps-dir "$WORK/mps" --multi-cap $((30 * X))
+step multi $((80 * X)) "$TABLE_RESERVE" "${GPU[@]}" --parts multi --mps-dir "$WORK/mps" --multi-cap $((40 * X))
 if [[ -d $WORK/mps/pipe ]] && command -v nvidia-cuda-mps-control > /dev/null; then  # never leave MPS running
   echo quit | CUDA_MPS_PIPE_DIRECTORY="$WORK/mps/pipe" timeout 15 nvidia-cuda-mps-control > /dev/null 2>&1
 fi
@@ -80,13 +79,12 @@ elif (( T < 20 )); then
   note "=== table skipped: ${T}s left"
 else
   note "=== table (limit ${T}s)"
-  echo "=== table" >> "$LOG"
   s=$(date +%s)
   # output to a file, not our stdout: a worker outliving its parent must not hold the pipe open
   timeout -s INT -k 20 "$T" "$PY" -m ltcore reproduce mnist1d-lt --ratios 100 "${TABLE[@]}" --device cpu \
     --out "$OUT" > "$WORK/table.log" 2>&1
   rc=$?
-  cat "$WORK/table.log" >> "$LOG"; tail -n 30 "$WORK/table.log"
+  cat "$WORK/table.log" >> "$LOG"; grep -v "^\[" "$WORK/table.log" | head -5; grep "^\[" "$WORK/table.log" | tail -n 3
   note "=== table rc=$rc in $(( $(date +%s) - s ))s$([[ $rc == 124 || $rc == 137 ]] && echo ' (time limit)')"
   if [[ $rc != 0 ]]; then
     timeout 20 "$PY" -m ltcore reproduce mnist1d-lt --ratios 100 "${TABLE[@]}" --device cpu --out "$OUT" \
@@ -98,8 +96,8 @@ fi
 
 echo
 echo "================ SUMMARY (also in $SUMMARY; every figure in $RESULTS) ================"
-grep -h -E "^env:|images/s|synchronising|compil|setting:|epoch 200|ldam_drw run|N=[0-9]|MPS|FAILED|did not finish|skipped|Error" \
-  "$LOG" | grep -v "^  epoch" | cut -c1-400 | head -60 | tee -a "$SUMMARY"
+grep -h -E "^nvidia-smi|^env:|images/s|synchronising|compil|setting:|^  epoch|ldam_drw run|N=[0-9]|MPS|FAILED|did not finish|skipped|Error|^=== " \
+  "$LOG" | cut -c1-300 | head -70 | tee -a "$SUMMARY"
 for md in "$OUT"/mnist1d-lt*.md; do [[ -f $md ]] && { echo "--- $md"; cat "$md"; } | tee -a "$SUMMARY"; done
 note "=== done in $(( $(date +%s) - START ))s of ${BUDGET}s"
 rm -rf "$WORK"
