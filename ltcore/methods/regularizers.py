@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .registries import REGULARIZERS, number
+from .registries import REGULARIZERS, integer, number
 
 
 def nc1_loss(h: torch.Tensor, y: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
@@ -45,19 +45,37 @@ NC2_VARIANTS = {"mean_min_angle": nc2_loss, "min_angle": nc2_loss_min_angle}
 
 class NCRegularizer:
     """λ1 L_NC1 + λ2 L_NC2 with learnable class means μ (K×d) that have their own SGD (lr 0.5) and
-    whose gradient is scaled by 1/λ1, as in the reference code (Liu et al. §4)."""
+    whose gradient is scaled by 1/λ1, as in the reference code (Liu et al. §4; Pepper-lll/NCfeature
+    `engine.py` lines 58-66 and 89-97, defaults `train.py` lines 75-78, 88-91: λ1 = 0.01, λ2 = 0.1,
+    α = 0.5, `--NC2Loss v0`, `--start_ft 0`).
+
+    The terms act on the penultimate features h as they are (no normalisation), with the same
+    forward pass as the supervised loss; μ is a memory of class means learnt by SGD, not a batch
+    estimate, and gets no weight decay or momentum. `start` (0-based epoch, default 0 as the
+    authors') leaves the first epochs to the supervised loss alone: the NC terms and μ's updates
+    begin at that epoch. (The authors' `--start_ft` > 0 differs: their `train()` still adds both
+    terms before it, against means it keeps frozen; the default 0 is the same in both.)
+    """
 
     def __init__(self, feat_dim: int, num_classes: int, device, lambda1: float = 0.01,
                  lambda2: float = 0.1, means_lr: float = 0.5, seed: int = 0,
-                 nc2: str = "mean_min_angle"):
+                 nc2: str = "mean_min_angle", nc_start: int = 0):
         gen = torch.Generator().manual_seed(seed)
         self.means = torch.randn(num_classes, feat_dim, generator=gen).to(device).requires_grad_()
         self.optimizer = torch.optim.SGD([self.means], lr=means_lr)
         self.lambda1, self.lambda2 = float(lambda1), float(lambda2)
         self.nc2 = NC2_VARIANTS[nc2]
+        self.start = int(nc_start)
+        self.active = self.start <= 0
         self.last = {}
 
+    def on_epoch_start(self, epoch: int) -> None:
+        """The NC terms join the loss from epoch `nc_start` (0-based) on."""
+        self.active = epoch >= self.start
+
     def __call__(self, h: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if not self.active:
+            return h.new_zeros((), dtype=torch.float32)
         l1, l2 = nc1_loss(h.float(), y, self.means), self.nc2(self.means)
         self.last = {"nc1": l1.detach(), "nc2": l2.detach()}
         return self.lambda1 * l1 + self.lambda2 * l2
@@ -72,7 +90,9 @@ class NCRegularizer:
 
 NC_PARAMS = {"lambda1": number(0.01, "NC1 regulariser weight λ1 (Liu et al.)", lambda v: v > 0, "> 0"),
              "lambda2": number(0.1, "NC2 regulariser weight λ2 (Liu et al.)", lambda v: v >= 0, "≥ 0"),
-             "means_lr": number(0.5, "learning rate of the NC class means' own SGD", lambda v: v > 0, "> 0")}
+             "means_lr": number(0.5, "learning rate of the NC class means' own SGD", lambda v: v > 0, "> 0"),
+             "nc_start": integer(0, "epoch (0-based) from which the NC terms join the loss; before it plain "
+                                 "supervised training (the authors' --start_ft, default 0)", lambda v: v >= 0, "≥ 0")}
 
 REGULARIZERS.add("none", lambda feat_dim, num_classes, device: None, "no feature regulariser",
                  paper="—", params={})
@@ -80,8 +100,8 @@ REGULARIZERS.add("nc", NCRegularizer, "neural-collapse regularisers: class-balan
                  "means + NC2 (each class's smallest angle, averaged; the authors' default)",
                  paper="Liu et al. AISTATS'23", params=NC_PARAMS)
 REGULARIZERS.add("nc_min_angle", lambda feat_dim, num_classes, device, lambda1=0.01, lambda2=0.1,
-                 means_lr=0.5: NCRegularizer(feat_dim, num_classes, device, lambda1, lambda2, means_lr,
-                                             nc2="min_angle"),
+                 means_lr=0.5, nc_start=0: NCRegularizer(feat_dim, num_classes, device, lambda1, lambda2,
+                                                         means_lr, nc2="min_angle", nc_start=nc_start),
                  "neural-collapse regularisers with NC2 on the single smallest angle between class "
                  "means (the authors' v1, the paper's Eq. 7)", paper="Liu et al. AISTATS'23",
                  params=NC_PARAMS)

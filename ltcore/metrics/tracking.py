@@ -92,9 +92,19 @@ def _round(x, decimals: int = DECIMALS):
 
 
 def measure(trainer) -> tuple[dict, dict]:
-    """(NC dict, snapshot) of the trainer's current model on its fixed training subsample."""
+    """(NC dict, snapshot) of the trainer's current model on its fixed training subsample.
+
+    Measuring never changes training: the pass runs without gradients in eval mode (BatchNorm's
+    running statistics untouched), draws no random numbers, and every module's train/eval mode is
+    put back as it was (tests/metrics/test_nc_tracking.py trains with tracking on and off and
+    compares the weights)."""
     sub, points = _subset(trainer)
-    logits, feats = trainer.predict(sub, with_features=True)
+    modes = [(m, m.training) for m in trainer.model.modules()]
+    try:
+        logits, feats = trainer.predict(sub, with_features=True)
+    finally:
+        for module, training in modes:
+            module.training = training
     weight, bias = classifier_params(trainer.model, trainer.num_classes, feats.shape[1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NCWarning)

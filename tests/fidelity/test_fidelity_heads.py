@@ -308,3 +308,47 @@ def test_nc_class_means_update_step(fidelity):
     reg(h, y).backward()
     reg.step()
     fidelity("nc_reg", "NCfeature engine.py lines 89-97", "class means after one update", reg.means, theirs)
+
+
+def test_nc_reg_training_epoch_equals_the_authors_loop(fidelity):
+    """A whole epoch of ltcore's `nc_reg` Trainer against engine.py `train` lines 44-66 and 89-97:
+    one forward gives (feature, output), loss = CE + λ1·NC1 + λ2·NC2 on the learnable means, the
+    model's SGD (momentum, weight decay) steps, then the means' gradient × 1/λ1 and their own SGD
+    (lr α = 0.5, train.py line 223). Same initial weights, means and batch order."""
+    import copy
+
+    from ltcore import Config, Trainer
+    from ltcore.train import lr_at, prepare_data
+
+    config = Config(dataset="gaussians_hd", ratio=10, epochs=1, batch_size=256, method="nc_reg",
+                    method_params={"lambda1": 0.05, "lambda2": 0.5}, device="cpu")
+    trainer = Trainer(config, data=prepare_data(config), save_checkpoints=False)
+    theirs_model = copy.deepcopy(trainer.model)
+    theirs_means = nn.Parameter(trainer.method.regularizer.means.detach().clone())
+    state = trainer.gen.get_state()
+    order = trainer.method.epoch_order(trainer.train_batches.y, 0, trainer.gen)
+    trainer.gen.set_state(state)
+    trainer.train_epoch(0)
+
+    lam1, lam2 = 0.05, 0.5
+    opt_model = torch.optim.SGD(theirs_model.parameters(), lr=lr_at(config, 0), momentum=config.momentum,
+                                weight_decay=config.weight_decay)
+    opt_ft = torch.optim.SGD([theirs_means], lr=0.5)
+    theirs_model.train()
+    for x, y in trainer.train_batches.batches(order, config.batch_size):
+        feature = theirs_model.features(x)
+        output = theirs_model.classifier(feature)
+        loss = F.cross_entropy(output, y) + lam1 * authors_nc1(feature, y, theirs_means) \
+            + lam2 * authors_nc2(theirs_means)
+        opt_ft.zero_grad()
+        opt_model.zero_grad()
+        loss.backward()
+        opt_model.step()
+        theirs_means.grad.data *= 1.0 / lam1
+        opt_ft.step()
+    ours = torch.cat([p.detach().flatten() for p in trainer.model.parameters()])
+    theirs = torch.cat([p.detach().flatten() for p in theirs_model.parameters()])
+    fidelity("nc_reg", "NCfeature engine.py `train` lines 44-66, 89-97", "model weights after one epoch",
+             ours, theirs)
+    fidelity("nc_reg", "NCfeature engine.py `train` lines 44-66, 89-97", "class means after one epoch",
+             trainer.method.regularizer.means, theirs_means)

@@ -132,3 +132,20 @@ def test_nc_means_have_their_own_optimiser_with_gradient_scaled_by_one_over_lamb
     expect = start[0] - 0.5 * (start[0] - h[0])
     assert reg.means[0].tolist() == pytest.approx(expect.tolist(), abs=1e-6)
     assert torch.equal(reg.means[1].detach(), start[1]) and reg.means.grad is None
+
+
+def test_nc_start_leaves_the_first_epochs_to_plain_cross_entropy(digits, quick):
+    """`nc_start` = s: epochs 0…s−1 train exactly as `ce` (same weights); from s on the NC terms act."""
+    from ltcore import Config, Trainer
+
+    def weights(method, **params):
+        trainer = Trainer(Config(**quick, method=method, method_params=params), data=digits,
+                          save_checkpoints=False)
+        trainer.fit()
+        return torch.cat([p.detach().flatten() for p in trainer.model.parameters()]), trainer.method
+
+    ce, _ = weights("ce")
+    never, late = weights("nc_reg", nc_start=quick["epochs"])
+    second, from_second = weights("nc_reg", nc_start=1)
+    assert torch.equal(never, ce) and late.regularizer.last == {}
+    assert not torch.equal(second, ce) and set(from_second.regularizer.last) == {"nc1", "nc2"}

@@ -93,3 +93,42 @@ def test_classifier_params():
     assert classifier_params(SimpleNamespace(classifier=WrappedHead(lin)), 3) == (None, None)
     assert classifier_params(SimpleNamespace(classifier=nn.Linear(4, 3, bias=False)), 3)[1] is None
     assert classifier_params(SimpleNamespace(classifier=nn.Linear(4, 5)), 3) == (None, None)
+
+
+@pytest.fixture(scope="module")
+def digits_lt():
+    from ltcore.train import prepare_data
+
+    return prepare_data(Config(dataset="digits", ratio=100, seed=0))
+
+
+@pytest.mark.parametrize("method, params", [("nc_reg", {}), ("bcl", {}), ("crt", {"stage2_epochs": 1})])
+def test_tracking_never_changes_training(digits_lt, method, params):
+    """Recording geometry (NC every epoch, snapshots) leaves the weights and accuracy bit-identical:
+    a measurement is read-only (no BatchNorm update, no random draw, modes restored)."""
+    def run(**tracking):
+        config = Config(dataset="digits", ratio=100, epochs=2, batch_size=64, method=method,
+                        method_params=params, device="cpu", **tracking)
+        trainer = Trainer(config, data=digits_lt, save_checkpoints=False)
+        result = trainer.fit()
+        return result, trainer.model.state_dict()
+
+    plain, plain_weights = run(nc_every=0)
+    tracked, tracked_weights = run(nc_every=1, snapshot_epochs=(1,))
+    assert [e["epoch"] for e in tracked.extras["nc_history"]] == [1, 2]
+    assert plain.metrics["balanced_acc"] == tracked.metrics["balanced_acc"]
+    assert plain_weights.keys() == tracked_weights.keys()
+    for name, value in plain_weights.items():
+        assert torch.equal(value, tracked_weights[name]), name
+
+
+def test_measuring_restores_each_module_mode(digits_lt):
+    from ltcore.metrics.tracking import measure
+
+    trainer = Trainer(Config(dataset="digits", ratio=100, epochs=1, device="cpu"), data=digits_lt,
+                      save_checkpoints=False)
+    trainer.model.train()
+    trainer.model.classifier.eval()
+    measure(trainer)
+    assert trainer.model.training and trainer.model.backbone.training
+    assert not trainer.model.classifier.training
