@@ -36,13 +36,14 @@ AUTHORS_RECIPE = {"warmup_epochs": 5, "weight_decay": 5e-4}
 """Pepper-lll/NCfeature train.py: `--wd 5e-4` (line 83), lr warm-up over 5 epochs (lines 242-245)."""
 
 
-def variants(grid: str) -> list[tuple[str, str, dict, dict]]:
-    """(label, method, method params, config overrides) of the study."""
+def variants(grid: str, extra: list[tuple[float, float]] = ()) -> list[tuple[str, str, dict, dict]]:
+    """(label, method, method params, config overrides) of the study; `extra` adds (λ1, λ2) pairs."""
     rows = [("ce", "ce", {}, {}), ("default", "nc_reg", {}, {})]
     lambdas = [(l1, l2) for l1 in (0.01, 0.1, 1.0) for l2 in (0.0, 0.1, 1.0, 10.0)
                if (l1, l2) != (0.01, 0.1)]
     if grid == "short":
         lambdas = [(0.1, 1.0), (0.1, 10.0)]
+    lambdas += [pair for pair in extra if pair not in lambdas]
     rows += [(f"l1={l1:g},l2={l2:g}", "nc_reg", {"lambda1": l1, "lambda2": l2}, {}) for l1, l2 in lambdas]
     rows += [("nc2=min_angle", "nc_reg", {"regularizer": "nc_min_angle"}, {})]
     if grid != "short":
@@ -105,12 +106,14 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=20, help="20 = the dashboard's and lesson 6's default")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--grid", choices=("full", "short"), default="full")
+    p.add_argument("--lambdas", default="", help="extra λ1:λ2 pairs, comma-separated, e.g. 0.1:30,0.3:30")
     p.add_argument("--only", default="", help="variant labels separated by ';' (ce is always run)")
     p.add_argument("--json", default=None, help="also write every run's numbers here")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    rows = variants(args.grid)
+    extra = [tuple(float(v) for v in pair.split(":")) for pair in args.lambdas.split(",") if pair.strip()]
+    rows = variants(args.grid, extra)
     if args.only:
         wanted = {"ce", *(label.strip() for label in args.only.split(";"))}
         rows = [r for r in rows if r[0] in wanted]
