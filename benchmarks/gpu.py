@@ -417,7 +417,7 @@ class MPS:
 
     def __exit__(self, *exc):
         try:
-            subprocess.run([self.binary, "-"], input="quit\n", env=self.env, capture_output=True, text=True, timeout=20)
+            subprocess.run([self.binary], input="quit\n", env=self.env, capture_output=True, text=True, timeout=20)
         except Exception:  # noqa: BLE001 - the shell script quits it again
             pass
         try:
