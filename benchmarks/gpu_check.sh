@@ -72,7 +72,7 @@ fi
 
 # 6 the MNIST-1D-LT table on the CPUs: Ctrl-C (SIGINT) at the limit stops it cleanly; what finished is in
 # the store, and `--no-train` then prints and writes the table of those runs.
-T=$(( $(left) - 25 ))
+T=$(( $(left) - 40 ))   # kept back: ≤ 15 s to stop after Ctrl-C, ≤ 20 s for --no-train, the summary
 if ! want table; then
   :
 elif (( T < 20 )); then
@@ -81,7 +81,7 @@ else
   note "=== table (limit ${T}s)"
   s=$(date +%s)
   # output to a file, not our stdout: a worker outliving its parent must not hold the pipe open
-  timeout -s INT -k 20 "$T" "$PY" -m ltcore reproduce mnist1d-lt --ratios 100 "${TABLE[@]}" --device cpu \
+  timeout -s INT -k 15 "$T" "$PY" -m ltcore reproduce mnist1d-lt --ratios 100 "${TABLE[@]}" --device cpu \
     --out "$OUT" > "$WORK/table.log" 2>&1
   rc=$?
   cat "$WORK/table.log" >> "$LOG"; grep -v "^\[" "$WORK/table.log" | head -5; grep "^\[" "$WORK/table.log" | tail -n 3
