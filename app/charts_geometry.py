@@ -5,6 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ltcore.metrics.seeds import mean_std
+
 from .charts import (GROUP_COLORS, _layout, class_color, class_symbol, frequency_order, log_axis, run_color,
                      run_dash, zero_floor)
 
@@ -53,19 +55,37 @@ def nc_history(results, labels) -> go.Figure:
     return _layout(fig, "Neural collapse over training (lower = more collapsed)", height=600)
 
 
-def norms_vs_frequency(result, label: str = "") -> go.Figure:
+def _seed_mean(rows: list) -> tuple[list[float], list[float]]:
+    """Element-wise mean and sample std over seeds of equally long lists (std 0 for one seed)."""
+    means, stds = [], []
+    for values in zip(*rows):
+        mean, std = mean_std(values)
+        means.append(mean)
+        stds.append(std or 0.0)
+    return means, stds
+
+
+def norms_vs_frequency(result, label: str = "", seeds: list | None = None) -> go.Figure:
     """‖μ_k − μ_G‖ and ‖w_k‖ per class, classes from most to least frequent, with their counts:
-    minority collapse shows as tail classifier rows that shrink."""
+    minority collapse shows as tail classifier rows that shrink. With `seeds` (the results of one
+    configuration over several seeds, `result` the first), the bars are the mean over the seeds
+    with ± one std (the profile fixes the class counts, so the classes line up)."""
     mc = result.extras["minority_collapse"]
     order = mc["order"]
     names = [str(result.class_names[k]) for k in order]
     colors = [GROUP_COLORS.get(result.shot_groups[k], "#64748b") for k in order]
+    several = [r.extras["minority_collapse"] for r in seeds or [] if "minority_collapse" in r.extras]
+    several = several if len(several) > 1 else []
     fig = make_subplots(1, 2, specs=[[{"secondary_y": True}, {"secondary_y": True}]],
                         subplot_titles=("class-mean norms ‖μ_k − μ_G‖", "classifier norms ‖w_k‖"),
                         horizontal_spacing=0.16)
     for col, key in ((1, "mean_norms_sorted"), (2, "weight_norms_sorted")):
         if mc.get(key) is not None:
-            fig.add_bar(x=names, y=mc[key], marker_color=colors, name="norm", showlegend=False,
+            values, error = mc[key], None
+            if several and all(m.get(key) is not None for m in several):
+                values, std = _seed_mean([m[key] for m in several])
+                error = dict(type="data", array=std, visible=True, thickness=1.2)
+            fig.add_bar(x=names, y=values, marker_color=colors, name="norm", showlegend=False, error_y=error,
                         row=1, col=col, secondary_y=False)
         fig.add_scatter(x=names, y=mc["counts_sorted"], mode="lines+markers", name="training images",
                         line=dict(color="#475569", dash="dot"), showlegend=col == 1,
@@ -76,7 +96,8 @@ def norms_vs_frequency(result, label: str = "") -> go.Figure:
     fig.update_yaxes(title="training images", showgrid=False, rangemode="tozero", tickmode="auto",
                      secondary_y=True)
     who = f"{label}: n" if label else "N"
-    return _layout(fig, f"{who}orms against class frequency (bar colour = many / medium / few)")
+    spread = f" · mean ± std over {len(several)} seeds" if several else ""
+    return _layout(fig, f"{who}orms against class frequency (bar colour = many / medium / few){spread}")
 
 
 def ideal_etf_cosines(k: int) -> list[list[float]]:
@@ -84,26 +105,44 @@ def ideal_etf_cosines(k: int) -> list[list[float]]:
     return [[1.0 if i == j else -1.0 / (k - 1) for j in range(k)] for i in range(k)]
 
 
-def cosine_heatmaps(result, label: str = "") -> go.Figure:
-    """Cosines between centred class means, between classifier rows, and the ideal simplex ETF."""
+def cosine_heatmaps(result, label: str = "", seeds: list | None = None) -> go.Figure:
+    """Cosines between centred class means, between classifier rows, and the ideal simplex ETF.
+    With `seeds` (one configuration's results over several seeds, `result` the first), each cell
+    is the mean over the seeds, its std in the hover."""
     nc = result.extras["neural_collapse"]
     order = frequency_order(result.class_counts)
     names = [str(result.class_names[k]) for k in order]
     k = len(order)
-    panels = [("class means", nc.get("mean_cosine")), ("classifier rows", nc.get("weight_cosine")),
-              ("ideal simplex ETF", ideal_etf_cosines(k))]
-    panels = [(t, m) for t, m in panels if m is not None]
-    fig = make_subplots(1, len(panels), subplot_titles=[t for t, _ in panels], horizontal_spacing=0.05)
-    for col, (title, matrix) in enumerate(panels, start=1):
-        z = [[matrix[i][j] for j in order] for i in order]
+    several = [r.extras["neural_collapse"] for r in seeds or [] if "neural_collapse" in r.extras]
+    several = several if len(several) > 1 else []
+
+    def matrix(key):
+        if not several or any(n.get(key) is None for n in several):
+            return nc.get(key), None
+        flat = [[value for row in n[key] for value in row] for n in several]
+        mean, std = _seed_mean(flat)
+        return [mean[i * k:(i + 1) * k] for i in range(k)], [std[i * k:(i + 1) * k] for i in range(k)]
+
+    panels = [("class means", *matrix("mean_cosine")), ("classifier rows", *matrix("weight_cosine")),
+              ("ideal simplex ETF", ideal_etf_cosines(k), None)]
+    panels = [p for p in panels if p[1] is not None]
+    fig = make_subplots(1, len(panels), subplot_titles=[t for t, *_ in panels], horizontal_spacing=0.05)
+    for col, (title, values, std) in enumerate(panels, start=1):
+        z = [[values[i][j] for j in order] for i in order]
+        extra = {}
+        hover = f"{title}: cos(%{{y}}, %{{x}}) = %{{z:.2f}}"
+        if std is not None:
+            extra["customdata"] = [[std[i][j] for j in order] for i in order]
+            hover += " ± %{customdata:.2f}"
         fig.add_heatmap(z=z, x=names, y=names, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
-                        showscale=col == len(panels), hovertemplate=f"{title}: cos(%{{y}}, %{{x}}) = %{{z:.2f}}"
-                        "<extra></extra>", row=1, col=col)
+                        showscale=col == len(panels), hovertemplate=hover + "<extra></extra>", row=1, col=col,
+                        **extra)
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category", autorange="reversed", scaleanchor=None)
     who = f"{label}: c" if label else "C"
     ideal = f"ideal off-diagonal −1/(K−1) = {-1 / (k - 1):.2f}"
-    return _layout(fig, f"{who}osines, classes by training frequency ({ideal})", height=400)
+    spread = f"; mean over {len(several)} seeds" if several else ""
+    return _layout(fig, f"{who}osines, classes by training frequency ({ideal}{spread})", height=400)
 
 
 AXES = ("PC1", "PC2", "PC3")

@@ -14,7 +14,7 @@ from . import charts, charts_eval, charts_geometry, compare_seeds, compare_view,
 from .figures import freeze
 
 _FIGURES = shared.Memo(max_entries=128)
-MEAN_CHARTS = ("per_class", "shots", "change")
+MEAN_CHARTS = ("per_class", "shots", "change", "norms", "cosines")
 """Chart kinds drawn as the mean ± std over the lesson's seeds (what its claims are checked on);
 the others show one run per method (its first seed), and say so."""
 
@@ -62,8 +62,9 @@ def figures(kind: str, view: SeedView) -> list[tuple[str, object]]:
             g, lab = zip(*grids)
             return [("", charts_eval.decision_regions(list(g), list(lab), runs[0].class_names))]
     if kind == "norms":  # the baseline's norms beside the first method's
-        return [(f"_{i}", charts_geometry.norms_vs_frequency(r, lab))
-                for i, (r, lab) in enumerate(list(zip(runs, labels))[:2]) if "minority_collapse" in r.extras]
+        return [(f"_{i}", charts_geometry.norms_vs_frequency(r, lab, seeds))
+                for i, (r, lab, seeds) in enumerate(list(zip(runs, labels, view.members))[:2])
+                if "minority_collapse" in r.extras]
     if kind == "tau":
         with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
         if with_tau:
@@ -71,8 +72,8 @@ def figures(kind: str, view: SeedView) -> list[tuple[str, object]]:
     if kind == "nc":
         return [("", charts_geometry.nc_history(runs, labels))]
     if kind == "cosines":
-        return [(f"_{i}", charts_geometry.cosine_heatmaps(r, lab))
-                for i, (r, lab) in enumerate(zip(runs, labels)) if "neural_collapse" in r.extras]
+        return [(f"_{i}", charts_geometry.cosine_heatmaps(r, lab, seeds))
+                for i, (r, lab, seeds) in enumerate(zip(runs, labels, view.members)) if "neural_collapse" in r.extras]
     return []
 
 
@@ -89,7 +90,8 @@ def draw(kind: str, view: SeedView, key: str) -> None:
     for suffix, figure in built:
         st.plotly_chart(figure, key=f"{key}{suffix}")
     if built and view.seeds > 1:
-        st.caption(f"Mean ± one std over the {view.seeds} seeds (what the claims above are checked on)."
+        st.caption(f"Mean over the {view.seeds} seeds (hover a cell for ± one std)." if kind == "cosines" else
+                   f"Mean ± one std over the {view.seeds} seeds (what the claims above are checked on)."
                    if kind in MEAN_CHARTS else
                    f"One run per method: its first seed ({view.first[0].config.seed}) of {view.seeds}.")
 

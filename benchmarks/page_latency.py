@@ -10,7 +10,8 @@ taken in its end, the page's main chart (or heading) is on screen and two animat
 passed ("end to end"). The first visit of each page is reported apart from the warm ones (median
 and worst). Reruns: a ratio change and the log toggle on Data, a Compare and a Geometry tab switch.
 
-"Server" is the time of the script runs themselves, measured inside the real server: streamlit
+"Server" is the time of the script runs themselves, measured inside the real server (wall clock,
+and the CPU time of the script thread, which a loaded machine does not inflate): streamlit
 is started through a wrapper (`TIMED_STREAMLIT`) that logs how long each script run took, which
 is also how the benchmark knows that a rerun has happened (the browser may never show "running"
 for a short one). The gap between the two is the browser: messages, React and plotly drawing.
@@ -55,19 +56,21 @@ from streamlit.web.cli import main
 run_script = script_runner.ScriptRunner._run_script
 
 def timed_run(self, rerun_data):
-    started, t0 = time.time(), time.perf_counter()
+    started, t0, cpu = time.time(), time.perf_counter(), time.thread_time()
     try:
         return run_script(self, rerun_data)
     finally:
         with open(os.environ["LTLAB_TIMING_LOG"], "a") as log:
-            log.write(f"{started:.4f} {time.perf_counter() - t0:.4f} {int(bool(rerun_data.fragment_id_queue))}\\n")
+            log.write(f"{started:.4f} {time.perf_counter() - t0:.4f} {time.thread_time() - cpu:.4f} "
+                      f"{int(bool(rerun_data.fragment_id_queue))}\\n")
 
 script_runner.ScriptRunner._run_script = timed_run
 sys.argv = ["streamlit", *sys.argv[1:]]
 sys.exit(main())
 """
 """`python -c TIMED_STREAMLIT run app/main.py ...` is `streamlit run app/main.py ...` that appends
-one line per script run to $LTLAB_TIMING_LOG: wall-clock start, seconds, whether a fragment run.
+one line per script run to $LTLAB_TIMING_LOG: wall-clock start, seconds, CPU seconds of the script
+thread (what the run costs, whatever else the machine runs), whether a fragment run.
 It patches only Streamlit, so it times a baseline checkout's app the same way."""
 FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
@@ -79,9 +82,9 @@ class ServerLog:
         self.path = path
         path.write_text("")
 
-    def runs(self, since: float) -> list[tuple[float, float, bool]]:
+    def runs(self, since: float) -> list[tuple[float, float, float, bool]]:
         rows = [line.split() for line in self.path.read_text().splitlines() if line.strip()]
-        return [(float(a), float(b), c == "1") for a, b, c in rows if float(a) >= since]
+        return [(float(a), float(b), float(c), d == "1") for a, b, c, d in rows if float(a) >= since]
 
 
 def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
@@ -112,10 +115,12 @@ def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
     return ids
 
 
-def timed(page, log: ServerLog, action, ready: str, timeout: float = 60, server: list | None = None) -> float:
+def timed(page, log: ServerLog, action, ready: str, timeout: float = 60, server: list | None = None,
+          cpu: list | None = None) -> float:
     """Seconds from `action()` until a script run started after it has finished (the server's log
     says so), the browser has taken in the end of the run, `ready` is visible and two animation
-    frames have passed; the seconds the server spent in script runs meanwhile go to `server`."""
+    frames have passed; the seconds the server spent in script runs meanwhile go to `server`, their
+CPU seconds to `cpu`."""
     since = time.time() - 0.005
     start = time.perf_counter()
     action()
@@ -129,7 +134,9 @@ def timed(page, log: ServerLog, action, ready: str, timeout: float = 60, server:
     page.evaluate(FRAMES)
     elapsed = time.perf_counter() - start
     if server is not None:
-        server.append(sum(seconds for _, seconds, _ in log.runs(since)))
+        server.append(sum(run[1] for run in log.runs(since)))
+    if cpu is not None:
+        cpu.append(sum(run[2] for run in log.runs(since)))
     return elapsed
 
 
@@ -158,9 +165,9 @@ def reruns(page, rounds: int) -> dict:
 def attempt(out: dict, name: str, page, log: ServerLog, action, ready: str) -> bool:
     """One timed interaction into out[name] ({"ready": [...], "server": [...]}); False (and a line
     saying why) when it did not work."""
-    slot = out.setdefault(name, {"ready": [], "server": []})
+    slot = out.setdefault(name, {"ready": [], "server": [], "cpu": []})
     try:
-        slot["ready"].append(timed(page, log, action, ready, server=slot["server"]))
+        slot["ready"].append(timed(page, log, action, ready, server=slot["server"], cpu=slot["cpu"]))
         return True
     except Exception as exc:  # reported; the benchmark goes on
         print(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
@@ -244,22 +251,24 @@ def main(argv=None) -> int:
     print(f"load average (1/5/15 min) before {' '.join(f'{x:.1f}' for x in load_before)}, "
           f"after {' '.join(f'{x:.1f}' for x in load_after)}, on {os.cpu_count()} cores")
     for version, rows in raw.items():
-        print(f"\n{version:28} {'first':>6} {'warm p50':>9} {'warm max':>9} {'server p50':>11} {'server max':>11}")
+        print(f"\n{version:28} {'first':>6} {'warm p50':>9} {'warm max':>9} {'server p50':>11} {'server max':>11}"
+              f" {'CPU p50':>8}")
         for name, times in rows.items():
             if times["ready"]:
                 s_ = summary(times["ready"])
-                server = times["server"][1:] or times["server"]
+                server, cpu = times["server"][1:] or times["server"], times["cpu"][1:] or times["cpu"]
                 print(f"{name:28} {1000 * s_['first']:6.0f} {1000 * s_['warm_median']:9.0f} "
-                      f"{1000 * s_['warm_max']:9.0f} {1000 * statistics.median(server):11.0f} {1000 * max(server):11.0f}")
+                      f"{1000 * s_['warm_max']:9.0f} {1000 * statistics.median(server):11.0f} {1000 * max(server):11.0f}"
+                      f" {1000 * statistics.median(cpu):8.0f}")
     if len(raw) == 2:
         (base, b), (this, t) = raw.items()
-        print(f"\nwarm p50 ratio {base} / {this} (end to end; server):")
+        print(f"\nwarm p50 ratio {base} / {this} (end to end; server; server CPU):")
         for name in t:
             if t[name]["ready"] and b.get(name, {}).get("ready"):
                 ratio = summary(b[name]["ready"])["warm_median"] / summary(t[name]["ready"])["warm_median"]
-                server = (statistics.median(b[name]["server"][1:] or b[name]["server"])
-                          / statistics.median(t[name]["server"][1:] or t[name]["server"]))
-                print(f"  {name:26} {ratio:5.2f}×  {server:5.2f}×")
+                server, cpu = ((statistics.median(b[name][k][1:] or b[name][k])
+                                / statistics.median(t[name][k][1:] or t[name][k])) for k in ("server", "cpu"))
+                print(f"  {name:26} {ratio:5.2f}×  {server:5.2f}×  {cpu:5.2f}×")
     if args.json:
         args.json.write_text(json.dumps({"load_before": load_before, "load_after": load_after, "runs": raw}, indent=1))
     return 0

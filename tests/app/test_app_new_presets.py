@@ -44,6 +44,13 @@ def test_train_page_offers_the_new_presets_with_every_slot_and_parameter(app, tm
     at.number_input(key="param_bcl_bcl_temperature").set_value(0.2).run()
     assert not at.exception
     assert at.session_state["params"]["bcl"] == {"bcl_temperature": 0.2}      # what the configs get
+    at.session_state["edit_bcl"] = False                                       # closed: the change stays
+    at.run()
+    assert at.session_state["params"]["bcl"] == {"bcl_temperature": 0.2}
+    assert not any(w.key == "param_bcl_bcl_temperature" for w in at.number_input)
+    assert any("bcl_temperature = 0.2" in c.value for c in at.caption)
+    at.session_state["edit_bcl"] = True
+    at.run()
     teacherless = [m for m in NEW if "kd_teacher" in resolve_params(m, {}, required=False)]
     if teacherless:                                   # kd/bkd say what they need, nothing is trained
         assert any("needs kd_teacher" in e.value for e in at.error)

@@ -93,3 +93,25 @@ def test_the_learn_page_shows_the_claims_with_mean_and_std_and_teacher_mode_the_
     assert at.query_params["teacher"] == "1"
     assert any(LESSONS[1].answer[:40] in s.value for s in at.success)
     assert any("Teacher's notes" in i.value for i in at.info)
+
+
+def test_a_lessons_norm_and_cosine_charts_are_means_over_its_seeds(lesson_results):
+    from app import lesson_view
+
+    for kind, key in (("norms", "weight_norms_sorted"), ("cosines", "weight_cosine")):
+        lesson = next(l for l in LESSONS if kind in l.charts)
+        results = [r for runs in lesson_results[lesson.number].values() for r in runs]
+        view = lesson_view.seed_view([f"{r.config.method}-{r.config.seed}" for r in results], results)
+        figure = lesson_view.figures(kind, view)[0][1]
+        seeds = view.members[0]
+        assert len(seeds) == 3 and f"over {len(seeds)} seeds" in figure.layout.title.text
+        if kind == "norms":
+            bars = figure.data[2]                     # the classifier-norm panel (after the first panel's two traces)
+            norms = [r.extras["minority_collapse"][key] for r in seeds]
+            assert list(bars.y) == pytest.approx([statistics.fmean(v) for v in zip(*norms)])
+            assert list(bars.error_y.array) == pytest.approx([statistics.stdev(v) for v in zip(*norms)])
+        else:
+            order = frequency_order(seeds[0].class_counts)
+            cells = [r.extras["neural_collapse"][key][order[-1]][order[-2]] for r in seeds]  # two tail classes
+            assert figure.data[1].z[-1][-2] == pytest.approx(statistics.fmean(cells))
+            assert figure.data[1].customdata[-1][-2] == pytest.approx(statistics.stdev(cells))
