@@ -137,7 +137,8 @@ class Setting:
                 os.environ[k] = v
 
 
-def ltcore_rate(precision: str, graphs: bool, compile_mode: str | None = None, epochs: int | None = None) -> tuple[float, dict]:
+def ltcore_rate(precision: str, graphs: bool, compile_mode: str | None = None, epochs: int | None = None,
+                keep: bool = False) -> tuple[float, dict]:
     """Steady-state training images/s of Trainer.train_epoch after one warm-up epoch (capture and
     compilation happen there), and the warm-up epoch's wall time beside one steady epoch's."""
     epochs = epochs or (1 if ARGS.tiny else 3)
@@ -156,11 +157,40 @@ def ltcore_rate(precision: str, graphs: bool, compile_mode: str | None = None, e
         sync()
         steady = (time.perf_counter() - t) / epochs
     rate = len(trainer.train_batches) / steady
-    info = {"setup_s": round(setup, 2), "first_epoch_s": round(warm, 2), "epoch_s": round(steady, 3),
+    info = {"kernels_per_step": None, "setup_s": round(setup, 2), "first_epoch_s": round(warm, 2), "epoch_s": round(steady, 3),
             "compile_s": round(warm - steady, 1) if compile_mode else None,
             "graph": trainer.graph_step.summary() if trainer.graph_step else trainer.extras.get("cuda_graph"),
             "compiled": trainer.fast_features.summary() if trainer.fast_features else None}
+    if keep:  # for launches_per_step after the figures are out (a profiler problem must not lose them)
+        info["trainer"] = trainer
     return rate, info
+
+
+def launches_per_step(trainer) -> int | str:
+    """CUDA kernels (on a CPU: ATen operators) of one eager training step of this trainer, with its
+    compiled backbone when it has one — what a CUDA graph replays per step. After the timing: the
+    step changes the model, which is not used afterwards."""
+    from torch.profiler import ProfilerActivity, profile
+
+    bs = trainer.config.batch_size
+    xb, yb = next(iter(trainer.train_batches.batches(torch.arange(bs, device=trainer.device), bs)))
+    cuda = ARGS.device == "cuda"
+    if trainer.fast_features is not None:
+        trainer.model.fast_features = trainer.fast_features
+    try:
+        trainer.model.train()
+        with profile(activities=[ProfilerActivity.CUDA if cuda else ProfilerActivity.CPU]) as prof:
+            trainer.optimizer.zero_grad(set_to_none=True)
+            trainer._step_body(xb, yb).backward()
+            trainer.optimizer.step()
+            sync()
+        if cuda:
+            return sum(1 for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA)
+        return sum(1 for e in prof.events() if e.name.startswith("aten::"))
+    except Exception as exc:  # noqa: BLE001 - a profiler problem only loses this figure
+        return f"not counted ({type(exc).__name__}: {str(exc)[:80]})"
+    finally:
+        trainer.model.__dict__.pop("fast_features", None)
 
 
 # -- parts ----------------------------------------------------------------------------------------
@@ -244,9 +274,13 @@ def part_sync() -> None:
 def part_compile() -> None:
     """Baseline (graph, no compile) here; each compile mode in a child process with its own limit."""
     results = {}
-    rate, info = ltcore_rate("bf16", True)
-    results["none"] = {"images_s": rate, **info}
+    rate, info = ltcore_rate("bf16", True, keep=True)
     say(f"{'bf16 + CUDA graph, no compile':58s}: {rate:9.0f} images/s")
+    with Setting(True, None):
+        info["kernels_per_step"] = launches_per_step(info.pop("trainer"))
+    say(f"  {info['kernels_per_step']} {'kernels' if ARGS.device == 'cuda' else 'operators'} in one eager step "
+        "(profiled; the CUDA graph replays them)")
+    results["none"] = {"images_s": rate, **info}
     save_result("compile", results)
     for mode in ARGS.compile_modes.split(","):
         limit = min(ARGS.compile_cap, left() - 5)
@@ -257,20 +291,27 @@ def part_compile() -> None:
                "--results", ARGS.results] + (["--tiny"] if ARGS.tiny else [])
         t = time.monotonic()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
-            tail = (proc.stdout + proc.stderr).strip().splitlines()
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+                code, text = proc.returncode, proc.stdout + proc.stderr
+            except subprocess.TimeoutExpired as exc:  # the figures may be out before the kernel count
+                code, text = "timeout", _text(exc.stdout) + _text(exc.stderr)
+            tail = text.strip().splitlines()
             line = next((l for l in reversed(tail) if l.startswith("COMPILE ")), None)
-            if proc.returncode == 0 and line:
+            if line is None and code == "timeout":
+                raise subprocess.TimeoutExpired(cmd, limit)
+            if line:
                 got = json.loads(line[len("COMPILE "):])
                 got["compile_s"] = round(got["first_epoch_s"] - info["first_epoch_s"], 1)
                 results[mode] = got
                 say(f"{'bf16 + CUDA graph + torch.compile ' + mode:58s}: {got['images_s']:9.0f} images/s "
                     f"({got['images_s'] / rate:.2f}× the uncompiled graph); compilation ≈ {got['compile_s']} s "
                     f"(first epoch {got['first_epoch_s']} s vs {info['first_epoch_s']} s uncompiled; steady epoch "
-                    f"{got['epoch_s']} s vs {info['epoch_s']} s); graph {got['graph']}; compiled {got['compiled']}")
+                    f"{got['epoch_s']} s vs {info['epoch_s']} s); {got['kernels_per_step']} kernels per step vs "
+                    f"{info['kernels_per_step']}; graph {got['graph']}; compiled {got['compiled']}")
             else:
-                results[mode] = {"failed": f"rc {proc.returncode}: " + " | ".join(tail[-3:])[:400]}
-                say(f"torch.compile {mode}: FAILED rc {proc.returncode}: " + " | ".join(tail[-6:])[:1200])
+                results[mode] = {"failed": f"rc {code}: " + " | ".join(tail[-3:])[:400]}
+                say(f"torch.compile {mode}: FAILED rc {code}: " + " | ".join(tail[-6:])[:1200])
         except subprocess.TimeoutExpired:
             results[mode] = {"failed": f"did not finish in {limit:.0f} s"}
             say(f"torch.compile {mode}: did not finish (compilation + 1 + 3 epochs) within {limit:.0f} s")
@@ -279,8 +320,17 @@ def part_compile() -> None:
 
 
 def part_compile1() -> None:
-    rate, info = ltcore_rate("bf16", True, ARGS.compile_mode)
+    """One compile mode (a child of `compile`): its figures, then again with the kernel count."""
+    rate, info = ltcore_rate("bf16", True, ARGS.compile_mode, keep=True)
+    trainer = info.pop("trainer")
     print("COMPILE " + json.dumps({"images_s": rate, **info}, default=str), flush=True)
+    with Setting(True, ARGS.compile_mode):
+        info["kernels_per_step"] = launches_per_step(trainer)
+    print("COMPILE " + json.dumps({"images_s": rate, **info}, default=str), flush=True)
+
+
+def _text(data) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
 
 
 def fastest_setting() -> tuple[str, str, bool, str | None]:
