@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ltcore import Config
+from ltcore.version import store_run_id
 
 from .state import geometry_schedule
 
 LESSONS_FILE = Path(__file__).resolve().parent.parent / "assets" / "lessons.toml"
 CHARTS = ("per_class", "shots", "change", "regions", "norms", "tau", "nc", "cosines", "whatif")
+LESSON_RUN = "@"
+"""`kd_teacher = "@<method>"` in a lesson run: that method's run of the same lesson and seed."""
 METRICS = ("balanced", "many", "medium", "few", "tail_cos", "norm_ratio", "feat_tail_cos", "nc1")
 
 
@@ -56,14 +59,22 @@ class Lesson:
 
     def configs(self) -> list[Config]:
         """The lesson's runs as core configs, each over seeds base, base+1, … (method-major order);
-        with `geometry`, neural collapse is recorded along training as on the Train page."""
-        out = []
+        with `geometry`, neural collapse is recorded along training as on the Train page. A teacher
+        written `kd_teacher = "@ce"` is the lesson's own `ce` run of the same seed (its store id;
+        the job queue starts the student once the teacher is done)."""
+        out, built = [], {}
         for run in self.runs:
             epochs = int(run.get("epochs", 30))
             extra = geometry_schedule(epochs) if self.geometry else {}
             first = int(run.get("seed", 0))
             for seed in range(first, first + self.seeds):
-                out.append(Config(**{**extra, **run, "seed": seed}).validate())
+                values = {**extra, **run, "seed": seed}
+                teacher = dict(run.get("method_params", {})).get("kd_teacher")
+                if isinstance(teacher, str) and teacher.startswith(LESSON_RUN):
+                    values["method_params"] = {**run["method_params"],
+                                               "kd_teacher": store_run_id(built[teacher[1:], seed])}
+                built[run["method"], seed] = config = Config(**values).validate()
+                out.append(config)
         return out
 
     def methods(self) -> list[str]:
@@ -131,6 +142,18 @@ def _claims(raw: list, number: int, methods: list[str]) -> tuple[Claim, ...]:
     return tuple(out)
 
 
+def _check_teachers(runs: tuple[dict, ...], number: int) -> None:
+    """A lesson run's `kd_teacher = "@m"` must name a run listed before it (trained first, same seeds)."""
+    earlier: dict[str, int] = {}                        # method → its first seed
+    for run in runs:
+        teacher = dict(run.get("method_params", {})).get("kd_teacher")
+        if isinstance(teacher, str) and teacher.startswith(LESSON_RUN):
+            if earlier.get(teacher[1:]) != int(run.get("seed", 0)):
+                raise ValueError(f"lesson {number}: kd_teacher {teacher!r} must name a run listed before "
+                                 f"{run['method']!r} with the same seeds; listed before: {list(earlier)}")
+        earlier[run["method"]] = int(run.get("seed", 0))
+
+
 def load(path: Path | None = None) -> list[Lesson]:
     """Every lesson in file order, numbered from 1; unknown chart or claim names are an error."""
     path = Path(path or os.environ.get("LTLAB_LESSONS") or LESSONS_FILE)
@@ -143,6 +166,7 @@ def load(path: Path | None = None) -> list[Lesson]:
         if unknown:
             raise ValueError(f"lesson {number}: unknown chart(s) {unknown}; choose from {CHARTS}")
         runs = tuple({**raw.get("base", {}), **run} for run in raw["runs"])
+        _check_teachers(runs, number)
         claims = _claims(raw.get("claims", []), number, [r["method"] for r in runs])
         lessons.append(Lesson(number, raw["title"], raw["short"], raw["text"].strip(), raw["question"], charts,
                               runs, int(raw.get("seeds", seeds)), bool(raw.get("geometry", False)), claims,

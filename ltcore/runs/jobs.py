@@ -236,7 +236,9 @@ class JobManager:
                 return
             if slot.busy:
                 continue
-            run_id = self._queue.popleft()
+            run_id = self._next_ready()
+            if run_id is None:                           # every queued run waits for its teacher
+                return
             if self.store.stop_requested(run_id):
                 self.store.mark_finished(run_id, "stopped", "stopped before it started")
                 continue
@@ -247,6 +249,27 @@ class JobManager:
                     break
                 slot.retire()
             self._trained.add(run_id)
+
+    def _next_ready(self) -> str | None:
+        """Take the first queued run that is not waiting for its teacher: a run distilling from a
+        stored run (`kd_teacher` = a run id, e.g. a lesson's `bkd` from its own `ce`) starts only once
+        that run has left queued/running, so a teacher and its student can be queued together."""
+        for run_id in self._queue:
+            if not self._teacher_pending(run_id):
+                self._queue.remove(run_id)
+                return run_id
+        return None
+
+    def _teacher_pending(self, run_id: str) -> bool:
+        row = self.store.get(run_id)
+        reference = str(dict(row["config"].get("method_params") or []).get("kd_teacher") or "").strip() if row else ""
+        if not reference or reference.endswith(".pt") or "/" in reference or "\\" in reference:
+            return False
+        try:
+            teacher = self.store.get(self.store.resolve(reference))
+        except LTError:                                  # unknown: the run itself says so when it starts
+            return False
+        return teacher is not None and teacher["status"] in ("queued", "running")
 
     def _reap(self) -> None:
         """Free slots whose run ended; record workers that died without an outcome (crash, kill -9)

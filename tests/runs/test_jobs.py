@@ -120,3 +120,23 @@ def test_bad_configs_and_refused_paths_raise_at_submit(jobs_store, tmp_path, mon
         manager.submit(Config(dataset="imagefolder", data_path="/etc"))
     with pytest.raises(LTError, match="no run"):
         manager.status("0123456789ab-nothing")
+
+
+def test_a_student_queued_with_its_teacher_starts_once_the_teacher_is_done(tmp_path, monkeypatch):
+    """Two free slots, teacher and `bkd` student queued together (a lesson does this): the student
+    waits for its teacher's checkpoint instead of failing with "no run matches"."""
+    from ltcore.runs import RunStore
+
+    monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
+    store = RunStore(tmp_path / "runs.sqlite")
+    manager = JobManager(store, max_workers=2, warm=False)
+    try:
+        teacher = Config(epochs=3, seed=21, device="cpu")
+        student = Config(epochs=1, seed=21, device="cpu", method="bkd",
+                         method_params={"kd_teacher": store.run_id_for(teacher)})
+        t_id, s_id = manager.submit(teacher), manager.submit(student)
+        final = manager.wait(s_id, timeout=240)
+        assert final["status"] == "done", final["error"]
+        assert store.get(s_id)["started"] >= store.get(t_id)["finished"]
+    finally:
+        manager.shutdown(kill=True)
