@@ -11,14 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ltcore import Config
-from ltcore.version import store_run_id
 
 from .state import geometry_schedule
 
 LESSONS_FILE = Path(__file__).resolve().parent.parent / "assets" / "lessons.toml"
 CHARTS = ("per_class", "shots", "change", "regions", "norms", "tau", "nc", "cosines", "whatif")
-LESSON_RUN = "@"
-"""`kd_teacher = "@<method>"` in a lesson run: that method's run of the same lesson and seed."""
 METRICS = ("balanced", "many", "medium", "few", "tail_cos", "norm_ratio", "feat_tail_cos", "nc1")
 
 
@@ -59,22 +56,16 @@ class Lesson:
 
     def configs(self) -> list[Config]:
         """The lesson's runs as core configs, each over seeds base, base+1, … (method-major order);
-        with `geometry`, neural collapse is recorded along training as on the Train page. A teacher
-        written `kd_teacher = "@ce"` is the lesson's own `ce` run of the same seed (its store id;
-        the job queue starts the student once the teacher is done)."""
-        out, built = [], {}
+        with `geometry`, neural collapse is recorded along training as on the Train page. A run with
+        `kd_teacher = "@ce"` distils from the lesson's own `ce` run of the same seed (ltcore resolves
+        it; the job queue starts the student once that run is done)."""
+        out = []
         for run in self.runs:
             epochs = int(run.get("epochs", 30))
             extra = geometry_schedule(epochs) if self.geometry else {}
             first = int(run.get("seed", 0))
             for seed in range(first, first + self.seeds):
-                values = {**extra, **run, "seed": seed}
-                teacher = dict(run.get("method_params", {})).get("kd_teacher")
-                if isinstance(teacher, str) and teacher.startswith(LESSON_RUN):
-                    values["method_params"] = {**run["method_params"],
-                                               "kd_teacher": store_run_id(built[teacher[1:], seed])}
-                built[run["method"], seed] = config = Config(**values).validate()
-                out.append(config)
+                out.append(Config(**{**extra, **run, "seed": seed}).validate())
         return out
 
     def methods(self) -> list[str]:
@@ -143,15 +134,16 @@ def _claims(raw: list, number: int, methods: list[str]) -> tuple[Claim, ...]:
 
 
 def _check_teachers(runs: tuple[dict, ...], number: int) -> None:
-    """A lesson run's `kd_teacher = "@m"` must name a run listed before it (trained first, same seeds)."""
-    earlier: dict[str, int] = {}                        # method → its first seed
-    for run in runs:
+    """`kd_teacher = "@m"` (ltcore: this configuration with method m, no method parameters) must be a
+    run of the lesson listed before it: method m, no method parameters, everything else equal."""
+    for i, run in enumerate(runs):
         teacher = dict(run.get("method_params", {})).get("kd_teacher")
-        if isinstance(teacher, str) and teacher.startswith(LESSON_RUN):
-            if earlier.get(teacher[1:]) != int(run.get("seed", 0)):
-                raise ValueError(f"lesson {number}: kd_teacher {teacher!r} must name a run listed before "
-                                 f"{run['method']!r} with the same seeds; listed before: {list(earlier)}")
-        earlier[run["method"]] = int(run.get("seed", 0))
+        if not (isinstance(teacher, str) and teacher.startswith("@")):
+            continue
+        twin = {k: v for k, v in run.items() if k != "method_params"} | {"method": teacher[1:]}
+        if twin not in runs[:i]:
+            raise ValueError(f"lesson {number}: kd_teacher {teacher!r} must name a run listed before "
+                             f"{run['method']!r} with the same settings and no method parameters")
 
 
 def load(path: Path | None = None) -> list[Lesson]:

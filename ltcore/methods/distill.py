@@ -21,7 +21,9 @@ the code. The teacher scores the same (augmented, possibly mixed) batch as the s
 mode and without gradient (`train_student.py` `train()` L302-304).
 
 The teacher is `kd_teacher`: a stored run id (its model rebuilt from the run's stored config, its
-weights the store's checksummed checkpoint) or a `.pt` state-dict file (the student's architecture;
+weights the store's checksummed checkpoint), `@<method>` (the stored run of this same configuration
+with that method and seed: `counterpart`; the job queue starts the student after it) or a `.pt`
+state-dict file (the student's architecture;
 read through the same check as `init_from`). Either is refused in one line when missing, of another
 data set or of another class count.
 """
@@ -127,12 +129,39 @@ class BalancedDistillationLoss(DistillationLoss):
     balanced = True
 
 
+SAME_RUN = "@"
+
+
+def counterpart(config, reference: str):
+    """For `kd_teacher = "@<method>"`: this run's configuration with that method and no method
+    parameters (same data, seed, model, schedule): the teacher trained beside it, as a lesson's
+    `bkd` learns from the lesson's own `ce` run of the same seed. None for any other reference."""
+    reference = str(reference or "").strip()
+    if not reference.startswith(SAME_RUN):
+        return None
+    from . import PRESETS
+    method = reference[len(SAME_RUN):]
+    if method not in PRESETS:
+        raise ConfigError(f"kd_teacher: {reference!r} names no method; write @ and a preset, e.g. @ce")
+    return config.replace(method=method, method_params=[])
+
+
+def resolve_reference(config, reference: str) -> str:
+    """A stored run id for `@<method>` (see `counterpart`), any other reference as it is."""
+    teacher = counterpart(config, reference)
+    if teacher is None:
+        return reference
+    from ..version import store_run_id
+    return store_run_id(teacher)
+
+
 def load_teacher(ctx, reference: str, num_classes: int) -> nn.Module:
     """The teacher network (eval mode, frozen, on the run's device) for `reference`: a stored run
     id or a `.pt` file; a ConfigError in one line when it cannot be this run's teacher."""
     if not reference:
-        raise ConfigError("kd_teacher: choose a teacher: a stored run id (`python -m ltcore runs list`) "
-                          "or a .pt state-dict file")
+        raise ConfigError("kd_teacher: choose a teacher: a stored run id (`python -m ltcore runs list`), "
+                          "@<method> or a .pt state-dict file")
+    reference = resolve_reference(ctx.config, reference)
     if reference.endswith(".pt") or "/" in reference or "\\" in reference:
         from .compose import load_user_weights
         state = load_user_weights(reference, "kd_teacher")

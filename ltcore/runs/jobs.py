@@ -252,7 +252,7 @@ class JobManager:
 
     def _next_ready(self) -> str | None:
         """Take the first queued run that is not waiting for its teacher: a run distilling from a
-        stored run (`kd_teacher` = a run id, e.g. a lesson's `bkd` from its own `ce`) starts only once
+        stored run (`kd_teacher` = a run id or `@<method>`, e.g. a lesson's `bkd` from its own `ce`) starts only once
         that run has left queued/running, so a teacher and its student can be queued together."""
         for run_id in self._queue:
             if not self._teacher_pending(run_id):
@@ -261,11 +261,13 @@ class JobManager:
         return None
 
     def _teacher_pending(self, run_id: str) -> bool:
+        from ..methods.distill import resolve_reference
         row = self.store.get(run_id)
         reference = str(dict(row["config"].get("method_params") or []).get("kd_teacher") or "").strip() if row else ""
         if not reference or reference.endswith(".pt") or "/" in reference or "\\" in reference:
             return False
         try:
+            reference = resolve_reference(Config.from_dict(row["config"]), reference)
             teacher = self.store.get(self.store.resolve(reference))
         except LTError:                                  # unknown: the run itself says so when it starts
             return False

@@ -10,7 +10,7 @@ LESSONS = lessons.load()
 
 def test_there_are_eight_lessons_in_the_issue_order():
     assert [l.short for l in LESSONS] == ["The long tail", "Re-sampling", "Re-weighting", "Logit adjustment",
-                                         "Decoupling", "Neural collapse", "Better features"]
+                                         "Decoupling", "Neural collapse", "Better features", "Borrowed knowledge"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.short)
@@ -59,6 +59,7 @@ def test_an_unknown_chart_name_is_an_error(tmp_path):
 
 
 def test_a_lesson_student_distils_from_the_lessons_own_teacher_run_of_the_same_seed(tmp_path):
+    from ltcore.methods.distill import resolve_reference
     from ltcore.version import store_run_id
 
     head = '[[lesson]]\nshort = "x"\ntitle = "x"\ntext = "x"\nquestion = "x?"\ncharts = ["shots"]\nseeds = 2\n'
@@ -66,7 +67,8 @@ def test_a_lesson_student_distils_from_the_lessons_own_teacher_run_of_the_same_s
     good.write_text(head + 'base = { dataset = "digits", epochs = 2 }\nruns = [ { method = "ce" }, '
                     '{ method = "bkd", method_params = { kd_teacher = "@ce" } } ]\n')
     ce0, ce1, bkd0, bkd1 = lessons.load(good)[0].configs()
-    assert (bkd0.params["kd_teacher"], bkd1.params["kd_teacher"]) == (store_run_id(ce0), store_run_id(ce1))
+    assert bkd0.params == bkd1.params == {"kd_teacher": "@ce"}        # one experiment over seeds
+    assert [resolve_reference(b, "@ce") for b in (bkd0, bkd1)] == [store_run_id(ce0), store_run_id(ce1)]
     bad = tmp_path / "bad.toml"
     bad.write_text(head + 'runs = [ { method = "bkd", method_params = { kd_teacher = "@ce" } }, { method = "ce" } ]\n')
     with pytest.raises(ValueError, match="kd_teacher '@ce' must name a run listed before 'bkd'"):

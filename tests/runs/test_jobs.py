@@ -140,3 +140,21 @@ def test_a_student_queued_with_its_teacher_starts_once_the_teacher_is_done(tmp_p
         assert store.get(s_id)["started"] >= store.get(t_id)["finished"]
     finally:
         manager.shutdown(kill=True)
+
+
+def test_a_student_of_its_same_seed_counterpart_waits_for_it_too(tmp_path, monkeypatch):
+    """`kd_teacher = "@ce"`: the teacher is this config with method ce (a lesson's own ce run)."""
+    from ltcore.runs import RunStore
+
+    monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
+    store = RunStore(tmp_path / "runs.sqlite")
+    manager = JobManager(store, max_workers=2, warm=False)
+    try:
+        teacher = Config(epochs=3, seed=22, device="cpu")
+        student = teacher.replace(method="kd", method_params=[["kd_teacher", "@ce"]])
+        t_id, s_id = manager.submit(teacher), manager.submit(student)
+        final = manager.wait(s_id, timeout=240)
+        assert final["status"] == "done", final["error"]
+        assert store.get(s_id)["started"] >= store.get(t_id)["finished"]
+    finally:
+        manager.shutdown(kill=True)
