@@ -256,3 +256,11 @@ def test_runs_per_gpu_from_the_environment(monkeypatch):
     monkeypatch.delenv("LTLAB_RUNS_PER_GPU")
     if not torch.cuda.is_available():
         assert runs_per_gpu() == 1
+
+
+def test_mnist1d_table_scales_kcl_queue_to_the_data_set_and_leaves_other_presets_at_defaults():
+    from ltcore.reproduce import TABLES, table_configs
+
+    configs = table_configs(TABLES["mnist1d-lt"], seeds=[0], methods=["ce", "kcl"], ratios=[100.0], device="cpu")
+    params = {c.method: dict(c.method_params) for c in configs}
+    assert params == {"ce": {}, "kcl": {"kcl_queue": 1024}}
