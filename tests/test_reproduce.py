@@ -153,6 +153,15 @@ def test_a_generated_unlabelled_pool_is_drawn_once_before_the_workers_only_for_c
         assert calls == [([0] * 10, 0)]
 
 
+def test_local_queue_starts_teachers_then_the_slowest_presets(tmp_path):
+    from ltcore.reproduce import queue_order
+
+    configs = table_configs(TABLES["mnist1d-lt"], [0], methods=["ce", "kd", "bcl", "la_loss", "kcl"], ratios=[100])
+    pending = {c.run_id: c for c in configs}
+    teaching = set(teacher_of(configs, RunStore(tmp_path / "runs.sqlite")).values())
+    assert [pending[cid].method for cid in queue_order(pending, teaching)] == ["ce", "kcl", "bcl", "kd", "la_loss"]
+
+
 def test_cpu_threads_are_split_among_the_workers():
     assert threads_per_worker(15, cores=16) == 1 and threads_per_worker(2, cores=16) == 8
     assert threads_per_worker(4, cores=2) == 1 and threads_per_worker(1, cores=16) == 16
