@@ -406,11 +406,12 @@ def teacher_of(configs: list[Config], store) -> dict:
             if (t := dict(c.method_params).get(TEACHER_PARAM)) in by_store_id}
 
 
-RUN_COST = {"kcl": 150.0, "bcl": 8.0, "paco": 5.0, "crest": 4.0}
+RUN_COST = {"bcl": 8.0, "paco": 5.0, "crest": 4.0, "kcl": 2.0}
 """Wall time of a preset's run relative to `ce` (1; presets not listed count as 1), measured on
 MNIST-1D-LT, 30 epochs, one CPU thread (`benchmarks/mnist1d_new_presets.py`: ce 7-8 s, crest ~27,
-paco ~38, bcl ~60, kcl with its 65,536-key queue ~1150 s). The local queue starts the slowest runs
-first, so a table's wall time is not that of its slowest preset started last."""
+paco ~38, bcl ~60; kcl ~2 with the table's 1,024-key queue, ~150 with its default 65,536 keys). The
+local queue starts the slowest runs first, so a table's wall time is not that of its slowest
+preset started last."""
 
 
 def queue_order(pending: dict, teaching: set) -> list:

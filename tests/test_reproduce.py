@@ -159,7 +159,7 @@ def test_local_queue_starts_teachers_then_the_slowest_presets(tmp_path):
     configs = table_configs(TABLES["mnist1d-lt"], [0], methods=["ce", "kd", "bcl", "la_loss", "kcl"], ratios=[100])
     pending = {c.run_id: c for c in configs}
     teaching = set(teacher_of(configs, RunStore(tmp_path / "runs.sqlite")).values())
-    assert [pending[cid].method for cid in queue_order(pending, teaching)] == ["ce", "kcl", "bcl", "kd", "la_loss"]
+    assert [pending[cid].method for cid in queue_order(pending, teaching)] == ["ce", "bcl", "kcl", "kd", "la_loss"]
 
 
 def test_cpu_threads_are_split_among_the_workers():
