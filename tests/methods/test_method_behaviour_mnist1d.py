@@ -9,9 +9,10 @@ balanced_softmax 0.296, la_loss 0.293, ldam_drw 0.190, crt 0.228; about 65 s of 
 
 Where the newer presets (bcl, kcl, paco, ssp, cmo, kd, bkd, crest) stand against `ce` and
 `balanced_softmax` under this recipe is reported, not asserted, by
-`benchmarks/mnist1d_new_presets.py` (balanced and few-shot, mean ± std, differences to both): it is
-not part of this test because one `kcl` run (65,536-key queue) alone takes several times this test's
-budget on one core. Every preset at 60 epochs: `python -m ltcore reproduce mnist1d-lt` (README).
+`benchmarks/mnist1d_new_presets.py` (balanced and few-shot, mean ± std, differences to both; its
+docstring holds the measured numbers): not part of this test, because its 27 runs take several
+minutes of CPU, far over this test's budget. Every preset at 60 epochs: `python -m ltcore reproduce
+mnist1d-lt` (README).
 """
 import statistics
 
