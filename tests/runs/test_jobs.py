@@ -122,36 +122,30 @@ def test_bad_configs_and_refused_paths_raise_at_submit(jobs_store, tmp_path, mon
         manager.status("0123456789ab-nothing")
 
 
-def test_a_student_queued_with_its_teacher_starts_once_the_teacher_is_done(tmp_path, monkeypatch):
-    """Two free slots, teacher and `bkd` student queued together (a lesson does this): the student
-    waits for its teacher's checkpoint instead of failing with "no run matches"."""
-    from ltcore.runs import RunStore
-
-    monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
-    store = RunStore(tmp_path / "runs.sqlite")
-    manager = JobManager(store, max_workers=2, warm=False)
-    try:
-        teacher = Config(epochs=3, seed=21, device="cpu")
-        student = Config(epochs=1, seed=21, device="cpu", method="bkd",
-                         method_params={"kd_teacher": store.run_id_for(teacher)})
-        t_id, s_id = manager.submit(teacher), manager.submit(student)
-        final = manager.wait(s_id, timeout=240)
-        assert final["status"] == "done", final["error"]
-        assert store.get(s_id)["started"] >= store.get(t_id)["finished"]
-    finally:
-        manager.shutdown(kill=True)
+def _run_id_teacher(store, teacher):
+    return Config(epochs=1, seed=teacher.seed, device="cpu", method="bkd",
+                  method_params={"kd_teacher": store.run_id_for(teacher)})
 
 
-def test_a_student_of_its_same_seed_counterpart_waits_for_it_too(tmp_path, monkeypatch):
+def _same_seed_teacher(store, teacher):
     """`kd_teacher = "@ce"`: the teacher is this config with method ce (a lesson's own ce run)."""
+    return teacher.replace(method="kd", method_params=[["kd_teacher", "@ce"]])
+
+
+@pytest.mark.parametrize("seed, make_student", [(21, _run_id_teacher), (22, _same_seed_teacher)],
+                         ids=["run-id teacher", "same-seed @ce teacher"])
+def test_a_student_queued_with_its_teacher_starts_once_the_teacher_is_done(tmp_path, monkeypatch, seed,
+                                                                           make_student):
+    """Two free slots, teacher and student queued together (a lesson does this): the student waits
+    for its teacher's checkpoint instead of failing with "no run matches"."""
     from ltcore.runs import RunStore
 
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
     store = RunStore(tmp_path / "runs.sqlite")
     manager = JobManager(store, max_workers=2, warm=False)
     try:
-        teacher = Config(epochs=3, seed=22, device="cpu")
-        student = teacher.replace(method="kd", method_params=[["kd_teacher", "@ce"]])
+        teacher = Config(epochs=3, seed=seed, device="cpu")
+        student = make_student(store, teacher)
         t_id, s_id = manager.submit(teacher), manager.submit(student)
         final = manager.wait(s_id, timeout=240)
         assert final["status"] == "done", final["error"]
