@@ -1,11 +1,12 @@
 """The training loop: one Trainer owns data, model, optimiser, schedule, evaluation and events.
 
 Data stays on the device (see data/device_loader.py); each epoch's order comes from the method's
-sampler as an index tensor; on CUDA the step runs under bf16 autocast with channels_last.
+sampler as an index tensor; on CUDA the step runs under bf16 autocast with channels_last. The
+pieces of the loop (schedule, batches, steps with Stop, divergence check) are loop.py's, shared with
+the methods' own training stages.
 """
 from __future__ import annotations
 
-import math
 import random
 import time
 from typing import Callable
@@ -17,6 +18,7 @@ from .compiling import OWN_CUDA_GRAPHS, CompiledFeatures, compile_mode
 from .config import Config
 from .data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
 from .errors import LTError
+from .loop import TrainingDiverged, epoch_batches, lr_at, mean_loss, optimizer_step, run_steps, set_lr
 from .methods import STAGE2, MethodContext, build_method
 from .metrics import evaluate_logits, per_class_accuracy, tracking
 from .models import build_model
@@ -24,10 +26,6 @@ from .result import RunResult
 
 EventFn = Callable[[dict], None]
 StopFn = Callable[[], bool]
-
-
-class TrainingDiverged(LTError):
-    """The loss became NaN/inf; the run stops with what it had."""
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -70,19 +68,6 @@ def use_bf16(config: Config, device: torch.device) -> bool:
     if config.precision != "auto":
         return config.precision == "bf16"
     return native_bf16(device)
-
-
-def lr_at(config: Config, epoch: int) -> float:
-    """Learning rate for an epoch: linear warm-up, then multistep / cosine / constant."""
-    base = config.lr
-    if epoch < config.warmup_epochs:
-        return base * (epoch + 1) / config.warmup_epochs
-    if config.schedule == "multistep":
-        return base * config.lr_gamma ** sum(epoch >= m for m in config.milestones)
-    if config.schedule == "cosine":
-        span = max(config.epochs - config.warmup_epochs, 1)
-        return base * 0.5 * (1 + math.cos(math.pi * (epoch - config.warmup_epochs) / span))
-    return base
 
 
 def seed_everything(seed: int) -> None:
@@ -179,8 +164,7 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False)
 
     def set_lr(self, lr: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr * group.get("lr_scale", 1.0)
+        set_lr(self.optimizer, lr)
 
     def train_epoch(self, epoch: int) -> dict:
         """One pass over this epoch's sampler order; returns mean loss and running train accuracy.
@@ -196,40 +180,29 @@ class Trainer:
         self.set_lr(lr)
         order = self.method.epoch_order(self.train_batches.y, epoch, self.gen)
         self._sums.zero_()
-        seen, steps = 0, 0
-        graphed = self.graph_step
-        if graphed is not None:
-            graphed.set_lr()
+        if self.graph_step is not None:
+            self.graph_step.set_lr()
             self._stable_loss_weight()
         hook = self.model.classifier.register_forward_hook(lambda m, i, out: self._captured.__setitem__("z", out))
         if self.fast_features is not None:
             self.model.fast_features = self.fast_features  # full batches of this loop only (compiling.py)
         try:
-            # a last batch of one image would break BatchNorm; smaller remainders still train
-            drop_last = len(order) % self.config.batch_size == 1
-            for xb, yb in self.train_batches.batches(order, self.config.batch_size, drop_last=drop_last):
-                if graphed is not None and len(yb) == self.config.batch_size:
-                    graphed(xb, yb)
-                else:
-                    self.optimizer.zero_grad(set_to_none=True)
-                    self._step_body(xb, yb).backward()
-                    self.optimizer.step()
-                self.method.after_step()
-                seen += yb.shape[0]
-                steps += 1
-                if self.should_stop():
-                    self.stopped = True
-                    break
+            steps, _ = run_steps(epoch_batches(self.train_batches, order, self.config.batch_size),
+                                 self._train_step, self.stop_requested)
         finally:
             hook.remove()
             self.model.__dict__.pop("fast_features", None)
         loss_sum, correct, counted = self._sums.tolist()
-        mean_loss = loss_sum / max(steps, 1)
-        if not math.isfinite(mean_loss):
-            raise TrainingDiverged(f"loss became {mean_loss} in epoch {epoch + 1}; "
-                                   "try a smaller learning rate")
-        return {"loss": mean_loss, "lr": lr, "steps": steps,
+        return {"loss": mean_loss(loss_sum, steps, f"epoch {epoch + 1}"), "lr": lr, "steps": steps,
                 "train_acc": correct / counted if counted else None}
+
+    def _train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
+        """One optimiser step: a CUDA-graph replay for a full batch where one is captured, else eager."""
+        if self.graph_step is not None and len(yb) == self.config.batch_size:
+            self.graph_step(xb, yb)
+        else:
+            optimizer_step(self.optimizer, lambda: self._step_body(xb, yb))
+        self.method.after_step()
 
     def _step_body(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """Forward and loss of one batch; adds (loss, correct, counted) to the device sums, no sync."""

@@ -11,7 +11,7 @@ PACKAGES = ("ltcore", "app", "pages")
 
 LAYERS = [  # lowest first: a module may import its own layer and the layers before it
     ("errors", ["ltcore.errors"]),
-    ("registry", ["ltcore.registry", "ltcore.version"]),
+    ("registry", ["ltcore.registry", "ltcore.version", "ltcore.loop"]),
     ("data/models", ["ltcore.data", "ltcore.models", "ltcore.safety"]),
     ("methods", ["ltcore.methods", "ltcore.checkpoints"]),
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),

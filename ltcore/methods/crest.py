@@ -55,8 +55,8 @@ import torch
 
 from ..data import DATASETS, DeviceBatches
 from ..errors import ConfigError
+from ..loop import epoch_batches, train_epochs
 from .registries import STAGE2, integer, number
-from .ssp import run_lr
 
 
 def crest_rates(counts: list[int], alpha: float) -> list[float]:
@@ -200,33 +200,12 @@ def train_generation(method, ctx, batches: DeviceBatches, generation: int, epoch
             part.prepare(view, every)
     opt = torch.optim.SGD([p for g in method.param_groups(model) for p in g["params"]], lr=config.lr,
                           momentum=config.momentum, weight_decay=config.weight_decay)
-    bs = config.batch_size
-    for epoch in range(epochs):
-        for group in opt.param_groups:
-            group["lr"] = run_lr(config, epoch, epochs)
-        method.on_epoch_start(epoch)
-        model.train()
-        order = method.sampler.order(batches.y, epoch, ctx.gen)
-        total, steps = torch.zeros((), device=ctx.device), 0
-        for xb, yb in batches.batches(order, bs, drop_last=len(order) % bs == 1):
-            with ctx.autocast():
-                loss = method.training_loss(model, xb, yb, epoch)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            method.after_step()
-            total += loss.detach().float()
-            steps += 1
-            if ctx.should_stop():
-                break
-        history.append(float(total) / max(steps, 1))
-        if not math.isfinite(history[-1]):
-            raise ConfigError(f"crest: the loss became {history[-1]} in generation {generation}; "
-                              "try a smaller learning rate")
-        ctx.emit({"type": "stage2", "stage": f"crest generation {generation}", "epoch": len(history),
-                  "epochs": epochs * (method.crest_generations - 1), "loss": history[-1]})
-        if ctx.should_stop():
-            return
+    train_epochs(ctx, opt, epochs, lambda xb, yb, epoch: method.training_loss(model, xb, yb, epoch),
+                 lambda epoch: epoch_batches(batches, method.sampler.order(batches.y, epoch, ctx.gen),
+                                             config.batch_size),
+                 {"type": "stage2", "stage": f"crest generation {generation}",
+                  "epochs": epochs * (method.crest_generations - 1)},
+                 history=history, on_epoch_start=method.on_epoch_start, after_step=method.after_step)
 
 
 def crest(method, ctx, crest_generations: int = 3, crest_alpha: float = 1 / 3, crest_pool: float = 1.0) -> dict:

@@ -17,14 +17,13 @@ reuses it, as the decoupling methods reuse their stage 1.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..checkpoints import find_checkpoint, save_checkpoint
 from ..errors import ConfigError
+from ..loop import Batches, epoch_batches, train_epochs
 from .contrastive import mlp_head
 from .registries import PRETEXT, integer, number, text
 from .views import two_views
@@ -54,19 +53,6 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -> tor
     sim = sim.masked_fill(torch.eye(2 * b, dtype=torch.bool, device=z.device), float("-inf"))
     target = torch.cat([torch.arange(b, 2 * b), torch.arange(b)]).to(z.device)
     return F.cross_entropy(sim, target)
-
-
-def run_lr(config, epoch: int, epochs: int) -> float:
-    """The run's learning rate for `epoch` of `epochs` (linear warm-up, then its schedule), as the
-    authors pre-train with the same recipe as the supervised stage."""
-    if epoch < config.warmup_epochs:
-        return config.lr * (epoch + 1) / config.warmup_epochs
-    if config.schedule == "multistep":
-        return config.lr * config.lr_gamma ** sum(epoch >= m for m in config.milestones)
-    if config.schedule == "cosine":
-        span = max(epochs - config.warmup_epochs, 1)
-        return config.lr * 0.5 * (1 + math.cos(math.pi * (epoch - config.warmup_epochs) / span))
-    return config.lr
 
 
 class SelfSupervisedStage:
@@ -115,6 +101,8 @@ class SelfSupervisedStage:
         return info
 
     def train(self, method, ctx, task: str, epochs: int) -> list[float]:
+        """The pretext stage: backbone + a pretext head, the run's optimiser settings and schedule
+        over `epochs`, the training images in a fresh random order each epoch (labels unused)."""
         model, config, batches = ctx.model, ctx.config, ctx.train_batches
         d = model.feature_dim
         head = (nn.Linear(d, 4) if task == "rotation" else mlp_head(d, 128)).to(ctx.device)
@@ -122,37 +110,21 @@ class SelfSupervisedStage:
         opt = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
         idx = method.kept_indices(batches.y)
         flip = batches.augment == "crop_flip"
-        history = []
-        for epoch in range(epochs):
-            for group in opt.param_groups:
-                group["lr"] = run_lr(config, epoch, epochs)
-            model.train()
-            head.train()
+
+        def loss(xb: torch.Tensor, _y, _epoch) -> torch.Tensor:
+            if task == "rotation":
+                t = rotation_targets(len(xb), ctx.gen, xb.device)
+                return F.cross_entropy(head(model.features(rotate(xb, t))).float(), t)
+            v1, v2, _ = two_views(xb, xb.new_zeros(len(xb)), ctx.gen, flip)
+            z = head(model.features(torch.cat([v1, v2])))
+            return nt_xent(z[:len(xb)], z[len(xb):], self.temperature)
+
+        def shuffled(_epoch) -> Batches:
             order = idx[torch.randperm(len(idx), device=idx.device, generator=ctx.gen)]
-            total, steps = torch.zeros((), device=ctx.device), 0
-            drop_last = len(order) % config.batch_size == 1
-            for xb, _ in batches.batches(order, config.batch_size, drop_last=drop_last):
-                with ctx.autocast():
-                    if task == "rotation":
-                        t = rotation_targets(len(xb), ctx.gen, xb.device)
-                        loss = F.cross_entropy(head(model.features(rotate(xb, t))).float(), t)
-                    else:
-                        v1, v2, _ = two_views(xb, xb.new_zeros(len(xb)), ctx.gen, flip)
-                        z = head(model.features(torch.cat([v1, v2])))
-                        loss = nt_xent(z[:len(xb)], z[len(xb):], self.temperature)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.detach().float()
-                steps += 1
-                if ctx.should_stop():
-                    break
-            history.append(float(total) / max(steps, 1))
-            ctx.emit({"type": "stage1", "stage": f"ssp_{task}", "epoch": epoch + 1, "epochs": epochs,
-                      "loss": history[-1]})
-            if ctx.should_stop():
-                break
-        return history
+            return epoch_batches(batches, order, config.batch_size)
+
+        return train_epochs(ctx, opt, epochs, loss, shuffled,
+                            {"type": "stage1", "stage": f"ssp_{task}", "epochs": epochs}, modules=(model, head))
 
 
 PRETEXT.add("none", lambda: None, "no self-supervised stage", paper="—", params={})

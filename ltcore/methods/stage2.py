@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..loop import epoch_batches, train_epochs
 from .base import MethodContext
 from .classifiers import LWSHead, NCMClassifier, ncm_centroids, tau_normalize
 from .registries import STAGE2, integer, number
@@ -80,9 +81,7 @@ def head_batches(ctx: MethodContext, idx: torch.Tensor, positions: torch.Tensor,
             p = positions[start:start + bs]
             yield h_all[p], y_all[p]
         return
-    order = idx[positions]
-    drop_last = len(order) % bs == 1  # a batch of one cannot be batch-normalised
-    for xb, yb in ctx.train_batches.batches(order, bs, drop_last=drop_last):
+    for xb, yb in epoch_batches(ctx.train_batches, idx[positions], bs):
         with torch.no_grad(), ctx.autocast():
             h = ctx.model.features(xb).float()
         yield h, yb  # outside no_grad: the grad mode is global, the caller trains on h
@@ -110,32 +109,16 @@ def train_head(method, ctx: MethodContext, head: nn.Module, name: str, epochs: i
     frozen = [p for p in model.backbone.parameters() if p.requires_grad]
     for p in frozen:
         p.requires_grad_(False)
-    history = []
     try:
-        for epoch in range(epochs):
-            for group in opt.param_groups:
-                group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
-            model.train()
-            positions = draw_by_class(labels, probs, len(labels), ctx.gen)
-            total, steps = torch.zeros((), device=ctx.device), 0
-            for h, yb in head_batches(ctx, idx, positions, cache):
-                with ctx.autocast():
-                    loss = loss_fn(head(h), yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.detach().float()
-                steps += 1
-            history.append(float(total) / max(steps, 1))
-            ctx.emit({"type": "stage2", "stage": name, "epoch": epoch + 1, "epochs": epochs,
-                      "loss": history[-1]})
-            if ctx.should_stop():
-                break
+        return train_epochs(ctx, opt, epochs, lambda h, yb, _epoch: loss_fn(head(h), yb),
+                            lambda _epoch: head_batches(ctx, idx, draw_by_class(labels, probs, len(labels), ctx.gen),
+                                                        cache),
+                            {"type": "stage2", "stage": name, "epochs": epochs},
+                            lr=lambda epoch: base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
     finally:
         for p in frozen:
             p.requires_grad_(True)
         model.eval()
-    return history
 
 
 def crt(method, ctx: MethodContext, stage2_epochs: int = 10, stage2_lr: float | None = None) -> dict:
