@@ -28,7 +28,8 @@ def edited_hash(package: Path, rel: str) -> str:
 
 
 @pytest.mark.parametrize("rel", ["reproduce/__init__.py", "reproduce/tables.py", "reproduce/report.py",
-                                 "reproduce/runners.py", "reproduce/cli.py", "cli.py", "runs/store.py"])
+                                 "reproduce/runners.py", "reproduce/cli.py", "cli/__init__.py", "cli/options.py",
+                                 "cli/output.py", "cli/sweep_command.py", "runs/store.py"])
 def test_editing_the_table_driver_or_the_command_line_keeps_the_code_version(package_copy, rel):
     before = version.source_hash()
     assert edited_hash(package_copy, rel) == before
