@@ -7,8 +7,8 @@ from plotly.subplots import make_subplots
 
 from ltcore.metrics.seeds import mean_std
 
-from .charts import (GROUP_COLORS, _layout, class_color, class_symbol, frequency_order, log_axis, run_color,
-                     run_dash, zero_floor)
+from .charts import (GROUP_COLORS, _layout, class_color, class_symbol, curve_mode, frequency_order, log_axis,
+                     run_color, run_dash, zero_floor)
 
 NC_PANELS = [
     ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
@@ -24,27 +24,42 @@ def nc_history(results, labels) -> go.Figure:
     """NC1–NC4 on log axes, as Papyan et al. plot them (they fall by orders of magnitude as the
     features collapse), ticks at 1, 0.1, 0.01 ...; a value of exactly 0 (NC4 once the network
     agrees with the nearest class mean on every sample) is drawn at the panel's floor as an open
-    marker, with a note, instead of falling off the log axis."""
+    marker in its run's colour, with a note, instead of falling off the log axis. With many runs
+    the curves are lines without a marker per epoch (`charts.curve_mode`: ten runs' markers were
+    half of this chart's drawing time in the browser); the zeros keep theirs, one trace per panel."""
     fig = make_subplots(2, 2, subplot_titles=[t for t, _ in NC_PANELS], vertical_spacing=0.14,
                         horizontal_spacing=0.08)
+    points = sum(len(r.extras.get("nc_history") or []) * len(series) for r in results for _, series in NC_PANELS)
+    mode = curve_mode(points)
     for p, (_, series) in enumerate(NC_PANELS):
         row, col = p // 2 + 1, p % 2 + 1
         values = [h.get(key) for r in results for h in r.extras.get("nc_history") or [] for key, _ in series]
         zeros = any(v == 0 for v in values)
         floor = zero_floor(values) if zeros else None
+        at_floor = []  # (epoch, run label and series, colour) of every 0 in this panel
         for i, (r, label) in enumerate(zip(results, labels)):
             rows = r.extras.get("nc_history") or []
             epochs = [h["epoch"] for h in rows]
             for s, (key, name) in enumerate(series):
                 ys = [h.get(key) for h in rows]
-                fig.add_scatter(x=epochs, y=[floor if v == 0 else v for v in ys], mode="lines+markers",
+                trace_mode = mode if len(rows) > 1 else "lines+markers"
+                fig.add_scatter(x=epochs, y=[floor if v == 0 else v for v in ys], mode=trace_mode,
                                 name=label if len(series) == 1 else f"{label}: {name}", legendgroup=label,
                                 showlegend=p == 0 or (p == 1 and s > 0),
                                 marker=dict(size=[9 if v == 0 else 4 for v in ys],
-                                            symbol=["circle-open" if v == 0 else "circle" for v in ys]),
+                                            symbol=["circle-open" if v == 0 else "circle" for v in ys])
+                                if trace_mode != "lines" else None,
                                 customdata=ys, hovertemplate=f"{label}: %{{customdata:.3g}}<extra></extra>",
                                 line=dict(color=run_color(i), dash=DASHES[s] if len(results) < 8 else run_dash(i)),
                                 row=row, col=col)
+                if trace_mode == "lines":
+                    at_floor += [(e, label if len(series) == 1 else f"{label}: {name}", run_color(i))
+                                 for e, v in zip(epochs, ys) if v == 0]
+        if at_floor:
+            epochs, names, colors = zip(*at_floor)
+            fig.add_scatter(x=list(epochs), y=[floor] * len(epochs), mode="markers", showlegend=False,
+                            marker=dict(size=9, symbol="circle-open", color=list(colors)), customdata=list(names),
+                            hovertemplate="%{customdata}: 0<extra></extra>", row=row, col=col)
         fig.update_yaxes(**log_axis(values, floor), row=row, col=col)
         if zeros:
             fig.add_annotation(text=f"○ = 0, drawn at {floor:g} (log axes have no 0)", showarrow=False,
@@ -179,6 +194,14 @@ def _frame_traces(frame: dict, class_names, dim: int, order: list[int]) -> list:
     return traces
 
 
+def _moving(traces: list, dim: int) -> list[dict]:
+    """What an animation frame changes of each trace: its coordinates only, to 4 significant
+    digits (plotly keeps the style of the figure's own traces). A full copy of every trace per
+    frame made the Geometry scatter's figure 140 KB and its drawing slower in the browser."""
+    return [{"type": t.type, **{axis: [None if v is None else float(f"{v:.4g}") for v in getattr(t, axis)]
+                                for axis in "xyz"[:dim]}} for t in traces]
+
+
 def feature_scatter(frames: list[dict], class_names, dim: int = 2, counts=None) -> go.Figure:
     """Penultimate features projected on one PCA basis for all epochs (axes PC1–PC3), with an
     epoch slider and play/pause buttons beside it (plotly frames). `frames` come from
@@ -187,7 +210,7 @@ def feature_scatter(frames: list[dict], class_names, dim: int = 2, counts=None) 
     order = frequency_order(counts) if counts else list(range(len(class_names)))
     last = frames[-1]
     fig = go.Figure(data=_frame_traces(last, class_names, dim, order),
-                    frames=[go.Frame(data=_frame_traces(f, class_names, dim, order), name=str(f["epoch"]))
+                    frames=[go.Frame(data=_moving(_frame_traces(f, class_names, dim, order), dim), name=str(f["epoch"]))
                             for f in frames])
     values = [v for f in frames for p in f["points"] + [m for m in (f.get("means") or []) if m] +
               (f.get("classifier") or []) for v in p]

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from ltcore.metrics.seeds import history_band
 
-from .charts import _faded, _layout, frequency_order, log_axis, run_color, run_dash
+from .charts import _faded, _layout, curve_mode, frequency_order, log_axis, run_color, run_dash
 
 METRICS = {"loss": "training loss", "balanced_acc": "balanced accuracy (test)", "test_acc": "accuracy (test)",
            "few_acc": "few-shot accuracy (test)", "medium_acc": "medium-shot accuracy (test)",
@@ -37,6 +37,7 @@ def overlaid_curves(groups: list[tuple[str, list[list[dict]]]], key: str, smooth
     faint behind the smoothed one (as in TensorBoard)."""
     fig = go.Figure()
     shown = []
+    mode = curve_mode(sum(max((len(h) for h in histories), default=0) for _, histories in groups))
     for i, (label, histories) in enumerate(groups):
         color, several = run_color(i), len(histories) > 1
         band = history_band(histories, key)
@@ -50,7 +51,7 @@ def overlaid_curves(groups: list[tuple[str, list[list[dict]]]], key: str, smooth
         if smoothing > 0:
             fig.add_scatter(x=x, y=band["mean"], mode="lines", line=dict(color=_faded(color, 0.35), width=1),
                             legendgroup=label, showlegend=False, hoverinfo="skip")
-        fig.add_scatter(x=x, y=ema(band["mean"], smoothing), mode="lines+markers" if len(x) < 40 else "lines",
+        fig.add_scatter(x=x, y=ema(band["mean"], smoothing), mode=mode if len(x) > 1 else "lines+markers",
                         name=f"{label} ({len(histories)} seeds, mean ± std)" if several else label,
                         legendgroup=label, line=dict(color=color, dash=run_dash(i), width=2), marker=dict(size=4),
                         hovertemplate=f"{label}, epoch %{{x}}: %{{y:.4g}}<extra></extra>")

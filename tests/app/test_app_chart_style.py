@@ -39,6 +39,47 @@ def test_nc4_zeros_are_drawn_at_the_floor_with_a_note_not_dropped():
     assert not any("drawn at" in a.text for a in charts_geometry.nc_history([nc_result([0.1, 0.2])], ["ce"]).layout.annotations)
 
 
+def test_many_runs_draw_lines_without_a_marker_per_epoch_but_zeros_keep_their_open_marker():
+    runs = [nc_result([0.5 / (e + 1) for e in range(19)] + [0.0]) for _ in range(10)]   # floor: 0.01
+    fig = charts_geometry.nc_history(runs, [f"run {i}" for i in range(10)])
+    curves = [t for t in fig.data if t.customdata is not None and len(t.x) == 20]
+    assert len(curves) == 50 and {t.mode for t in curves} == {"lines"}     # 10 runs × 5 series
+    zeros = [t for t in fig.data if t.yaxis == "y4" and t.mode == "markers"]
+    assert len(zeros) == 1 and list(zeros[0].y) == [0.01] * 10 and zeros[0].marker.symbol == "circle-open"
+    assert list(zeros[0].marker.color) == [charts.run_color(i) for i in range(10)]    # each in its run's colour
+    assert list(zeros[0].x) == [20] * 10 and "run 3: 0" in zeros[0].hovertemplate.replace("%{customdata}", "run 3")
+    few = charts.training_curves([("ce", [[{"epoch": e, "loss": 1.0, "balanced_acc": 0.5, "few_acc": 0.1}
+                                           for e in range(1, 6)]])])
+    many = charts.training_curves([(f"r{i}", [[{"epoch": e, "loss": 1.0, "balanced_acc": 0.5, "few_acc": 0.1}
+                                               for e in range(1, 21)]]) for i in range(10)])
+    assert {t.mode for t in few.data} == {"lines+markers"} and {t.mode for t in many.data} == {"lines"}
+
+
+def test_gallery_is_one_png_image_of_the_mosaic():
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    images = np.zeros((4, 1, 2, 2), dtype=np.uint8)
+    images[0] = 255                                               # class 0's first image: white ink
+    fig = charts.sample_gallery(images, np.array([0, 0, 1, 1]), ["a", "b"], [0, 1], per_class=2)
+    source = fig.data[0].source
+    assert fig.data[0].z is None and source.startswith("data:image/png;base64,")
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+    assert png.shape == (2 * 3, 2 * 3, 3)                         # rows of (h + 1), columns of (w + 1)
+    assert (png[:2, :2] == 0).all() and (png[:2, 3:5] == 255).all()   # grey images as dark ink on white
+
+
+def test_animation_frames_carry_only_the_moving_coordinates():
+    fig = charts_geometry.feature_scatter(frames((1, 5)), ["a", "b", "c"], 2, counts=[100, 10, 1])
+    first = fig.frames[0].data
+    assert len(first) == len(fig.data) and first[0].marker.color is None and first[0].name is None
+    assert list(first[0].x) == [0.1] and list(fig.frames[1].data[0].x) == [0.5]   # class a's point moves
+    assert list(first[-1].x) == [0.0, 1.0, None] * 3                                  # classifier lines, gaps kept
+
+
 def test_class_and_run_colours_are_distinct_colour_blind_safe_sets():
     assert len(set(charts.CLASS_COLORS)) >= 10 and not set(charts.CLASS_COLORS) & set(charts.RUN_COLORS)
     assert charts.class_symbol(3) != charts.class_symbol(13)               # beyond 10 classes: another symbol
