@@ -142,9 +142,14 @@ def label_histogram(class_names, train_counts, test_counts, groups, log: bool = 
     return _layout(fig, "How many images each class has")
 
 
-def sample_gallery(images: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
-    """A mosaic: one row per class (in `order`), up to `per_class` training images; blanks show
-    how few images the tail has. `images` is uint8 (N, C, H, W)."""
+def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8):
+    """A mosaic picture (PIL RGB image): one row per class (in `order`, its name on the left), up to
+    `per_class` training images; blanks show how few images the tail has. `images` is uint8
+    (N, C, H, W); small images are enlarged (nearest pixel) to about 40 px. A picture, not a
+    plotly chart: the page shows it as one <img>, where a plotly image trace cost about as much
+    browser time as a whole chart on every visit of the Data page (README, "Page latency")."""
+    from PIL import Image, ImageDraw, ImageFont
+
     n, c, h, w = images.shape
     mosaic = np.full((len(order) * (h + 1), per_class * (w + 1), 3), 255, dtype=np.uint8)
     for row, k in enumerate(order):
@@ -152,27 +157,17 @@ def sample_gallery(images: np.ndarray, labels: np.ndarray, class_names, order, p
         for col, img in enumerate(picks):
             rgb = 255 - np.repeat(img, 3, 0) if c == 1 else img[:3]   # grey images as dark ink on white
             mosaic[row * (h + 1):row * (h + 1) + h, col * (w + 1):col * (w + 1) + w] = rgb.transpose(1, 2, 0)
-    fig = go.Figure(go.Image(source=png_data_uri(mosaic), hoverinfo="skip"))
-    fig.update_yaxes(tickvals=[row * (h + 1) + h / 2 for row in range(len(order))],
-                     ticktext=[str(class_names[k]) for k in order], title="class")
-    fig.update_xaxes(showticklabels=False)
-    return _layout(fig, f"Training images per class (up to {per_class}; blanks: the class has no more)",
-                   height=max(300, 48 * len(order)))
-
-
-def png_data_uri(rgb: np.ndarray) -> str:
-    """An (H, W, 3) uint8 picture as a PNG data URI: plotly shows it as one <image> element,
-    where `z=` would send every pixel value as numbers and have the browser paint them on a canvas
-    and encode that as PNG itself (the Data page's gallery: 30 KB of figure, about 75 ms more
-    drawing in the browser)."""
-    import base64
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    scale = max(1, round(40 / h))
+    grid = Image.fromarray(mosaic, "RGB").resize((mosaic.shape[1] * scale, mosaic.shape[0] * scale), Image.NEAREST)
+    font = ImageFont.load_default(size=14)
+    names = [str(class_names[k]) for k in order]
+    margin = 12 + max((int(font.getlength(name)) for name in names), default=0)
+    picture = Image.new("RGB", (margin + grid.width, grid.height), "white")
+    picture.paste(grid, (margin, 0))
+    draw = ImageDraw.Draw(picture)
+    for row, name in enumerate(names):
+        draw.text((margin - 8, (row * (h + 1) + h / 2) * scale), name, fill="#334155", font=font, anchor="rm")
+    return picture
 
 
 def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:

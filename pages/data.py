@@ -1,4 +1,6 @@
 """Data page: the long-tailed training set of the chosen data set, profile, ratio and seed."""
+import io
+
 import streamlit as st
 
 from app import charts, dataview, frame, widgets
@@ -41,10 +43,14 @@ widgets.download_table(widgets.counts_table(split.classes, data.counts, summary[
                                             summary["groups"]), "class_counts")
 
 if split.x_train.dim() == 4:
-    def gallery():
+    def gallery() -> bytes:  # PNG, encoded once per training set (not on every rerun)
         images, labels = dataview.examples(data)
-        return freeze(charts.sample_gallery(images, labels, split.classes, charts.frequency_order(data.counts)))
-    st.plotly_chart(dataview.view(data, "gallery", gallery), key="gallery")
+        buffer = io.BytesIO()
+        charts.gallery_image(images, labels, split.classes, charts.frequency_order(data.counts)).save(buffer, "PNG")
+        return buffer.getvalue()
+    with st.container(key="gallery"):
+        st.image(dataview.view(data, "gallery", gallery), caption="Training images per class, most → least "
+                 "frequent (up to 8; blanks: the class has no more)")
 elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
     def signals():
         x, y = dataview.examples(data)

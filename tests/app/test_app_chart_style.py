@@ -55,21 +55,18 @@ def test_many_runs_draw_lines_without_a_marker_per_epoch_but_zeros_keep_their_op
     assert {t.mode for t in few.data} == {"lines+markers"} and {t.mode for t in many.data} == {"lines"}
 
 
-def test_gallery_is_one_png_image_of_the_mosaic():
-    import base64
-    import io
-
+def test_gallery_is_one_picture_of_the_mosaic_with_class_names_beside_their_rows():
     import numpy as np
-    from PIL import Image
 
-    images = np.zeros((4, 1, 2, 2), dtype=np.uint8)
-    images[0] = 255                                               # class 0's first image: white ink
-    fig = charts.sample_gallery(images, np.array([0, 0, 1, 1]), ["a", "b"], [0, 1], per_class=2)
-    source = fig.data[0].source
-    assert fig.data[0].z is None and source.startswith("data:image/png;base64,")
-    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
-    assert png.shape == (2 * 3, 2 * 3, 3)                         # rows of (h + 1), columns of (w + 1)
-    assert (png[:2, :2] == 0).all() and (png[:2, 3:5] == 255).all()   # grey images as dark ink on white
+    images = np.zeros((4, 1, 8, 8), dtype=np.uint8)
+    images[0] = 255                                               # class a's first image: white ink
+    picture = np.asarray(charts.gallery_image(images, np.array([0, 0, 1, 1]), ["a", "b"], [0, 1], per_class=2))
+    cell = 5 * 9                                                  # 8 px enlarged 5× (to ~40 px), 1 px gap
+    assert picture.shape[0] == 2 * cell and picture.shape[2] == 3
+    margin = picture.shape[1] - 2 * cell
+    assert (picture[:40, margin:margin + 40] == 0).all()          # grey images as dark ink on white
+    assert (picture[:40, margin + cell:margin + cell + 40] == 255).all()
+    assert (picture[:, :margin] < 200).any()                      # the class names are written in the margin
 
 
 def test_animation_frames_carry_only_the_moving_coordinates():

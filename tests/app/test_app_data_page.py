@@ -27,7 +27,8 @@ def test_first_screen_is_the_data_page_on_digits_with_a_first_experiment(app):
     assert sum((decode(t["y"]) for t in train), []) == sorted(counts, reverse=True)
     test = next(t for t in hist["data"] if t["name"] == "test")
     assert decode(test["y"]) == [40] * 10           # digits keeps 40 test images per class (+10 validation)
-    assert "gallery" in figures(at)
+    gallery = at.get("image")                       # the image gallery: one picture, not a chart
+    assert len(gallery) == 1 and "most → least frequent" in gallery[0].captions[0]
 
 
 def test_ratio_profile_and_log_scale_change_what_is_shown_and_the_url(app):
