@@ -12,19 +12,20 @@ from .charts import (GROUP_COLORS, _layout, class_color, class_symbol, curve_mod
 
 NC_PANELS = [
     ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
-    ("NC2: equal norms and angles of the class means", [("nc2_equinorm_means", "equinorm"),
-                                                         ("nc2_equiangular", "equiangular")]),
+    ("NC2: equal norms (thick) and angles (thin) of the means", [("nc2_equinorm_means", "equinorm"),
+                                                                  ("nc2_equiangular", "equiangular")]),
     ("NC3: classifier ∥ class means (self-duality)", [("nc3", "NC3")]),
     ("NC4: net ≠ nearest class mean (fraction of samples)", [("nc4", "NC4")]),
 ]
-DASHES = ["solid", "dash", "dot"]
 
 
 def nc_history(results, labels) -> go.Figure:
     """NC1–NC4 on log axes, as Papyan et al. plot them (they fall by orders of magnitude as the
     features collapse), ticks at 1, 0.1, 0.01 ...; a value of exactly 0 (NC4 once the network
     agrees with the nearest class mean on every sample) is drawn at the panel's floor as an open
-    marker in its run's colour, with a note, instead of falling off the log axis. With many runs
+    marker in its run's colour, with a note, instead of falling off the log axis. A run is one colour
+    and dash in every panel and one legend entry; NC2's two series are its thick (equal norms) and
+    thin (equal angles) line. With many runs
     the curves are lines without a marker per epoch (`charts.curve_mode`: ten runs' markers were
     half of this chart's drawing time in the browser); the zeros keep theirs, one trace per panel."""
     fig = make_subplots(2, 2, subplot_titles=[t for t, _ in NC_PANELS], vertical_spacing=0.14,
@@ -45,12 +46,12 @@ def nc_history(results, labels) -> go.Figure:
                 trace_mode = mode if len(rows) > 1 else "lines+markers"
                 fig.add_scatter(x=epochs, y=[floor if v == 0 else v for v in ys], mode=trace_mode,
                                 name=label if len(series) == 1 else f"{label}: {name}", legendgroup=label,
-                                showlegend=p == 0 or (p == 1 and s > 0),
+                                showlegend=p == 0,
                                 marker=dict(size=[9 if v == 0 else 4 for v in ys],
                                             symbol=["circle-open" if v == 0 else "circle" for v in ys])
                                 if trace_mode != "lines" else None,
                                 customdata=ys, hovertemplate=f"{label}: %{{customdata:.3g}}<extra></extra>",
-                                line=dict(color=run_color(i), dash=DASHES[s] if len(results) < 8 else run_dash(i)),
+                                line=dict(color=run_color(i), dash=run_dash(i), width=2 if s == 0 else 1),
                                 row=row, col=col)
                 if trace_mode == "lines":
                     at_floor += [(e, label if len(series) == 1 else f"{label}: {name}", run_color(i))

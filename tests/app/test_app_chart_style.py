@@ -48,6 +48,9 @@ def test_many_runs_draw_lines_without_a_marker_per_epoch_but_zeros_keep_their_op
     assert len(zeros) == 1 and list(zeros[0].y) == [0.01] * 10 and zeros[0].marker.symbol == "circle-open"
     assert list(zeros[0].marker.color) == [charts.run_color(i) for i in range(10)]    # each in its run's colour
     assert list(zeros[0].x) == [20] * 10 and "run 3: 0" in zeros[0].hovertemplate.replace("%{customdata}", "run 3")
+    assert [t.name for t in fig.data if t.showlegend is not False] == [f"run {i}" for i in range(10)]  # one entry a run
+    equinorm, equiangular = [t for t in fig.data if t.yaxis == "y2" and t.legendgroup == "run 9"]
+    assert equinorm.line.width > equiangular.line.width and equinorm.line.dash == equiangular.line.dash
     few = charts.training_curves([("ce", [[{"epoch": e, "loss": 1.0, "balanced_acc": 0.5, "few_acc": 0.1}
                                            for e in range(1, 6)]])])
     many = charts.training_curves([(f"r{i}", [[{"epoch": e, "loss": 1.0, "balanced_acc": 0.5, "few_acc": 0.1}
