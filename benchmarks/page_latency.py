@@ -15,6 +15,10 @@ and the CPU time of the script thread, which a loaded machine does not inflate):
 is started through a wrapper (`TIMED_STREAMLIT`) that logs how long each script run took, which
 is also how the benchmark knows that a rerun has happened (the browser may never show "running"
 for a short one). The gap between the two is the browser: messages, React and plotly drawing.
+"Browser CPU" is the CPU time of chromium's renderer main threads over the same interval, from a
+DevTools trace (the thread time of its top-level tasks: what React, plotly, style and layout cost,
+which a loaded machine does not inflate the way it inflates wall time; both app versions' tabs
+are idle but for the one being timed).
 
     python benchmarks/page_latency.py [--rounds 4] [--store DIR] [--baseline GIT_REF] [--json out.json]
 
@@ -115,12 +119,44 @@ def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
     return ids
 
 
+class BrowserCPU:
+    """CPU seconds of chromium's renderer main threads while an action is timed: a DevTools trace
+    ("toplevel" tasks, their thread time `tdur`) around it."""
+
+    def __init__(self, page):
+        self.cdp = page.context.new_cdp_session(page)
+        self.events: list = []
+        self.done = False
+        self.cdp.on("Tracing.dataCollected", lambda event: self.events.extend(event["value"]))
+        self.cdp.on("Tracing.tracingComplete", lambda event: setattr(self, "done", True))
+
+    def start(self) -> None:
+        self.events, self.done = [], False
+        self.cdp.send("Tracing.start", {"categories": "devtools.timeline,toplevel", "transferMode": "ReportEvents"})
+
+    def stop(self, page) -> float:
+        self.cdp.send("Tracing.end")
+        while not self.done:
+            page.wait_for_timeout(10)
+        main = {e["tid"] for e in self.events if e.get("name") == "thread_name"
+                and e.get("args", {}).get("name") == "CrRendererMain"}
+        tasks = sorted((e for e in self.events if e.get("ph") == "X" and e.get("tid") in main and "tdur" in e),
+                       key=lambda e: (e["ts"], -e["dur"]))
+        total, end = 0, -1
+        for event in tasks:  # outermost tasks only (nested ones are inside their parent's time)
+            if event["ts"] >= end:
+                total, end = total + event["tdur"], event["ts"] + event["dur"]
+        return total / 1e6
+
+
 def timed(page, log: ServerLog, action, ready: str, timeout: float = 60, server: list | None = None,
-          cpu: list | None = None) -> float:
+          cpu: list | None = None, tracer: BrowserCPU | None = None, browser_cpu: list | None = None) -> float:
     """Seconds from `action()` until a script run started after it has finished (the server's log
     says so), the browser has taken in the end of the run, `ready` is visible and two animation
     frames have passed; the seconds the server spent in script runs meanwhile go to `server`, their
 CPU seconds to `cpu`."""
+    if tracer is not None:
+        tracer.start()
     since = time.time() - 0.005
     start = time.perf_counter()
     action()
@@ -133,6 +169,10 @@ CPU seconds to `cpu`."""
     page.locator(ready).first.wait_for(state="visible", timeout=timeout * 1000)
     page.evaluate(FRAMES)
     elapsed = time.perf_counter() - start
+    if tracer is not None:
+        seconds = tracer.stop(page)
+        if browser_cpu is not None:
+            browser_cpu.append(seconds)
     if server is not None:
         server.append(sum(run[1] for run in log.runs(since)))
     if cpu is not None:
@@ -162,12 +202,17 @@ def reruns(page, rounds: int) -> dict:
     }
 
 
+TRACERS: dict[int, BrowserCPU] = {}
+"""id(page) → its DevTools tracer (made in `measure`)."""
+
+
 def attempt(out: dict, name: str, page, log: ServerLog, action, ready: str) -> bool:
     """One timed interaction into out[name] ({"ready": [...], "server": [...]}); False (and a line
     saying why) when it did not work."""
-    slot = out.setdefault(name, {"ready": [], "server": [], "cpu": []})
+    slot = out.setdefault(name, {"ready": [], "server": [], "cpu": [], "browser_cpu": []})
     try:
-        slot["ready"].append(timed(page, log, action, ready, server=slot["server"], cpu=slot["cpu"]))
+        slot["ready"].append(timed(page, log, action, ready, server=slot["server"], cpu=slot["cpu"],
+                                   tracer=TRACERS.get(id(page)), browser_cpu=slot["browser_cpu"]))
         return True
     except Exception as exc:  # reported; the benchmark goes on
         print(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
@@ -183,6 +228,7 @@ def measure(urls: dict[str, str], logs: dict[str, ServerLog], ids: list[str], ro
     with browser.browser(chromium, scratch) as first:
         pages = {version: first if i == 0 else first.context.browser.new_page() for i, version in enumerate(urls)}
         for version, page in pages.items():
+            TRACERS[id(page)] = BrowserCPU(page)
             page.set_viewport_size({"width": 1400, "height": 900})
             page.goto(f"{urls[version]}/?runs={','.join(ids)}")
             browser.settle(page, 120)
@@ -252,23 +298,26 @@ def main(argv=None) -> int:
           f"after {' '.join(f'{x:.1f}' for x in load_after)}, on {os.cpu_count()} cores")
     for version, rows in raw.items():
         print(f"\n{version:28} {'first':>6} {'warm p50':>9} {'warm max':>9} {'server p50':>11} {'server max':>11}"
-              f" {'CPU p50':>8}")
+              f" {'CPU p50':>8} {'browser CPU p50':>16}")
         for name, times in rows.items():
             if times["ready"]:
                 s_ = summary(times["ready"])
                 server, cpu = times["server"][1:] or times["server"], times["cpu"][1:] or times["cpu"]
+                browser_cpu = times["browser_cpu"][1:] or times["browser_cpu"]
                 print(f"{name:28} {1000 * s_['first']:6.0f} {1000 * s_['warm_median']:9.0f} "
                       f"{1000 * s_['warm_max']:9.0f} {1000 * statistics.median(server):11.0f} {1000 * max(server):11.0f}"
-                      f" {1000 * statistics.median(cpu):8.0f}")
+                      f" {1000 * statistics.median(cpu):8.0f} {1000 * statistics.median(browser_cpu):16.0f}")
     if len(raw) == 2:
         (base, b), (this, t) = raw.items()
-        print(f"\nwarm p50 ratio {base} / {this} (end to end; server; server CPU):")
+        print(f"\nwarm p50 ratio {base} / {this} (end to end; server; server CPU; browser CPU):")
         for name in t:
             if t[name]["ready"] and b.get(name, {}).get("ready"):
                 ratio = summary(b[name]["ready"])["warm_median"] / summary(t[name]["ready"])["warm_median"]
                 server, cpu = ((statistics.median(b[name][k][1:] or b[name][k])
                                 / statistics.median(t[name][k][1:] or t[name][k])) for k in ("server", "cpu"))
-                print(f"  {name:26} {ratio:5.2f}×  {server:5.2f}×  {cpu:5.2f}×")
+                browser_cpu = (statistics.median(b[name]["browser_cpu"][1:] or b[name]["browser_cpu"])
+                               / statistics.median(t[name]["browser_cpu"][1:] or t[name]["browser_cpu"]))
+                print(f"  {name:26} {ratio:5.2f}×  {server:5.2f}×  {cpu:5.2f}×  {browser_cpu:5.2f}×")
     if args.json:
         args.json.write_text(json.dumps({"load_before": load_before, "load_after": load_after, "runs": raw}, indent=1))
     return 0
