@@ -29,7 +29,7 @@ PCT = dict(tickformat=".0%", rangemode="tozero")
 
 MARKERS_UP_TO = 150
 """Curves carry a marker per point only while a chart has at most this many points in all: every
-marker is an SVG element the browser draws, and ten runs' curves with markers took about twice the
+marker is an SVG element the browser draws, and ten runs' curves with markers took 1.4–1.7× the
 drawing time of the same lines without (README, "Page latency"). Hover still shows each value."""
 
 

@@ -27,7 +27,7 @@ def nc_history(results, labels) -> go.Figure:
     and dash in every panel and one legend entry; NC2's two series are its thick (equal norms) and
     thin (equal angles) line. With many runs
     the curves are lines without a marker per epoch (`charts.curve_mode`: ten runs' markers were
-    half of this chart's drawing time in the browser); the zeros keep theirs, one trace per panel."""
+    about 40 % of this chart's drawing time in the browser); the zeros keep theirs, one trace per panel."""
     fig = make_subplots(2, 2, subplot_titles=[t for t, _ in NC_PANELS], vertical_spacing=0.14,
                         horizontal_spacing=0.08)
     points = sum(len(r.extras.get("nc_history") or []) * len(series) for r in results for _, series in NC_PANELS)
