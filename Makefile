@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+TEST_WORKERS ?= 2
 
 .PHONY: run test venv browser bench clean
 
@@ -27,7 +28,7 @@ run: $(STAMP)
 	  --browser.gatherUsageStats false
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py

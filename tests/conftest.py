@@ -19,3 +19,16 @@ def isolated_data_dir(tmp_path_factory, monkeypatch):
 
 
 os.environ.setdefault("LTLAB_OFFLINE", "1")
+
+
+def _share_the_cores() -> None:
+    """Under `pytest -n N` (make test) each worker gets its share of the cores for torch, so N
+    workers do not each start one thread per core and fight over them."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+_share_the_cores()
