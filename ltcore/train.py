@@ -85,6 +85,21 @@ def prepare_data(config: Config, data_dir=None) -> LongTailData:
     return balanced_like(data, config.seed) if config.balanced_total else data
 
 
+class _FeaturesOnce:
+    """The model, except that calling it on this batch reuses the backbone features already
+    computed (`classifier(h)`, what `LTModel.forward` computes), so logits and features together
+    cost one backbone pass instead of two. Everything else is the model's own."""
+
+    def __init__(self, model, h: torch.Tensor):
+        self._model, self._h = model, h
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self._model.classifier(self._h)
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
 class Trainer:
     """Owns one run. `fit()` returns a RunResult; `should_stop` ends it after the current step."""
 
@@ -258,10 +273,12 @@ class Trainer:
         logits, feats = [], []
         for xb, _ in batches.eval_batches():
             with torch.autocast(self.device.type, enabled=False):
+                model = self.model
                 if with_features:
                     h = self.model.features(xb)
                     feats.append(h.float())
-                logits.append(self.method.logits(self.model, xb).float())
+                    model = _FeaturesOnce(self.model, h)
+                logits.append(self.method.logits(model, xb).float())
         out = torch.cat(logits) if logits else torch.zeros(0, self.num_classes)
         return (out, torch.cat(feats)) if with_features else out
 

@@ -32,3 +32,17 @@ def _share_the_cores() -> None:
 
 
 _share_the_cores()
+
+
+# The longest test files (minutes on 2 cores: trained lessons, the browser, CLI tables, Ray), started
+# first so that `make test`'s workers do not end on one of them while the other idles.
+LONGEST_FIRST = ("app/test_lesson_claims.py", "test_reproduce.py", "app/test_app_browser.py",
+                 "methods/test_method_behaviour.py", "sweep/test_on_ray.py", "methods/test_method_contrastive.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.path.as_posix()
+        return next((i for i, name in enumerate(LONGEST_FIRST) if path.endswith("tests/" + name)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the order inside each file and among the rest is kept

@@ -101,3 +101,21 @@ def test_the_validation_split_is_scored_apart_from_the_test_set():
     # a different result from the test set's: the two splits share no image
     assert trainer.val_batches.x.shape[0] + trainer.test_batches.x.shape[0] == 500
     assert trainer.validation_accuracy(torch.zeros(100, 10))["val_balanced_acc"] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("method", ["ldam_drw", "tau_norm", "sade"])
+def test_logits_with_features_are_the_plain_logits_from_one_backbone_pass(method):
+    """NC tracking and the what-ifs ask for logits and features together: the same logits as a
+    plain prediction (post-hoc steps and LDAM's scale included), one backbone pass per batch."""
+    from ltcore.train import Trainer
+
+    trainer = Trainer(Config(**{**TINY, "epochs": 1}, method=method))
+    trainer.fit()
+    plain = trainer.predict(trainer.test_batches)
+    calls = []
+    hook = trainer.model.backbone.register_forward_hook(lambda *a: calls.append(1))
+    logits, feats = trainer.predict(trainer.test_batches, with_features=True)
+    hook.remove()
+    assert torch.equal(logits, plain)
+    assert feats.shape == (len(plain), trainer.model.feature_dim)
+    assert len(calls) == len(list(trainer.test_batches.eval_batches()))
