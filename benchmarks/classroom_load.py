@@ -4,7 +4,7 @@ Starts `streamlit run app/main.py` on a free port with a fresh data folder (from
 root, so the server reads `.streamlit/config.toml` as `make run` does), then opens one real
 Streamlit session per student over the server's websocket (the protocol the browser speaks:
 BackMsg/ForwardMsg protobufs, button clicks as widget triggers, `run_every` fragments re-run when the
-server asks). Student i opens the Learn page on lesson (i mod 6) + 1 and presses its Run button, so
+server asks). Student i opens the Learn page on lesson (i mod L) + 1 (L lessons, 8 now) and presses its Run button, so
 identical configurations are requested by several students at once and different ones by others.
 A probe session reloads the Data page every second during the load; the same page loaded five
 times with nobody else on the server gives the idle baseline.
@@ -46,6 +46,12 @@ def percentile(values: list[float], q: float) -> float:
 def lesson_configs() -> dict[int, list]:
     from app import lessons
     return {lesson.number: lesson.configs() for lesson in lessons.load()}
+
+
+def lesson_of(student: int) -> int:
+    """The lesson number student i opens: the lessons in turn."""
+    from app import lessons
+    return student % len(lessons.load()) + 1
 
 
 # -- one browser session over the websocket ----------------------------------------------------------
@@ -192,7 +198,7 @@ async def classroom(url: str, students: int, budget: float, timeout: float):
     deadline = time.perf_counter() + budget
     stop = asyncio.Event()
     watcher = asyncio.create_task(probe(url, stop, timeout))
-    results = await asyncio.gather(*[student(url, i, i % 6 + 1, deadline, timeout) for i in range(students)])
+    results = await asyncio.gather(*[student(url, i, lesson_of(i), deadline, timeout) for i in range(students)])
     stop.set()
     return results, await watcher, idle
 
@@ -285,7 +291,7 @@ def jobs_mode(args) -> dict:
     def one(i: int) -> None:
         t0 = time.perf_counter()
         try:
-            ids = [manager.submit(c) for c in configs[i % 6 + 1]]
+            ids = [manager.submit(c) for c in configs[lesson_of(i)]]
             while True:
                 t = time.perf_counter()
                 states = [manager.status(r) for r in ids]
@@ -311,7 +317,7 @@ def jobs_mode(args) -> dict:
         t.join()
     wall = time.perf_counter() - t0
     manager.shutdown()
-    runs = trainings(data, configs, {i % 6 + 1 for i in range(args.students)})
+    runs = trainings(data, configs, {lesson_of(i) for i in range(args.students)})
     return {"mode": "jobs (JobManager + threads, no server)", "students": args.students, "wall_seconds": wall,
             "distinct_configs": len(runs), "trained_exactly_once": sum(r["attempts"] == 1 for r in runs.values()),
             "runs": runs, "students_with_result": len(finished), "errors": errors,

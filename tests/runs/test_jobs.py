@@ -17,6 +17,13 @@ pytestmark = pytest.mark.slow  # worker processes: about 20 s on two cores
 LONG = 400  # epochs: minutes if Stop or kill did not work; the tests end it after an epoch or two
 
 
+@pytest.fixture(autouse=True)
+def nothing_left_running(jobs_store):
+    """A failed test must not leave its long runs holding the one worker slot for the next tests."""
+    yield
+    jobs_store[0].stop_all()
+
+
 def test_identical_configs_at_once_train_once_and_then_come_cached(jobs_store):
     manager, store = jobs_store
     config = Config(epochs=2, seed=11, device="cpu")
@@ -62,6 +69,7 @@ def test_nan_loss_fails_with_the_epoch_and_is_not_retrained(jobs_store):
 def test_stop_a_queued_and_a_running_run(jobs_store, wait_for):
     manager, store = jobs_store
     first = manager.submit(Config(epochs=LONG, seed=13))
+    wait_for(lambda: manager.status(first)["status"] == "running")   # the slot may still be freeing up
     second = manager.submit(Config(epochs=LONG, seed=14))  # one slot: this one waits in the queue
     assert manager.status(second)["status"] == "queued" and manager.status(second)["queue_position"] == 0
     manager.stop(second)
