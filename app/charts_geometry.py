@@ -19,7 +19,7 @@ NC_PANELS = [
 ]
 
 
-def nc_history(results, labels) -> go.Figure:
+def nc_history(results, labels, panels: list[int] | None = None) -> go.Figure:
     """NC1–NC4 on log axes, as Papyan et al. plot them (they fall by orders of magnitude as the
     features collapse), ticks at 1, 0.1, 0.01 ...; a value of exactly 0 (NC4 once the network
     agrees with the nearest class mean on every sample) is drawn at the panel's floor as an open
@@ -27,12 +27,17 @@ def nc_history(results, labels) -> go.Figure:
     and dash in every panel and one legend entry; NC2's two series are its thick (equal norms) and
     thin (equal angles) line. With many runs
     the curves are lines without a marker per epoch (`charts.curve_mode`: ten runs' markers were
-    about 40 % of this chart's drawing time in the browser); the zeros keep theirs, one trace per panel."""
-    fig = make_subplots(2, 2, subplot_titles=[t for t, _ in NC_PANELS], vertical_spacing=0.14,
-                        horizontal_spacing=0.08)
+    about 40 % of this chart's drawing time in the browser); the zeros keep theirs, one trace per panel.
+    `panels`: which of NC1–NC4 (indices into NC_PANELS) to draw, default all four in a 2×2 grid; one
+    panel is one plot (the Geometry page draws one at a time: with ten runs the four panels cost
+    the browser about twice what one does)."""
+    chosen = [NC_PANELS[i] for i in (range(len(NC_PANELS)) if panels is None else panels)]
+    grid = len(chosen) > 1
+    fig = make_subplots(2 if grid else 1, 2 if grid else 1, subplot_titles=[t for t, _ in chosen],
+                        vertical_spacing=0.14, horizontal_spacing=0.08)
     points = sum(len(r.extras.get("nc_history") or []) * len(series) for r in results for _, series in NC_PANELS)
     mode = curve_mode(points)
-    for p, (_, series) in enumerate(NC_PANELS):
+    for p, (_, series) in enumerate(chosen):
         row, col = p // 2 + 1, p % 2 + 1
         values = [h.get(key) for r in results for h in r.extras.get("nc_history") or [] for key, _ in series]
         zeros = any(v == 0 for v in values)
@@ -67,8 +72,8 @@ def nc_history(results, labels) -> go.Figure:
                                xref="x domain" if p == 0 else f"x{p + 1} domain",
                                yref="y domain" if p == 0 else f"y{p + 1} domain", x=1, y=1,
                                xanchor="right", yanchor="top", font=dict(size=11, color="#475569"))
-    fig.update_xaxes(title="epoch", row=2)
-    return _layout(fig, "Neural collapse over training (lower = more collapsed)", height=600)
+    fig.update_xaxes(title="epoch", row=2 if grid else 1)
+    return _layout(fig, "Neural collapse over training (lower = more collapsed)", height=600 if grid else 380)
 
 
 def _seed_mean(rows: list) -> tuple[list[float], list[float]]:

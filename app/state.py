@@ -88,6 +88,7 @@ FIELDS: dict[str, Field] = {
     "geometry_tab": Field("Over training", str),
     "geometry_run": Field("", str),
     "geometry_dim": Field(2, int),
+    "geometry_nc": Field("NC1", str),
     # the Sweep page's grid (methods × ratios × seeds, optional parameter search)
     "sw_methods": Field(["ce", "balanced_softmax"], _names, _dump_names),
     "sw_ratios": Field("10,50,100", str),

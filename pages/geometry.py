@@ -31,6 +31,8 @@ labels = dict(zip(ids, run_labels([results[rid].config for rid in ids])))
 
 if st.session_state["geometry_run"] not in ids:  # the choice is in the URL; a stale one falls back
     st.session_state["geometry_run"] = ids[0]
+NC_CHOICES = {"NC1": [0], "NC2": [1], "NC3": [2], "NC4": [3], "all": None}
+"""The "Over training" tab's choice → the NC_PANELS it draws (None: all four, 2×2)."""
 TABS = ["Over training", "Norms & cosines", "Feature scatter"]
 if st.session_state["geometry_tab"] not in TABS:
     st.session_state["geometry_tab"] = TABS[0]
@@ -41,8 +43,17 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
     with history_tab:
         tracked = [rid for rid in ids if len(results[rid].extras.get("nc_history") or []) > 1]
         if tracked:
+            if st.session_state["geometry_nc"] not in NC_CHOICES:  # a link from another version
+                st.session_state["geometry_nc"] = "NC1"
+            shown = st.segmented_control(
+                "Measure", list(NC_CHOICES), key="geometry_nc", required=True,
+                format_func=lambda c: "all four" if c == "all" else c,
+                help="One measure at a time draws at once; all four (Papyan et al.'s figure) take the browser "
+                     "about twice as long with many runs.")
+            panels = NC_CHOICES[shown]
             st.plotly_chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
-                                        charts_geometry.nc_history), key="nc_history")
+                                        lambda runs, names: charts_geometry.nc_history(runs, names, panels), shown),
+                            key="nc_history")
             for rid in (r for r in ids if r not in tracked):
                 st.caption(f"Not in these curves: **{labels[rid]}**, because {stages.nc_missing_reason(results[rid])}.")
             two_stage = [labels[r] for r in tracked if stages.describe(results[r])]

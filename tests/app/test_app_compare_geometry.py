@@ -129,3 +129,18 @@ def test_geometry_interactions_change_the_view(app, lab_env, results):
     at.run()
     at.radio(key="geometry_dim").set_value(3).run()
     assert figures(at)["features"]["data"][0]["type"] == "scatter3d"
+
+
+def test_geometry_draws_one_neural_collapse_measure_at_a_time_or_all_four_on_request(app, lab_env, results):
+    at = open_page(app, "geometry", [lab_env.runs["ce"], lab_env.runs["balanced_softmax"]])
+    nc = figures(at)["nc_history"]
+    assert [a["text"] for a in nc["layout"]["annotations"]][:1] == ["NC1: within-class variability Tr(Σ_W Σ_B⁺)/K"]
+    assert {t.get("yaxis", "y") for t in nc["data"]} == {"y"} and len(nc["data"]) == 2    # one panel, a line a run
+    at.segmented_control(key="geometry_nc").set_value("NC2").run()
+    nc = figures(at)["nc_history"]
+    history = results["ce"].extras["nc_history"]
+    assert decode(nc["data"][1]["y"]) == [row["nc2_equiangular"] for row in history]    # ce's thin line
+    assert at.query_params["geometry_nc"] == "NC2"
+    at.segmented_control(key="geometry_nc").set_value("all").run()
+    nc = figures(at)["nc_history"]
+    assert {t.get("yaxis", "y") for t in nc["data"]} == {"y", "y2", "y3", "y4"}
