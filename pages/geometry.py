@@ -31,8 +31,8 @@ labels = dict(zip(ids, run_labels([results[rid].config for rid in ids])))
 
 if st.session_state["geometry_run"] not in ids:  # the choice is in the URL; a stale one falls back
     st.session_state["geometry_run"] = ids[0]
+# the "Over training" tab's choice → the NC_PANELS it draws (None: all four, 2×2)
 NC_CHOICES = {"NC1": [0], "NC2": [1], "NC3": [2], "NC4": [3], "all": None}
-"""The "Over training" tab's choice → the NC_PANELS it draws (None: all four, 2×2)."""
 TABS = ["Over training", "Norms & cosines", "Feature scatter"]
 if st.session_state["geometry_tab"] not in TABS:
     st.session_state["geometry_tab"] = TABS[0]

@@ -136,6 +136,7 @@ def test_geometry_draws_one_neural_collapse_measure_at_a_time_or_all_four_on_req
     nc = figures(at)["nc_history"]
     assert [a["text"] for a in nc["layout"]["annotations"]][:1] == ["NC1: within-class variability Tr(Σ_W Σ_B⁺)/K"]
     assert {t.get("yaxis", "y") for t in nc["data"]} == {"y"} and len(nc["data"]) == 2    # one panel, a line a run
+    assert not any("NC_PANELS" in m.value for m in at.markdown)    # no stray docstring drawn as text
     at.segmented_control(key="geometry_nc").set_value("NC2").run()
     nc = figures(at)["nc_history"]
     history = results["ce"].extras["nc_history"]
