@@ -74,22 +74,43 @@ def _changed(run_ids) -> None:
 def submit(configs: list[Config]) -> tuple[list[str], list[str]]:
     """Queue each config (a finished one comes back cached at once); returns (run ids, errors).
     Ids that were already done are remembered in the session, so their row says "already trained";
-    ids this session queued itself (not joined, not loaded) are its own (`started_here`)."""
-    ids, errors = [], []
+    ids this session queued itself (not joined, not loaded) are its own (`started_here`). Only runs
+    it queued changed: the shared statuses of runs it joined or loaded stay valid for the class."""
+    ids, errors, changed = [], [], []
     loaded = st.session_state.setdefault("_loaded_runs", set())
     started = st.session_state.setdefault("_started_runs", set())
     for config in configs:
         try:
-            before = _row(store().run_id_for(config))
-            ids.append(manager().submit(config))
-            if before and before["status"] == "done":
-                loaded.add(ids[-1])
-            elif not (before and before["status"] in ACTIVE):  # joined runs are someone else's
-                started.add(ids[-1])
+            state, run_id = manager().request(config)
         except LTError as exc:
             errors.append(f"{config.method}: {exc}")
-    _changed(ids)
+            continue
+        ids.append(run_id)
+        if state == "cached":
+            loaded.add(run_id)
+        elif state == "queued":                # joined runs are someone else's
+            started.add(run_id)
+        if state == "queued" or not _shared_says(run_id, state):
+            changed.append(run_id)
+    if changed:
+        _changed(changed)
     return ids, errors
+
+
+def _shared_says(run_id: str, state: str) -> bool:
+    """Whether what every session is shown of the run (its shared status, row and list row, where
+    held) already agrees with what a request just found: "joined" → queued or running, "cached" →
+    ended. Then nothing changed, and the class keeps its shared reads."""
+    def agrees(entry) -> bool:
+        return entry is not None and (entry["status"] in ACTIVE) == (state == "joined")
+
+    key = (str(default_data_dir()), run_id)
+    for memo in (_STATUS, _ROW):
+        held, entry = memo.peek(key)
+        if held and not agrees(entry):
+            return False
+    held, rows = _LISTS.peek((str(default_data_dir()), "list", ()))
+    return not held or agrees(next((row for row in rows if row["run_id"] == run_id), None))
 
 
 def status(run_id: str) -> dict | None:

@@ -50,6 +50,11 @@ class Memo:
                 self._computing.pop(key, None)
         return value
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """(True, value) when `key` holds a fresh value, else (False, None); computes nothing."""
+        with self._lock:
+            return self._fresh(key)
+
     def forget(self, *keys: Hashable) -> None:
         """Drop keys so the next `get` computes them again (after this process changed them)."""
         with self._lock:

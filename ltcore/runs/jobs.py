@@ -109,6 +109,12 @@ class JobManager:
         """Queue a run and return its id at once; a finished identical run is returned, one in flight
         joined. `validate` checks every user path against the shared server's roots (the worker
         checks them again); a shared server also caps a run's epochs and the queue's length."""
+        return self.request(config)[1]
+
+    def request(self, config: Config | dict) -> tuple[str, str]:
+        """`submit`, also saying what the request did: ("cached" | "joined" | "queued", run id).
+        A finished or in-flight run is answered from one read of its row, without the queue's lock
+        or the store's write lock (a class pressing Run on the same lesson joins it in parallel)."""
         config = Config.from_dict(config) if isinstance(config, dict) else config
         config.validate()
         if shared_mode():
@@ -119,12 +125,15 @@ class JobManager:
             if len(self._queue) >= max_queue:
                 raise LTError(f"the queue of this shared server is full ({max_queue} runs waiting, "
                               "LTLAB_MAX_QUEUE); wait for some to finish, then train again")
+        known = self.store.standing(config)
+        if known:
+            return known
         with self._cond:
             state, run_id = self.store.claim(config, os.getpid())
             if state == "queued":
                 self._queue.append(run_id)
                 self._cond.notify_all()
-        return run_id
+        return state, run_id
 
     def rerun(self, run_id: str) -> str:
         """Queue an interrupted, failed or stopped run again (a done or active run is left as it is)."""

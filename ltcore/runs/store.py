@@ -225,17 +225,34 @@ class RunStore:
         """
         run_id = self.run_id_for(config)
         with self._tx() as db:
-            row = self._row(db, run_id)
-            if row:
-                has_result = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone()
-                final = row["status"] == "done" or (row["status"] == "failed" and has_result)
-                if final and not force:
-                    return "cached", run_id
-                if row["status"] in ACTIVE and _alive(row):
-                    return "joined", run_id
+            state = self._standing(db, run_id, force)
+            if state:
+                return state, run_id
             self._reset(db, run_id, config, owner_pid or os.getpid())
         shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
         return "queued", run_id
+
+    def standing(self, config: Config) -> tuple[str, str] | None:
+        """What `claim` would answer when it would write nothing: ("cached" | "joined", run_id), read
+        without the write lock; None when a claim must queue the run. Thirty students asking for a
+        run that is done or in flight read one row each instead of queueing for the write lock."""
+        run_id = self.run_id_for(config)
+        with self._connect() as db:
+            state = self._standing(db, run_id)
+        return (state, run_id) if state else None
+
+    def _standing(self, db, run_id: str, force: bool = False) -> str | None:
+        """"cached" (done, or failed with a result, and not `force`), "joined" (queued/running by a
+        live process) or None (new, stopped, failed, interrupted: to be queued)."""
+        row = self._row(db, run_id)
+        if not row:
+            return None
+        has_result = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone()
+        if (row["status"] == "done" or (row["status"] == "failed" and has_result)) and not force:
+            return "cached"
+        if row["status"] in ACTIVE and _alive(row):
+            return "joined"
+        return None
 
     def _reset(self, db, run_id: str, config: Config, owner_pid: int) -> None:
         for table in ("history", "results", "arrays"):
