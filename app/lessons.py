@@ -146,9 +146,24 @@ def _check_teachers(runs: tuple[dict, ...], number: int) -> None:
                              f"{run['method']!r} with the same settings and no method parameters")
 
 
+_PARSED: dict[tuple, tuple[Lesson, ...]] = {}
+
+
 def load(path: Path | None = None) -> list[Lesson]:
-    """Every lesson in file order, numbered from 1; unknown chart or claim names are an error."""
+    """Every lesson in file order, numbered from 1; unknown chart or claim names are an error.
+    Parsed once per version of the file (path, size, modification time): every page run of every
+    student asks for them."""
     path = Path(path or os.environ.get("LTLAB_LESSONS") or LESSONS_FILE)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _PARSED:
+        if len(_PARSED) >= 16:
+            _PARSED.clear()
+        _PARSED[key] = tuple(_parse(path))
+    return list(_PARSED[key])
+
+
+def _parse(path: Path) -> list[Lesson]:
     data = tomllib.loads(path.read_text())
     seeds = int(data.get("seeds", 1))
     lessons = []

@@ -128,9 +128,12 @@ class JobManager:
         known = self.store.standing(config)
         if known:
             return known
-        with self._cond:
-            state, run_id = self.store.claim(config, os.getpid())
-            if state == "queued":
+        # The store's write lock makes the claim atomic (of two requests, one queues, one joins); the
+        # queue's lock is not held while it waits for SQLite, so status reads and the dispatcher go on.
+        # A Stop between the claim and the append is a stop request, which the dispatcher honours.
+        state, run_id = self.store.claim(config, os.getpid())
+        if state == "queued":
+            with self._cond:
                 self._queue.append(run_id)
                 self._cond.notify_all()
         return state, run_id
