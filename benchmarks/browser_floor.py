@@ -76,17 +76,14 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=6, help="visits of every page (the first is the cold one)")
     parser.add_argument("--json", type=Path, help="write the raw times here")
     args = parser.parse_args(argv)
-    chromium = browser.find_chromium()
-    if chromium is None:
-        raise SystemExit("no chromium found: apt-get install -y chromium")
+    chromium = pl.require_chromium()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp) / "scratch"
         (root / "app").mkdir(parents=True)
         (root / "app" / "main.py").write_text(SCRATCH_APP)
         shutil.copytree(ROOT / ".streamlit", root / ".streamlit")
         log = pl.ServerLog(Path(tmp) / "timing.log")
-        url = stack.enter_context(browser.serve(Path(tmp), root=root, launcher=[sys.executable, "-c", pl.TIMED_STREAMLIT],
-                                                env={"LTLAB_TIMING_LOG": str(log.path)}))
+        url = pl.timed_server(stack, Path(tmp), root, log)
         load_before = os.getloadavg()
         out: dict = {}
         with browser.browser(chromium, Path(tmp)) as page:
@@ -100,8 +97,7 @@ def main(argv=None) -> int:
         load_after = os.getloadavg()
     print("a scratch Streamlit app (no lab code); ms; end to end: click → script run over, chart on screen, "
           "two frames")
-    print(f"load average (1/5/15 min) before {' '.join(f'{x:.1f}' for x in load_before)}, "
-          f"after {' '.join(f'{x:.1f}' for x in load_after)}, on {os.cpu_count()} cores")
+    print(pl.load_line(load_before, load_after))
     print(f"\n{'switch to':14} {'first':>6} {'warm p50':>9} {'warm max':>9} {'server p50':>11} {'browser CPU p50':>16}")
     for label, times in out.items():
         if times["ready"]:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -95,8 +96,6 @@ def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
     """`wanted` finished digits runs (ρ 100, one per method) recorded like the Train page's, in
     `folder`: the ones already there (any code version, so a store survives code edits) topped up
     by training the methods still missing."""
-    import os
-
     os.environ["LTLAB_DATA"] = str(folder)
     from app.state import geometry_schedule
     from ltcore import Config
@@ -264,6 +263,29 @@ def baseline_checkout(ref: str, folder: Path) -> Path:
     return folder
 
 
+def require_chromium() -> str:
+    """Debian's chromium, or exit saying how to install it."""
+    chromium = browser.find_chromium()
+    if chromium is None:
+        raise SystemExit("no chromium found: apt-get install -y chromium")
+    return chromium
+
+
+def timed_server(stack: contextlib.ExitStack, folder: Path, root: Path, log: ServerLog,
+                 log_name: str = "streamlit.log") -> str:
+    """URL of `root`'s app/main.py served (until `stack` closes) through the TIMED_STREAMLIT
+    wrapper, which logs every script run into `log`."""
+    return stack.enter_context(browser.serve(folder, root=root, log_name=log_name,
+                                             launcher=[sys.executable, "-c", TIMED_STREAMLIT],
+                                             env={"LTLAB_TIMING_LOG": str(log.path)}))
+
+
+def load_line(before, after) -> str:
+    """The machine's load before and after a measurement, in one printed line."""
+    return (f"load average (1/5/15 min) before {' '.join(f'{x:.1f}' for x in before)}, "
+            f"after {' '.join(f'{x:.1f}' for x in after)}, on {os.cpu_count()} cores")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4, help="visits of every page (the first is the cold one)")
@@ -272,11 +294,7 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline", help="git ref of an earlier app to measure side by side (e.g. a commit)")
     parser.add_argument("--json", type=Path, help="write the raw times here")
     args = parser.parse_args(argv)
-    chromium = browser.find_chromium()
-    if chromium is None:
-        raise SystemExit("no chromium found: apt-get install -y chromium")
-    import os
-
+    chromium = require_chromium()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = args.store or Path(tmp) / "data"
         folder.mkdir(parents=True, exist_ok=True)
@@ -285,17 +303,14 @@ def main(argv=None) -> int:
         if args.baseline:
             roots = {f"baseline {args.baseline[:10]}": baseline_checkout(args.baseline, Path(tmp) / "baseline"), **roots}
         logs = {version: ServerLog(Path(tmp) / f"timing-{i}.log") for i, version in enumerate(roots)}
-        urls = {version: stack.enter_context(browser.serve(
-                    folder, root=root, log_name=f"streamlit-{i}.log", launcher=[sys.executable, "-c", TIMED_STREAMLIT],
-                    env={"LTLAB_TIMING_LOG": str(logs[version].path)}))
+        urls = {version: timed_server(stack, folder, root, logs[version], f"streamlit-{i}.log")
                 for i, (version, root) in enumerate(roots.items())}
         load_before = os.getloadavg()
         raw = measure(urls, logs, ids, args.rounds, chromium, Path(tmp))
         load_after = os.getloadavg()
     print(f"with {len(ids)} digits runs selected; ms. End to end: from the click until the script run is over, "
           "the page's chart is drawn and two frames have passed; server: the script runs themselves.")
-    print(f"load average (1/5/15 min) before {' '.join(f'{x:.1f}' for x in load_before)}, "
-          f"after {' '.join(f'{x:.1f}' for x in load_after)}, on {os.cpu_count()} cores")
+    print(load_line(load_before, load_after))
     for version, rows in raw.items():
         print(f"\n{version:28} {'first':>6} {'warm p50':>9} {'warm max':>9} {'server p50':>11} {'server max':>11}"
               f" {'CPU p50':>8} {'browser CPU p50':>16}")
