@@ -3,6 +3,7 @@ for a teacher's own lessons), the configs each one runs (every run over `seeds` 
 claims its text makes, checked on those runs' mean over seeds."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 import statistics
@@ -146,25 +147,19 @@ def _check_teachers(runs: tuple[dict, ...], number: int) -> None:
                              f"{run['method']!r} with the same settings and no method parameters")
 
 
-_PARSED: dict[tuple, tuple[Lesson, ...]] = {}
-
-
 def load(path: Path | None = None) -> list[Lesson]:
     """Every lesson in file order, numbered from 1; unknown chart or claim names are an error.
     Parsed once per version of the file (path, size, modification time): every page run of every
     student asks for them."""
     path = Path(path or os.environ.get("LTLAB_LESSONS") or LESSONS_FILE)
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _PARSED:
-        if len(_PARSED) >= 16:
-            _PARSED.clear()
-        _PARSED[key] = tuple(_parse(path))
-    return list(_PARSED[key])
+    return list(_parsed(str(path.resolve()), stat.st_size, stat.st_mtime_ns))
 
 
-def _parse(path: Path) -> list[Lesson]:
-    data = tomllib.loads(path.read_text())
+@functools.lru_cache(maxsize=16)
+def _parsed(path: str, size: int, mtime_ns: int) -> tuple[Lesson, ...]:
+    """The lessons of one version of the file (`size` and `mtime_ns` only key the cache)."""
+    data = tomllib.loads(Path(path).read_text())
     seeds = int(data.get("seeds", 1))
     lessons = []
     for number, raw in enumerate(data["lesson"], start=1):
@@ -178,4 +173,4 @@ def _parse(path: Path) -> list[Lesson]:
         lessons.append(Lesson(number, raw["title"], raw["short"], raw["text"].strip(), raw["question"], charts,
                               runs, int(raw.get("seeds", seeds)), bool(raw.get("geometry", False)), claims,
                               raw.get("answer", "").strip(), raw.get("notes", "").strip()))
-    return lessons
+    return tuple(lessons)
