@@ -10,7 +10,7 @@ from ltcore import LTError
 from ltcore.methods import PRESETS, resolve_params
 from ltcore.methods.registries import PARAMS, SLOTS
 
-from . import frame, jobs
+from app.ui import frame, jobs
 
 
 def _slot(method: str, slot: str, current: str) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ltcore import Config
 
-from .state import geometry_schedule
+from app.logic.state import geometry_schedule
 
-LESSONS_FILE = Path(__file__).resolve().parent.parent / "assets" / "lessons.toml"
+LESSONS_FILE = Path(__file__).resolve().parents[2] / "assets" / "lessons.toml"
 CHARTS = ("per_class", "shots", "change", "regions", "norms", "tau", "nc", "cosines", "whatif")
 METRICS = ("balanced", "many", "medium", "few", "tail_cos", "norm_ratio", "feat_tail_cos", "nc1")
 

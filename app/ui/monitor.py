@@ -11,10 +11,11 @@ import streamlit as st
 from ltcore import LTError
 from ltcore.metrics.seeds import group_by_seed
 
-from . import charts, frame, jobs, shared
-from . import stages as stages_of
-from .figures import freeze
-from .labels import run_labels
+from app.charts import base as charts
+from app.ui import frame, jobs
+from app.logic import memo as shared, two_stage as stages_of
+from app.charts.cache import freeze
+from app.logic.labels import run_labels
 
 POLL_SECONDS = 2.0
 _CURVES = shared.Memo(max_entries=128)  # figures by (label, run, epochs seen): built once per new epoch

@@ -7,9 +7,9 @@ import streamlit as st
 
 from ltcore.metrics.seeds import SeedSummary, group_by_seed, summarise_seeds
 
-from . import shared
-from .labels import run_labels
-from .tables import GROUPS
+from app.logic import memo as shared
+from app.logic.labels import run_labels
+from app.logic.tables import GROUPS
 
 _SUMMARIES = shared.Memo(max_entries=128)
 HEADLINE = ("overall_acc", "balanced_acc", *(f"{g}_acc" for g in GROUPS), "macro_f1", "ece")

@@ -9,10 +9,11 @@ import streamlit as st
 from ltcore import LTError
 from ltcore.methods import PRESETS
 
-from . import frame, jobs, runs_table, state
-from .charts import frequency_order
+from app.ui import frame, jobs, runs_table
+from app.logic import state
+from app.charts.base import frequency_order
 
-PAGES = Path(__file__).resolve().parent.parent / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
 FIRST_METHODS = ("ce", "balanced_softmax")  # plain training, then the simplest fix (Ren et al. 2020)
 
 

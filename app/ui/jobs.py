@@ -7,7 +7,7 @@ import streamlit as st
 from ltcore import Config, LTError, RunResult
 from ltcore.data import default_data_dir
 
-from . import shared
+from app.logic import memo as shared
 
 ACTIVE = ("queued", "running")
 LIVE_SECONDS = 1.0

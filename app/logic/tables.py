@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import stages
+from app.logic import two_stage as stages
 
 GROUPS = ("many", "medium", "few")
 

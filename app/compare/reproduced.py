@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import widgets
+from app.ui import widgets
 from ltcore import reproduce
 
 COLUMNS = {"ratio": "ρ", "method": "method", "epochs": "epochs", "seeds": "seeds", "ours_mean": "ours %",

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from ltcore.metrics.seeds import history_band
 
-from .charts import _faded, _layout, curve_mode, frequency_order, log_axis, run_color, run_dash
+from app.charts.base import _faded, _layout, curve_mode, frequency_order, log_axis, run_color, run_dash
 
 METRICS = {"loss": "training loss", "balanced_acc": "balanced accuracy (test)", "test_acc": "accuracy (test)",
            "few_acc": "few-shot accuracy (test)", "medium_acc": "medium-shot accuracy (test)",

@@ -16,9 +16,9 @@ from ltcore.methods import PRESETS, resolve_params
 from ltcore.methods.registries import check_value
 from ltcore.models import MODELS
 
-from . import state
+from app.logic import state
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "epochs": (1, 1000),
           "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10),
           "sw_seeds": (1, 10), "sw_samples": (1, 64)}
@@ -152,7 +152,7 @@ def device_name() -> str:
 def _real_ratio(values: dict) -> None:
     """The ratio the data really gives (computed by the core on the drawn subset), and the core's
     sentence when the data cannot reach the one asked for."""
-    from . import dataview  # the data loaders: imported on first use, not at app start
+    from app.ui import training_set as dataview  # the data loaders: imported on first use, not at app start
 
     try:
         data = dataview.longtail(values)
@@ -166,7 +166,7 @@ def _real_ratio(values: dict) -> None:
 
 def _lesson_data() -> dict | None:
     """The view values of the current lesson's data (lessons train on their own settings)."""
-    from . import lessons
+    from app.logic import lessons
 
     try:
         found = lessons.load()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .charts import PALETTE, PCT, _layout
+from app.charts.base import PALETTE, PCT, _layout
 
 
 def _rgba(hex_color: str, alpha: float) -> str:

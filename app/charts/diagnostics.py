@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import _layout, class_color, class_symbol, frequency_order, run_color
+from app.charts.base import _layout, class_color, class_symbol, frequency_order, run_color
 
 
 def confusion_matrix(result, label: str, normalized: bool = True) -> go.Figure:

@@ -8,7 +8,7 @@ from ltcore.metrics import reference_configs, relative_accuracy
 from ltcore.inference import decision_grid as core_decision_grid
 from ltcore.metrics.relative import REFERENCES
 
-from . import jobs
+from app.ui import jobs
 
 
 def relative_accuracies(run_ids, results) -> tuple[dict, list[Config]]:

@@ -7,9 +7,10 @@ import streamlit as st
 
 from ltcore.metrics.seeds import group_by_seed
 
-from . import charts_runs, shared
-from .figures import freeze
-from .labels import run_labels
+from app.charts import curves as charts_runs
+from app.logic import memo as shared
+from app.charts.cache import freeze
+from app.logic.labels import run_labels
 
 _FIGURES = shared.Memo(max_entries=128)
 

@@ -10,8 +10,10 @@ import streamlit as st
 from ltcore.data import default_data_dir
 from ltcore.sweep import summarise
 
-from . import charts, charts_eval, charts_geometry, compare_seeds, compare_view, lessons, shared, whatif
-from .figures import freeze
+from app.charts import base as charts, diagnostics as charts_eval, geometry as charts_geometry
+from app.compare import seeds as compare_seeds, lookups as compare_view, whatif
+from app.logic import lessons, memo as shared
+from app.charts.cache import freeze
 
 _FIGURES = shared.Memo(max_entries=128)
 MEAN_CHARTS = ("per_class", "shots", "change", "norms", "cosines")

@@ -11,7 +11,7 @@ from ltcore.data import LongTailData, default_data_dir, load_split, make_longtai
 from ltcore.data.imbalance import gini
 from ltcore.metrics import shot_groups
 
-from . import shared
+from app.logic import memo as shared
 
 _VIEWS = shared.Memo(max_entries=64)
 

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from ltcore.data import default_data_dir
 
-from . import shared
+from app.logic import memo as shared
 
 _FIGURES = shared.Memo(max_entries=256)
 

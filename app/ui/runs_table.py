@@ -12,7 +12,7 @@ import streamlit as st
 
 from ltcore.runs.safety import shared_mode
 
-from . import frame, jobs
+from app.ui import frame, jobs
 
 FILTERS = (("dataset", "data set"), ("method", "method"), ("ratio", "ratio ρ"), ("status", "status"), ("tags", "tags"))
 COLUMNS = ["shown", "method", "dataset", "ratio", "seed", "epochs", "status", "balanced_acc", "few_acc", "tags",

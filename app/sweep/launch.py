@@ -1,4 +1,4 @@
-"""Sweeps started from the dashboard. `local`: the runs go to the server's job queue (app.jobs).
+"""Sweeps started from the dashboard. `local`: the runs go to the server's job queue (app.ui.jobs).
 `ray` (when `$LTLAB_RAY_ADDRESS` names a cluster): one driver process per sweep,
 `python -m ltcore sweep --spec FILE --backend ray --address ...`, which submits the trials to Ray Tune
 and writes every epoch and result into this server's store — the page only reads the store, so a
@@ -16,10 +16,10 @@ import streamlit as st
 
 from ltcore.data import default_data_dir
 
-from . import jobs
+from app.ui import jobs
 
 RAY_ENV = "LTLAB_RAY_ADDRESS"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ray_address() -> str:

@@ -12,8 +12,10 @@ from ltcore import LTError
 from ltcore import whatif as core
 from ltcore.data import default_data_dir
 
-from . import charts_eval, jobs, shared
-from .charts import PALETTE, _layout, frequency_order
+from app.charts import diagnostics as charts_eval
+from app.ui import jobs
+from app.logic import memo as shared
+from app.charts.base import PALETTE, _layout, frequency_order
 
 _OUTPUTS = shared.Memo(max_entries=32)
 GROUPS = ("many", "medium", "few")

@@ -7,8 +7,8 @@ from plotly.subplots import make_subplots
 
 from ltcore.metrics.seeds import mean_std
 
-from .charts import (GROUP_COLORS, _layout, class_color, class_symbol, curve_mode, frequency_order, log_axis,
-                     run_color, run_dash, zero_floor)
+from app.charts.base import (GROUP_COLORS, _layout, class_color, class_symbol, curve_mode, frequency_order, log_axis,
+                             run_color, run_dash, zero_floor)
 
 NC_PANELS = [
     ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
