@@ -1,4 +1,4 @@
-"""`python -m ltcore ...` (see ltcore/cli.py)."""
+"""`python -m ltcore ...` (the commands: ltcore/cli/)."""
 import sys
 
 from .cli import main

@@ -17,8 +17,8 @@ LAYERS = [  # lowest first: a module may import its own layer and the layers bef
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
     ("train", ["ltcore.train", "ltcore.inference", "ltcore.cuda_graph", "ltcore.compiling", "ltcore.whatif"]),
-    ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.listings", "ltcore.sweep", "ltcore.reproduce",
-                  "ltcore.__main__", "ltcore"]),
+    ("runs", ["ltcore.runs", "ltcore.sweep", "ltcore.reproduce"]),
+    ("cli", ["ltcore.cli", "ltcore.__main__", "ltcore"]),
     ("app logic", ["app.logic"]),   # the view's state and numbers: no streamlit
     ("app charts", ["app.charts"]), # figure builders: no streamlit
     ("app", ["app"]),               # streamlit parts: app.ui (every page), app.<page> (one page)

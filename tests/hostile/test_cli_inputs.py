@@ -89,7 +89,7 @@ def test_json_output_has_null_for_non_finite_numbers(capsys, tmp_path, monkeypat
                           "shot_groups": ["many", "few"], "shot_rule": "test", "ece": float("-inf")},
                          [{"epoch": 1, "loss": float("inf")}], 0.1, 1, error="loss became nan in epoch 2")
 
-    monkeypatch.setattr(importlib.import_module("ltcore.cli"), "train", diverged)
+    monkeypatch.setattr(importlib.import_module("ltcore.cli.train"), "train", diverged)
     out = tmp_path / "out.json"
     code, _, err = cli(capsys, "train", "--dataset", "gaussians", "--epochs", "2", "--no-store", "--json", out)
     assert code == 1 and "Traceback" not in err

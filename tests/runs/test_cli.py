@@ -6,7 +6,7 @@ import pytest
 from ltcore import Config
 from ltcore.cli import main
 from ltcore.runs import RunStore
-from ltcore.runs.cli import store_recorder
+from ltcore.cli.runs import store_recorder
 from ltcore.train import train
 
 
