@@ -11,12 +11,12 @@ PACKAGES = ("ltcore", "app", "pages")
 
 LAYERS = [  # lowest first: a module may import its own layer and the layers before it
     ("errors", ["ltcore.errors"]),
-    ("registry", ["ltcore.registry", "ltcore.version", "ltcore.loop"]),
+    ("registry", ["ltcore.registry", "ltcore.version", "ltcore.engine.loop"]),
     ("data/models", ["ltcore.data", "ltcore.models", "ltcore.safety"]),
-    ("methods", ["ltcore.methods", "ltcore.checkpoints"]),
+    ("methods", ["ltcore.methods", "ltcore.engine.checkpoints"]),
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
-    ("train", ["ltcore.train", "ltcore.inference", "ltcore.cuda_graph", "ltcore.compiling", "ltcore.whatif"]),
+    ("train", ["ltcore.engine", "ltcore.inference", "ltcore.whatif"]),
     ("runs", ["ltcore.runs", "ltcore.sweep", "ltcore.reproduce"]),
     ("cli", ["ltcore.cli", "ltcore.__main__", "ltcore"]),
     ("app logic", ["app.logic"]),   # the view's state and numbers: no streamlit

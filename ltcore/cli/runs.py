@@ -144,7 +144,7 @@ class StoreRecorder:
 
     def finish(self, result: RunResult, save_checkpoint: bool = True) -> str:
         """Store the result (and the model's weights for done/stopped runs); returns the run id."""
-        from ..checkpoints import save_checkpoint as save
+        from ..engine.checkpoints import save_checkpoint as save
         checkpoint = None
         if save_checkpoint and result.model is not None and result.status in ("done", "stopped"):
             checkpoint = save(self.config, result.model, self.store.checkpoint_root(self.run_id))

@@ -11,7 +11,7 @@ from ..errors import LTError, Terminated
 from ..result import json_ready
 from ..runs.tensorboard import tensorboard_writer
 from ..sweep import check_size, relative_accuracy_for
-from ..train import prepare_data, train
+from ..engine.trainer import prepare_data, train
 from ..version import code_version
 from .options import add_train_parser_options, config_from_args
 from .output import output_file_arg, print_progress, render_result, write_output

@@ -123,8 +123,8 @@ def test_init_from_that_fits_nothing_is_refused_and_a_fitting_one_is_counted(cap
     assert "none of the 1 tensors" in line
 
     from ltcore import Config
-    from ltcore.checkpoints import save_checkpoint
-    from ltcore.train import Trainer
+    from ltcore.engine.checkpoints import save_checkpoint
+    from ltcore.engine.trainer import Trainer
 
     trainer = Trainer(Config(dataset="gaussians", epochs=1))
     good = save_checkpoint(trainer.config, trainer.model, tmp_path)

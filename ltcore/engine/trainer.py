@@ -15,14 +15,14 @@ import numpy as np
 import torch
 
 from .compiling import OWN_CUDA_GRAPHS, CompiledFeatures, compile_mode
-from .config import Config
-from .data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
-from .errors import LTError
+from ..config import Config
+from ..data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
+from ..errors import LTError
 from .loop import TrainingDiverged, epoch_batches, lr_at, mean_loss, optimizer_step, run_steps, set_lr
-from .methods import STAGE2, MethodContext, build_method
-from .metrics import evaluate_logits, per_class_accuracy, tracking
-from .models import build_model
-from .result import RunResult
+from ..methods import STAGE2, MethodContext, build_method
+from ..metrics import evaluate_logits, per_class_accuracy, tracking
+from ..models import build_model
+from ..result import RunResult
 
 EventFn = Callable[[dict], None]
 StopFn = Callable[[], bool]
