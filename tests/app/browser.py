@@ -1,6 +1,6 @@
 """The dashboard in a real browser: start `streamlit run app/main.py` on a free loopback port and
 drive Debian's chromium with Playwright. Used by test_browser.py and, standalone, to make the
-README's screenshots of every page:
+screenshots of every page in docs/screenshots (shown in the README):
 
     .venv/bin/python tests/app/browser.py --screenshots docs/screenshots
 """
