@@ -1,4 +1,4 @@
-"""`python -m ltcore ...` (the commands: ltcore/cli/)."""
+"""`python -m ltcore ...`: the command line of the `ltcore/cli/` package."""
 import sys
 
 from .cli import main
