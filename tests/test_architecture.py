@@ -137,3 +137,11 @@ def test_the_core_and_the_no_streamlit_app_rooms_never_import_streamlit():
     offenders = [module for module, path in modules().items()
                  if (module.startswith("ltcore") or module.startswith(NO_STREAMLIT)) and _imports_streamlit(path)]
     assert not offenders, f"these modules import streamlit: {offenders}"
+
+
+def test_no_module_imports_the_init_of_a_package_it_is_inside():
+    """A package's `__init__` hands its modules' names on; a module inside the package that takes a
+    name back from it makes a loop that neither the layers nor the cycle check can see."""
+    inward = [f"{module} imports {target}" for module, targets in graph().items() for target in targets
+              if module.startswith(target + ".")]
+    assert not inward, "\n".join(sorted(inward))
