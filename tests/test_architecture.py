@@ -11,8 +11,8 @@ PACKAGES = ("ltcore", "app", "pages")
 
 LAYERS = [  # lowest first: a module may import its own layer and the layers before it
     ("errors", ["ltcore.errors"]),
-    ("registry", ["ltcore.registry", "ltcore.version", "ltcore.engine.loop"]),
-    ("data/models", ["ltcore.data", "ltcore.models", "ltcore.safety"]),
+    ("registry", ["ltcore.registry", "ltcore.version", "ltcore.engine.loop", "ltcore.paths", "ltcore.safety"]),
+    ("data/models", ["ltcore.data", "ltcore.models"]),
     ("methods", ["ltcore.methods", "ltcore.engine.checkpoints"]),
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
