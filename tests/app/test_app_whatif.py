@@ -1,6 +1,5 @@
 """The τ sliders of Compare (issue 14, instant what-ifs): their numbers equal the stored results of
 runs trained with the same post-hoc change on the same weights (`la_posthoc`, `tau_norm`)."""
-import os
 
 import pytest
 from apphelpers import decode, figures, page
@@ -12,20 +11,10 @@ BASE = dict(dataset="gaussians", ratio=50, epochs=3, batch_size=64)
 
 
 @pytest.fixture(scope="module")
-def whatif_store(tmp_path_factory):
-    from ltcore.runs import RunStore
-    from ltcore.runs.execute import execute
-
-    data = tmp_path_factory.mktemp("whatif_app")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LTLAB_DATA", str(data))
-        store, ids = RunStore(), {}
-        for name, params in (("ce", ()), ("la_posthoc", (("tau", 1.0),)), ("tau_norm", (("norm_tau", 0.5),))):
-            _, run_id = store.claim(Config(**BASE, method=name, method_params=params), os.getpid())
-            store.mark_running(run_id, os.getpid())
-            execute(store, run_id)
-            ids[name] = run_id
-    return data, store, ids
+def whatif_store(trained_store):
+    methods = (("ce", ()), ("la_posthoc", (("tau", 1.0),)), ("tau_norm", (("norm_tau", 0.5),)))
+    data, store, ids = trained_store("whatif_app", [Config(**BASE, method=m, method_params=p) for m, p in methods])
+    return data, store, dict(zip((m for m, _ in methods), ids))
 
 
 def whatif_table(at):

@@ -3,7 +3,6 @@ trainings, planted or truncated stage-1 checkpoints, `--no-store` and `runs dele
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
