@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app.charts import base as charts, diagnostics as charts_eval, cache as figures
-from app.compare import curves as compare_curves, seeds as compare_seeds, lookups as compare_view, reproduced, whatif
+from app.compare import panels, reproduced, whatif
 from app.ui import frame, jobs, widgets
 from app.logic import tables
 from app.logic.labels import run_labels
@@ -31,7 +31,7 @@ label_of = dict(zip(ids, labels))
 TABS = ["Accuracy", "Table", "Curves", "Confusion & calibration", "τ-norm", "Decision regions", "What if τ…"]
 if st.session_state["compare_tab"] not in TABS:
     st.session_state["compare_tab"] = TABS[0]
-view_ids, view_runs, view_labels = compare_seeds.choose(ids, runs, labels)
+view_ids, view_runs, view_labels = panels.choose(ids, runs, labels)
 grouped = view_runs is not runs
 acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab, whatif_tab = st.tabs(
     TABS, key="compare_tab", on_change="rerun")
@@ -46,7 +46,7 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
                 ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
             st.selectbox("Baseline run", view_ids, key="baseline", format_func=view_label_of.get)
             base = view_runs[view_ids.index(ss["baseline"])]
-            seeds = compare_seeds.seed_results(ids, runs) if grouped else None   # error bars over seeds
+            seeds = panels.seed_results(ids, runs) if grouped else None   # error bars over seeds
             st.plotly_chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
                 r, lab, base, view_label_of[ss["baseline"]], *((
                     [seeds[v] for v in view_ids], seeds[ss["baseline"]]) if grouped else ())),
@@ -57,11 +57,11 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
 if table_tab.open:
     with table_tab:
         if grouped:
-            table = compare_seeds.table(view_ids, view_runs, view_labels)
-            st.dataframe(table, hide_index=True, column_config=compare_seeds.column_config(table))
+            table = panels.table(view_ids, view_runs, view_labels)
+            st.dataframe(table, hide_index=True, column_config=panels.column_config(table))
             st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
         else:
-            relative, missing = compare_view.relative_accuracies(ids, runs)
+            relative, missing = panels.relative_accuracies(ids, runs)
             table = tables.summary_table(ids, runs, labels, relative)
             st.dataframe(table, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
@@ -85,7 +85,7 @@ if table_tab.open:
 
 if curves_tab.open:
     with curves_tab:
-        compare_curves.draw(ids, runs, by_seed=grouped)
+        panels.draw_curves(ids, runs, by_seed=grouped)
 
 if diag_tab.open:
     with diag_tab:
@@ -114,7 +114,7 @@ if region_tab.open:
         if tuple(shape or ()) != (2,):
             st.info("Decision regions are drawn for 2-D data: choose runs on the `gaussians` data set.")
         else:
-            grids = [(compare_view.decision_grid(str(default_data_dir()), rid), label_of[rid]) for rid in ids]
+            grids = [(panels.decision_grid(str(default_data_dir()), rid), label_of[rid]) for rid in ids]
             missing_weights = [lab for g, lab in grids if g is None]
             grids = [(g, lab) for g, lab in grids if g is not None]
             if missing_weights:
