@@ -11,7 +11,7 @@ from ltcore.data import default_data_dir
 from ltcore.sweep import summarise
 
 from . import charts, charts_eval, charts_geometry, compare_seeds, compare_view, lessons, shared, whatif
-from .figures import freeze
+from .figures import chart, freeze
 
 _FIGURES = shared.Memo(max_entries=128)
 MEAN_CHARTS = ("per_class", "shots", "change", "norms", "cosines")
@@ -88,7 +88,7 @@ def draw(kind: str, view: SeedView, key: str) -> None:
     _, built = _FIGURES.get(memo_key, lambda: ((view.means, view.first), [(suffix, freeze(fig)) for suffix, fig
                                                                           in figures(kind, view)]))
     for suffix, figure in built:
-        st.plotly_chart(figure, key=f"{key}{suffix}")
+        chart(figure, key=f"{key}{suffix}")
     if built and view.seeds > 1:
         st.caption(f"Mean over the {view.seeds} seeds (hover a cell for ± one std)." if kind == "cosines" else
                    f"Mean ± one std over the {view.seeds} seeds (what the claims above are checked on)."

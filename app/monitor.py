@@ -13,7 +13,7 @@ from ltcore.metrics.seeds import group_by_seed
 
 from . import charts, frame, jobs, shared
 from . import stages as stages_of
-from .figures import freeze
+from .figures import chart, freeze
 from .labels import run_labels
 
 POLL_SECONDS = 2.0
@@ -100,7 +100,7 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
                                       for i in g)) for name, g in zip(names, groups))
             figure = _CURVES.get(seen, lambda: freeze(charts.training_curves(
                 [(name, [now[ids[i]]["history"] for i in g]) for name, g in zip(names, groups)])))
-            st.plotly_chart(figure, key=f"{key}_curves")
+            chart(figure, key=f"{key}_curves")
         if live and not active:
             st.rerun()  # the last run ended: refresh the page once and stop polling
         first.update(now)
