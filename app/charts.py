@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ltcore.metrics.seeds import mean_std
+
 from .plaintext import plain
 
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}

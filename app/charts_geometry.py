@@ -8,8 +8,8 @@ from plotly.subplots import make_subplots
 from ltcore.metrics.seeds import mean_std
 
 from .charts import (GROUP_COLORS, _layout, class_color, class_symbol, curve_mode, frequency_order, log_axis,
-from .plaintext import plain
                      run_color, run_dash, zero_floor)
+from .plaintext import plain
 
 NC_PANELS = [
     ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
