@@ -309,9 +309,8 @@ class RunStore:
     def _reset(self, db, run_id: str, config: Config, owner_pid: int) -> bool:
         """Queue the run again; its finished result (if any) stays until replaced. True if one stays."""
         kept = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone() is not None
-        if not kept:
-            for table in ("history", "results", "arrays"):
-                db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+        for table in ("history",) if kept else ("history", "results", "arrays"):  # a new attempt's own history
+            db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
         db.execute(
             "INSERT INTO runs (run_id, config_id, code_version, config, status, created, owner_pid) "
             "VALUES (?,?,?,?,'queued',?,?) ON CONFLICT(run_id) DO UPDATE SET status='queued', "
