@@ -30,7 +30,7 @@ PCT = dict(tickformat=".0%", rangemode="tozero")
 MARKERS_UP_TO = 150
 """Curves carry a marker per point only while a chart has at most this many points in all: every
 marker is an SVG element the browser draws, and ten runs' curves with markers took 1.4–1.7× the
-drawing time of the same lines without (README, "Page latency"). Hover still shows each value."""
+drawing time of the same lines without (docs/benchmarks.md, "Page latency"). Hover still shows each value."""
 
 
 def curve_mode(points: int) -> str:
@@ -147,7 +147,7 @@ def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, pe
     `per_class` training images; blanks show how few images the tail has. `images` is uint8
     (N, C, H, W); small images are enlarged (nearest pixel) to about 40 px. A picture, not a
     plotly chart: the page shows it as one <img>, where a plotly image trace cost about as much
-    browser time as a whole chart on every visit of the Data page (README, "Page latency")."""
+    browser time as a whole chart on every visit of the Data page (docs/benchmarks.md, "Page latency")."""
     from PIL import Image, ImageDraw, ImageFont
 
     n, c, h, w = images.shape
