@@ -30,7 +30,7 @@ def markup_folder(root: Path) -> Path:
 
 
 def test_a_markup_string_is_escaped_in_data_and_app_markup_keeps_only_formatting():
-    from app.plaintext import plain_figure
+    from app.logic.plaintext import plain_figure
 
     spec = plain_figure({
         "data": [{"x": np.array([EVIL, "b"], dtype=object), "name": "<b>x</b> & y",
@@ -47,11 +47,11 @@ def test_a_markup_string_is_escaped_in_data_and_app_markup_keeps_only_formatting
 
 
 def test_every_chart_reaches_the_page_through_the_one_escape_point():
-    """No page or app module calls st.plotly_chart itself: `app.figures.chart` (which freezes,
+    """No page or app module calls st.plotly_chart itself: `app.ui.plot.chart` (which freezes,
     and so escapes) is the only way in."""
     root = Path(ENTRY).parents[1]
     callers = [p.relative_to(root).as_posix() for folder in ("app", "pages") for p in (root / folder).rglob("*.py")
-               if "st.plotly_chart(" in p.read_text() and p.name != "figures.py"]
+               if "st.plotly_chart(" in p.read_text() and p.relative_to(root).as_posix() != "app/ui/plot.py"]
     assert callers == []
 
 
@@ -67,14 +67,14 @@ def test_data_page_sends_the_class_name_of_a_markup_folder_as_text(tmp_path):
 
 def test_compare_charts_show_a_markup_run_label_as_text(tmp_path, monkeypatch):
     """A run trained on that folder carries the class name (and its label) to Compare."""
-    from app import charts
+    from app.charts import base as charts
 
     class Run:  # what per_class_accuracy reads of a result
         def __init__(self):
             self.per_class_acc, self.class_names, self.class_counts = [0.5, 0.25], [EVIL, "b"], [24, 10]
             self.config = type("C", (), {"ratio": 2.4})()
 
-    from app.figures import freeze
+    from app.charts.cache import freeze
     spec = json.dumps(freeze(charts.per_class_accuracy([Run()], [f"{EVIL} · tagged"])).to_dict(), default=list)
     assert "<a " not in spec and "&lt;a href" in spec
 

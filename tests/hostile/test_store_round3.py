@@ -42,7 +42,7 @@ def test_a_store_path_never_leads_outside_its_folder(store_copy, tmp_path):
 
 def test_an_interrupted_rerun_keeps_the_finished_result(capsys, monkeypatch, tmp_path):
     """item 3: `train` of a finished config, stopped by SIGTERM in epoch 1, deleted the result."""
-    from ltcore import cli as cli_module
+    from ltcore.cli import train as cli_module
     from ltcore.errors import Terminated
     from ltcore.runs import RunStore
 
