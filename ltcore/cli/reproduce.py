@@ -75,6 +75,10 @@ def cmd_reproduce(args) -> int:
                             args.eval_every, args.device)
     if not args.no_train:  # the size check every command that trains makes, before any data is read
         check_size(len(configs), max(c.epochs for c in configs), args.yes)
+    if args.backend == "ray":  # before Ray starts: settings Tune would wait or retry on for ever
+        from ..sweep.ray_tune import check_trial_options
+
+        check_trial_options(args.cpus_per_trial, args.gpus_per_trial, 2)
     if args.workers is not None and args.workers < 1:
         raise LTError(f"--workers must be at least 1, got {args.workers}")
     if args.data_dir:  # the worker processes read data and store from the same folder

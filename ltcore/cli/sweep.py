@@ -91,9 +91,17 @@ def cmd_sweep(args) -> int:
     spec.check_size(args.yes)
     if args.no_store:
         raise LTError("a sweep keeps its runs in the run store (it skips the finished ones): drop --no-store")
+    if args.backend == "ray":  # before Ray starts: settings Tune would wait or retry on for ever
+        from ..sweep.ray_tune import check_trial_options
+
+        check_trial_options(args.cpus_per_trial, args.gpus_per_trial, args.max_failures)
     check_sweep_data(spec, args.data_dir)
     store = store_for(args.data_dir)
     todo, ids, cached = plan(spec, store)
+    if args.backend == "ray":
+        from ..sweep.ray_tune import precheck
+
+        precheck(store, todo, args.address, args.cpus_per_trial, args.gpus_per_trial, args.max_failures)
     if spec.search != "optuna":
         sys.stderr.write(f"sweep: {len(ids)} run(s), {len(cached)} already in the store, submitting {len(todo)} "
                          f"to {args.backend}" + (f" at {args.address}" if args.address else "") + "\n")
