@@ -86,9 +86,17 @@ def _checked(values: dict) -> tuple[dict, list[str]]:
 
 
 VIEW = "_view"
-"""The session_state key of the view's own copy of every FIELDS value. Streamlit deletes a widget's
-key when a run does not draw that widget — including fragment reruns (the Train page's live
-progress) that land around a page switch — so the widget keys alone cannot hold the view."""
+"""The session_state key of the view's own copy of every FIELDS value (what code writes with `put`
+and what a fragment run, which skips `init_state`, reads with `get`).
+
+Why every keyed widget also says `persist_state="session"`: Streamlit stores a value written under
+a widget's key before that widget first draws (here: `init_state` on the first page of a session)
+under the key, and every later value under the widget's id only. A page switch drops the id's entry
+of a widget the new page does not draw; when no write of this run is pending — a fragment run (the
+Train page's live progress, the run table) compacted it away — the key's first value comes back
+(issue 22: the Train form back at `ce`, 1 seed, 20 epochs). With `persist_state="session"` Streamlit
+copies the widget's current value onto its key when it stops drawing, so the key always holds the
+last edit, on every page."""
 
 
 def init_state() -> None:
@@ -191,10 +199,10 @@ def sidebar(page_title: str = "") -> None:
             _real_ratio(lesson)
             st.caption("Lessons use their own settings; the data set and ρ of Data and Train are unchanged.")
         else:
-            st.selectbox("Data set", DATASETS.names(), key="dataset",
+            st.selectbox("Data set", DATASETS.names(), persist_state="session", key="dataset",
                          help="Registered data sets; `digits` and `gaussians` need no download.")
             st.caption(DATASETS.get(get("dataset")).description)
-            st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, key="ratio",
+            st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, persist_state="session", key="ratio",
                             help="n_max / n_min of the training set (1 = balanced).")
             if page_title in ("Compare", "Geometry"):
                 st.caption("Runs keep the data they were trained on: this ρ applies to Data and Train.")

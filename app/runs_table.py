@@ -63,7 +63,8 @@ def manage(key: str = "runs_table") -> None:
     ss = st.session_state
     rows = jobs.list_runs()
     cols = st.columns(len(FILTERS))
-    chosen = {name: col.multiselect(label, _options(rows, name), key=f"{key}_{name}", placeholder="all")
+    chosen = {name: col.multiselect(label, _options(rows, name), persist_state="session",
+                                    key=f"{key}_{name}", placeholder="all")
               for col, (name, label) in zip(cols, FILTERS)}
     visible = [r for r in rows if matches(r, chosen)]
     table = table_frame(visible, frame.get("runs"))
@@ -86,7 +87,7 @@ def manage(key: str = "runs_table") -> None:
     if b.button("Hide", icon=":material/visibility_off:", key=f"{key}_hide", help="take out of the charts"):
         frame.put("runs", [r for r in frame.get("runs") if r not in picked])
         st.rerun()
-    name = c.text_input("Tag", key=f"{key}_tag", placeholder="e.g. baseline, paper-fig-2")
+    name = c.text_input("Tag", persist_state="session", key=f"{key}_tag", placeholder="e.g. baseline, paper-fig-2")
     for col, remove, label in ((d, False, "Add tag"), (e, True, "Remove tag")):
         if col.button(label, key=f"{key}_{'untag' if remove else 'tag'}_button", disabled=not name.strip()):
             try:

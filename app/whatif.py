@@ -82,9 +82,9 @@ def panel(run_ids: list[str], labels: list[str], key: str, regions: bool = True)
     def sliders():
         c1, c2 = st.columns(2)
         la = c1.slider("Post-hoc logit adjustment τ: predict argmax z_k − τ·log π_k (Menon et al. 2021)",
-                       0.0, TAU_MAX, 0.0, TAU_STEP, key=f"{key}_la_tau")
+                       0.0, TAU_MAX, 0.0, TAU_STEP, persist_state="session", key=f"{key}_la_tau")
         norm = c2.slider("τ-normalisation: w_k / ‖w_k‖^τ (Kang et al. 2020)", 0.0, TAU_MAX, 0.0, TAU_STEP,
-                         key=f"{key}_norm_tau", disabled=not can_norm,
+                         persist_state="session", key=f"{key}_norm_tau", disabled=not can_norm,
                          help=None if can_norm else "needs a linear classifier head z = Wh + b")
         usable = [(rid, lab, out) for rid, lab, out in found if not norm or out.can_tau_norm]
         if len(usable) < len(found):

@@ -42,7 +42,7 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
             view_label_of = dict(zip(view_ids, view_labels))
             if ss["baseline"] not in view_ids:
                 ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
-            st.selectbox("Baseline run", view_ids, key="baseline", format_func=view_label_of.get)
+            st.selectbox("Baseline run", view_ids, persist_state="session", key="baseline", format_func=view_label_of.get)
             base = view_runs[view_ids.index(ss["baseline"])]
             seeds = compare_seeds.seed_results(ids, runs) if grouped else None   # error bars over seeds
             st.plotly_chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
@@ -88,8 +88,9 @@ if curves_tab.open:
 if diag_tab.open:
     with diag_tab:
         c1, c2 = st.columns([3, 1])
-        chosen = c1.selectbox("Confusion matrix of", ids, format_func=label_of.get, key="confusion_run")
-        normalized = c2.toggle("Row-normalised", value=True, key="confusion_norm")
+        chosen = c1.selectbox("Confusion matrix of", ids, format_func=label_of.get, persist_state="session",
+                              key="confusion_run")
+        normalized = c2.toggle("Row-normalised", value=True, persist_state="session", key="confusion_norm")
         if "confusion_matrix" in results[chosen].metrics:
             st.plotly_chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
                             confusion_matrix(r[0], lab[0], normalized), normalized), key="confusion")

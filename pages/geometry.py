@@ -46,7 +46,7 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
             if st.session_state["geometry_nc"] not in NC_CHOICES:  # a link from another version
                 st.session_state["geometry_nc"] = "NC1"
             shown = st.segmented_control(
-                "Measure", list(NC_CHOICES), key="geometry_nc", required=True,
+                "Measure", list(NC_CHOICES), persist_state="session", key="geometry_nc", required=True,
                 format_func=lambda c: "all four" if c == "all" else c,
                 help="One measure at a time draws at once; all four (Papyan et al.'s figure) take the browser "
                      "about twice as long with many runs.")
@@ -64,7 +64,7 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
             st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
                        "record it along the way.")
 else:
-    chosen = picker.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
+    chosen = picker.selectbox("Look inside run", ids, format_func=labels.get, persist_state="session", key="geometry_run")
     result = results[chosen]
     if "neural_collapse" not in result.extras:
         st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")
@@ -94,7 +94,7 @@ if scatter_tab.open:
         if st.session_state["geometry_dim"] not in (2, 3):
             st.session_state["geometry_dim"] = 2
         dim = st.radio("Feature scatter", [2, 3], format_func=lambda d: f"{d}-D", horizontal=True,
-                       key="geometry_dim")
+                       persist_state="session", key="geometry_dim")
         feature_dim = len(snapshots[-1]["features"][0]) if snapshots[-1]["features"] else 0
         if feature_dim < dim:
             st.info(f"The features have {feature_dim} dimensions: showing 2-D.")

@@ -14,24 +14,25 @@ v = frame.values()
 st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, base seed {v['seed']} · epochs {v['epochs']}, "
            f"lr {v['lr']:g}, batch {v['batch_size']} (set on the Train page and in the sidebar)")
 
-st.multiselect("Methods", PRESETS.names(), key="sw_methods", placeholder="choose methods (include ce for the gain)")
+st.multiselect("Methods", PRESETS.names(), persist_state="session", key="sw_methods",
+               placeholder="choose methods (include ce for the gain)")
 c = st.columns([2, 1, 1])
-c[0].text_input("Imbalance ratios ρ", key="sw_ratios", help="comma-separated, e.g. 10,50,100")
-c[1].number_input("Seeds", *frame.BOUNDS["sw_seeds"], step=1, key="sw_seeds",
+c[0].text_input("Imbalance ratios ρ", persist_state="session", key="sw_ratios", help="comma-separated, e.g. 10,50,100")
+c[1].number_input("Seeds", *frame.BOUNDS["sw_seeds"], step=1, persist_state="session", key="sw_seeds",
                   help=f"seeds {v['seed']}, {v['seed'] + 1}, … (each seed draws another training subset)")
-c[2].number_input("Epochs", *frame.BOUNDS["epochs"], step=5, key="epochs")
+c[2].number_input("Epochs", *frame.BOUNDS["epochs"], step=5, persist_state="session", key="epochs")
 with st.expander("Parameter search (optional)", expanded=bool(v["sw_param"])):
     p = st.columns([2, 1])
-    p[0].text_input("Range NAME=LOW:HIGH (append :log for a log scale)", key="sw_param",
+    p[0].text_input("Range NAME=LOW:HIGH (append :log for a log scale)", persist_state="session", key="sw_param",
                     placeholder="e.g. tau=0.5:2 for la_loss", help="a numeric method parameter every chosen "
                     "method takes; values are drawn at random, the same ones for every method, ratio and seed")
-    p[1].number_input("Values to try", *frame.BOUNDS["sw_samples"], step=1, key="sw_samples")
+    p[1].number_input("Values to try", *frame.BOUNDS["sw_samples"], step=1, persist_state="session", key="sw_samples")
     st.caption("The best value is the one with the highest balanced accuracy on the **validation** split; "
                "the test set only reports it.")
 
 address = sweep_jobs.ray_address()
 if address:
-    st.radio("Run on", ["local", "ray"], key="sw_backend", horizontal=True,
+    st.radio("Run on", ["local", "ray"], persist_state="session", key="sw_backend", horizontal=True,
              format_func={"local": "this server", "ray": f"Ray cluster at {address}"}.get)
 backend = v["sw_backend"] if address else "local"
 
