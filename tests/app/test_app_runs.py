@@ -6,7 +6,7 @@ import statistics
 import pytest
 from apphelpers import decode, figures, page, train_into
 
-from app import shared
+from app import runs_table, shared
 from app.charts import frequency_order
 
 METHODS = ("ce", "balanced_softmax")
@@ -107,7 +107,8 @@ def rows_of(at):
 
 
 def select(at, positions):
-    at.session_state["runs_table"] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    key = runs_table.selection_key(at.session_state)
+    at.session_state[key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
     return at.run()
 
 
@@ -130,14 +131,19 @@ def test_run_table_filters_shows_hides_and_tags_runs_in_the_store(app, lab):
     select(at, [0, 1])
     next(b for b in at.button if b.label == "Show").click().run()
     assert set(at.session_state["runs"]) == {runs["ce", 0], runs["balanced_softmax", 0], runs["balanced_softmax", 1]}
+    assert "0 selected" in " ".join(c.value for c in at.caption)     # an action clears the selection
+    select(at, [0, 1])
     at.text_input(key="runs_table_tag").set_value("paper-fig").run()
     next(b for b in at.button if b.label == "Add tag").click().run()
+    at.run()                                # AppTest does not follow the fragment's own rerun
+    assert "0 selected" in " ".join(c.value for c in at.caption)
     assert store.tags(runs["balanced_softmax", 1]) == ["paper-fig"] and store.tags(runs["ce", 0]) == []
     at.multiselect(key="runs_table_method").set_value([]).run()
     at.multiselect(key="runs_table_tags").set_value(["paper-fig"]).run()
     assert len(rows_of(at)) == 2 and set(rows_of(at)["tags"]) == {"paper-fig"}
     select(at, [0])
     next(b for b in at.button if b.label == "Remove tag").click().run()
+    select(at, [0])
     next(b for b in at.button if b.label == "Hide").click().run()
     assert len(at.session_state["runs"]) == 2
     store.tag([runs["balanced_softmax", 0], runs["balanced_softmax", 1]], "paper-fig", remove=True)
@@ -158,10 +164,14 @@ def test_delete_asks_first_and_on_a_shared_server_only_this_sessions_runs(app, l
     at.session_state["_started_runs"] = {extra}        # as if this session had queued it
     select(at, [position])
     next(b for b in at.button if b.label == "Delete 1 run…").click().run()
-    assert "for good" in at.warning[0].value and store.get(extra) is not None   # nothing deleted yet
+    assert "Undo" in at.warning[0].value and store.get(extra) is not None   # nothing deleted yet
+    assert "ce · gaussians · ρ20 · seed 7 · " + extra[:12] in at.warning[0].value   # the run is named
     next(b for b in at.button if b.label == "Yes, delete").click().run()
-    assert store.get(extra) is None and extra not in at.session_state["runs"]
-    assert len(rows_of(at)) == 4
+    assert extra not in at.session_state["runs"] and extra not in rows_of(at)["run_id"].tolist()
+    assert store.get(extra) is not None and len(rows_of(at)) == 4   # in this session's bin: Undo can bring it back
+    assert "0 selected" in " ".join(c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Delete for good now").click().run()
+    assert store.get(extra) is None and len(rows_of(at)) == 4
 
 
 def test_train_view_is_one_banded_line_per_multi_seed_config_clears_and_opens_on_compare(app, lab):
