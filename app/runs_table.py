@@ -13,7 +13,7 @@ import streamlit as st
 
 from ltcore.runs.safety import shared_mode
 
-from . import frame, jobs, trash
+from . import frame, jobs, tables, trash
 
 FILTERS = (("dataset", "data set"), ("method", "method"), ("ratio", "ratio ρ"), ("status", "status"), ("tags", "tags"))
 COLUMNS = ["shown", "method", "dataset", "ratio", "seed", "epochs", "status", "balanced_acc", "few_acc", "tags",
@@ -117,11 +117,13 @@ def _table(key: str) -> None:
               for col, (name, label) in zip(cols, FILTERS)}
     visible = [r for r in rows if matches(r, chosen)]
     table = table_frame(visible, frame.get("runs"))
-    event = st.dataframe(table, hide_index=True, key=selection_key(ss, key), on_select="rerun",
+    shown, spelled = tables.spell_out_few(table, done=table["status"] == "done")
+    event = st.dataframe(shown, hide_index=True, key=selection_key(ss, key), on_select="rerun",
                          selection_mode="multi-row", column_config={
                              "shown": st.column_config.CheckboxColumn("in view", help="drawn in the charts"),
                              "balanced_acc": st.column_config.NumberColumn("balanced", format="percent"),
-                             "few_acc": st.column_config.NumberColumn("few-shot", format="percent"),
+                             "few_acc": st.column_config.TextColumn("few-shot") if spelled else
+                             st.column_config.NumberColumn("few-shot", format="percent"),
                              "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
                              "run_id": st.column_config.TextColumn("run id")})
     picked = [table["run_id"].iloc[i] for i in event.selection.rows if i < len(table)]

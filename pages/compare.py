@@ -56,15 +56,21 @@ if table_tab.open:
     with table_tab:
         if grouped:
             table = compare_seeds.table(view_ids, view_runs, view_labels)
-            st.dataframe(table, hide_index=True, column_config=compare_seeds.column_config(table))
+            shown, spelled = tables.spell_out_few(table)
+            st.dataframe(shown, hide_index=True, column_config=compare_seeds.column_config(table) | (
+                {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
             st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
         else:
             relative, missing = compare_view.relative_accuracies(ids, runs)
             table = tables.summary_table(ids, runs, labels, relative)
-            st.dataframe(table, hide_index=True, column_config={
+            shown, spelled = tables.spell_out_few(table)
+            st.dataframe(shown, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
                 "ece": st.column_config.NumberColumn(format="%.3f"),
-                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
+                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")} | (
+                {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
+        if spelled:
+            st.caption(f"few_acc says “{tables.NO_FEW}” for a run whose training set has no few-shot class.")
         widgets.download_table(table, "comparison")
         crest = tables.crest_generations(ids, runs, labels)
         if not crest.empty:

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from app import charts_sweep, frame, jobs, sweep_jobs, sweep_view, widgets
+from app import charts_sweep, frame, jobs, sweep_jobs, sweep_view, tables, widgets
 from ltcore.methods import PRESETS
 from ltcore.runs import default_workers
 from ltcore.sweep import OBJECTIVE, best_points, estimate, format_seconds, plan, search_table
@@ -106,6 +106,8 @@ st.subheader("Accuracy against the imbalance ratio")
 st.plotly_chart(charts_sweep.accuracy_vs_ratio(summary, "balanced_acc", "balanced accuracy"), key="sweep_balanced")
 if "few_acc" in summary:
     st.plotly_chart(charts_sweep.accuracy_vs_ratio(summary, "few_acc", "few-shot accuracy"), key="sweep_few")
+else:
+    st.caption(f"No few-shot accuracy to draw: {tables.NO_FEW.replace('this ρ', 'any ρ of this grid')}.")
 gain = sweep_view.gain_over_ce(summary)
 if gain is not None:
     st.plotly_chart(charts_sweep.gain_heatmap(gain), key="sweep_gain")
@@ -121,7 +123,9 @@ if names:
                     f"few-shot {row['few'] if row['few'] is None else format(row['few'], '.2%')}")
 
 st.subheader("Numbers")
-st.dataframe(summary, hide_index=True, key="sweep_summary")
+st.dataframe(summary, hide_index=True, key="sweep_summary", column_config={  # % like the trials table above
+    c: st.column_config.NumberColumn(c, format="percent") for c in summary.columns
+    if c.removesuffix("_std") in sweep_view.METRICS})
 widgets.download_table(runs, "sweep_runs")
 st.download_button("Whole sweep (JSON)", json.dumps({"spec": spec.to_dict(), "summary": summary.to_dict("records"),
                                                       "runs": runs.to_dict("records")}, default=str, indent=1),
