@@ -14,7 +14,7 @@ from ..sweep import check_size, relative_accuracy_for
 from ..engine.trainer import prepare_data, train
 from ..version import code_version
 from .options import add_train_parser_options, config_from_args
-from .output import output_file_arg, print_progress, render_result, write_output
+from .output import output_file_arg, print_data_warnings, print_progress, render_result, write_output
 from .runs import StoreRecorder, data_dir_arg, store_for
 
 
@@ -73,6 +73,7 @@ def _train_one(config: Config, args, store, callbacks=()):
     the data folder when one is there, never saved."""
     data = prepare_data(config, args.data_dir)  # bad data input fails here, before the store is touched
     check_ratio(config, data)
+    print_data_warnings(data)
     recorder = None
     if store is not None:
         recorder = StoreRecorder(config, store)
