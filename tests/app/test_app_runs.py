@@ -6,8 +6,9 @@ import statistics
 import pytest
 from apphelpers import decode, figures, page, train_into
 
-from app import runs_table, shared
-from app.charts import frequency_order
+from app.logic import memo as shared
+from app.charts.base import frequency_order
+from app.ui import runs_table
 
 METHODS = ("ce", "balanced_softmax")
 
