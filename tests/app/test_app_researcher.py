@@ -9,7 +9,7 @@ import os
 import pytest
 
 import browser
-from app.tables import NO_FEW
+from app.logic.tables import NO_FEW
 
 MAIN = '[data-testid="stMain"]'
 
