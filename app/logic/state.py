@@ -89,6 +89,8 @@ FIELDS: dict[str, Field] = {
     "geometry_run": Field("", str),
     "geometry_dim": Field(2, int),
     "geometry_nc": Field("NC1", str),
+    "compare_whatif_la_tau": Field(0.0, _number, lambda v: f"{v:g}"),    # the what-if tab's two τs
+    "compare_whatif_norm_tau": Field(0.0, _number, lambda v: f"{v:g}"),
     # the Sweep page's grid (methods × ratios × seeds, optional parameter search)
     "sw_methods": Field(["ce", "balanced_softmax"], _names, _dump_names),
     "sw_ratios": Field("10,50,100", str),
