@@ -117,8 +117,14 @@ if tau_tab.open:
         with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
         if with_tau:
             chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
-        else:
-            st.info("None of these runs has a τ-norm sweep: train a τ-norm method (e.g. `tau_norm`) to see it.")
+        given = [(lab, r.extras.get("tau")) for r, lab in zip(runs, labels)
+                 if (r.extras.get("method_slots") or {}).get("stage2") == "tau_norm" and not r.extras.get("tau_curve")]
+        if given:    # τ-norm runs whose τ was given (norm_tau): the core sweeps τ only when it picks it
+            st.info("No τ sweep for " + "; ".join(f"{lab} (τ = {tau:g} given)" if tau is not None else lab
+                                                   for lab, tau in given)
+                    + ": the sweep runs only when `norm_tau` is left automatic (the Advanced editor on Train).")
+        elif not with_tau:
+            st.info("None of these runs is a τ-norm run: train a τ-norm method (e.g. `tau_norm`) to see the τ sweep.")
 
 if region_tab.open:
     with region_tab:
