@@ -103,18 +103,28 @@ if diag_tab.open:
         if "confusion_matrix" in results[chosen].metrics:
             chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
                             confusion_matrix(r[0], lab[0], normalized), normalized), key="confusion")
-        with_bins = [(r, lab) for r, lab in zip(runs, labels) if r.metrics.get("reliability")]
-        if with_bins:
-            chart(figures.get("reliability", *map(list, zip(*with_bins)), charts_eval.reliability_diagram),
-                            key="reliability")
+        seeds = compare_seeds.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
+        with_bins = [(r, lab, [m for m in seeds[rid] if m.metrics.get("reliability")])
+                     for rid, r, lab in zip(view_ids, view_runs, view_labels)]
+        with_bins = [entry for entry in with_bins if entry[2]]
+        if with_bins:    # one line per configuration (mean ± std over its seeds) while the seed switch is on
+            shown, names, members = map(list, zip(*with_bins))
+            chart(figures.get("reliability", shown, names, lambda r, lab: charts_eval.reliability_diagram(
+                r, lab, members if grouped else None), grouped), key="reliability")
 
 if tau_tab.open:
     with tau_tab:
         with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
         if with_tau:
             chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
-        else:
-            st.info("None of these runs has a τ-norm sweep: train a τ-norm method (e.g. `tau_norm`) to see it.")
+        given = [(lab, r.extras.get("tau")) for r, lab in zip(runs, labels)
+                 if (r.extras.get("method_slots") or {}).get("stage2") == "tau_norm" and not r.extras.get("tau_curve")]
+        if given:    # τ-norm runs whose τ was given (norm_tau): the core sweeps τ only when it picks it
+            st.info("No τ sweep for " + "; ".join(f"{lab} (τ = {tau:g} given)" if tau is not None else lab
+                                                   for lab, tau in given)
+                    + ": the sweep runs only when `norm_tau` is left automatic (the Advanced editor on Train).")
+        elif not with_tau:
+            st.info("None of these runs is a τ-norm run: train a τ-norm method (e.g. `tau_norm`) to see the τ sweep.")
 
 if region_tab.open:
     with region_tab:
@@ -135,4 +145,5 @@ if region_tab.open:
 
 if whatif_tab.open:
     with whatif_tab:
-        whatif.panel(ids, labels, key="compare_whatif")
+        whatif.panel(view_ids, view_labels, key="compare_whatif",
+                     groups=compare_seeds.summaries(ids, runs)[2] if grouped else None)

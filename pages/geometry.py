@@ -2,6 +2,7 @@
 import streamlit as st
 
 from app.charts import geometry as charts_geometry, cache as figures
+from app.compare import seeds as compare_seeds
 from app.ui import jobs, widgets
 from app.logic import two_stage as stages
 from app.logic.labels import run_labels
@@ -54,9 +55,14 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
                 help="One measure at a time draws at once; all four (Papyan et al.'s figure) take the browser "
                      "about twice as long with many runs.")
             panels = NC_CHOICES[shown]
-            chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
-                                        lambda runs, names: charts_geometry.nc_history(runs, names, panels), shown),
-                            key="nc_history")
+            tracked_runs = [results[r] for r in tracked]
+            heads, _, groups = compare_seeds.summaries(tracked, tracked_runs)
+            view_ids, view_runs, view_labels = compare_seeds.choose(tracked, tracked_runs, [labels[r] for r in tracked])
+            grouped = view_runs is not tracked_runs   # one line (mean ± std) per configuration
+            members = [[results[r] for r in group] for group in groups] if grouped else None
+            chart(figures.get("nc_history", [results[r] for r in view_ids], view_labels,
+                              lambda runs, names: charts_geometry.nc_history(runs, names, panels, members),
+                              shown, grouped), key="nc_history")
             for rid in (r for r in ids if r not in tracked):
                 st.caption(f"Not in these curves: **{labels[rid]}**, because {stages.nc_missing_reason(results[rid])}.")
             two_stage = [labels[r] for r in tracked if stages.describe(results[r])]

@@ -175,7 +175,8 @@ def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, pe
 
 def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
     """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
-    signals drawn over each other; a tail panel with few lines shows how little the tail has."""
+    signals drawn over each other in the class's own colour (CLASS_COLORS: ten classes, ten colours);
+    a tail panel with few lines shows how little the tail has."""
     cols = 5
     rows = -(-len(order) // cols)
     counts = [int((labels == k).sum()) for k in order]
@@ -184,7 +185,7 @@ def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, 
     t = np.arange(signals.shape[1])
     for i, k in enumerate(order):
         for sig in signals[labels == k][:per_class]:
-            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=PALETTE[k % len(PALETTE)]),
+            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=class_color(k)),
                             opacity=0.6, showlegend=False, hoverinfo="skip", row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(showticklabels=False)
     return _layout(fig, f"Training signals per class (up to {per_class}; most → least frequent)",

@@ -21,7 +21,8 @@ from app.logic import state
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "epochs": (1, 1000),
           "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10),
-          "sw_seeds": (1, 10), "sw_samples": (1, 64)}
+          "sw_seeds": (1, 10), "sw_samples": (1, 64), "compare_whatif_la_tau": (0.0, 2.0),
+          "compare_whatif_norm_tau": (0.0, 2.0)}
 """The ranges of the numeric widgets (a link outside them is clamped, with a warning)."""
 log = logging.getLogger("ltlab.app")
 _MARKDOWN = re.compile(r"([\\`\[\]<>!:$@|])")

@@ -208,3 +208,24 @@ def test_log_toggle_and_geometry_choices_live_in_the_url(app, lab):
     at.radio(key="geometry_dim").set_value(2).run()
     assert at.query_params["geometry_run"] == ids[0] and "geometry_dim" not in at.query_params
     assert at.query_params["data_log"] == "1"
+
+
+def test_reliability_and_what_if_draw_one_entry_per_configuration_with_the_seed_switch(app, lab):
+    """Issue 22, item 3: 2 methods × 2 seeds are two reliability lines (mean ± std bands, two
+    colours) and two what-if bar series, not four; with the switch off, four single seeds."""
+    store, runs = lab
+    at = open_compare(app, list(runs.values()), compare_tab="Confusion & calibration")
+    lines = [t for t in figures(at)["reliability"]["data"][1:] if t.get("fill") != "toself"]
+    bands = [t for t in figures(at)["reliability"]["data"] if t.get("fill") == "toself"]
+    assert [t["name"].split(" (ECE")[0] for t in lines] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
+    assert len(bands) == 2 and len({t["line"]["color"] for t in lines}) == 2
+    assert "± " in lines[0]["name"]                                     # ECE mean ± std over the seeds
+    at.toggle(key="seed_groups").set_value(False).run()
+    lines = [t for t in figures(at)["reliability"]["data"][1:] if t.get("fill") != "toself"]
+    assert len(lines) == 4 and len({t["line"]["color"] for t in lines}) == 4
+    at.toggle(key="seed_groups").set_value(True).run()
+    at.session_state["compare_tab"] = "What if τ…"
+    at.run()
+    bars = [t for t in figures(at)["compare_whatif_per_class"]["data"] if t["type"] == "bar"]
+    assert [t["name"] for t in bars] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
+    assert bars[0]["error_y"]["visible"]
