@@ -14,13 +14,15 @@ widgets.first_experiment_box()
 
 v = frame.values()
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-c1.selectbox("Imbalance profile", list(PROFILES), key="profile", format_func=lambda p: f"{p}: {PROFILES[p]}")
-c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, key="seed")
+c1.selectbox("Imbalance profile", list(PROFILES), persist_state="session", key="profile",
+             format_func=lambda p: f"{p}: {PROFILES[p]}")
+c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, persist_state="session", key="seed")
 if v["profile"] == "step":
-    c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, key="mu")
-log_scale = c4.toggle("Log scale", key="data_log", help="Counts on a log axis (ticks 1, 10, 100), both panels alike")
+    c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, persist_state="session", key="mu")
+log_scale = c4.toggle("Log scale", persist_state="session", key="data_log",
+                      help="Counts on a log axis (ticks 1, 10, 100), both panels alike")
 if v["dataset"] == "imagefolder":
-    st.text_input("Image folder (one sub-folder per class)", key="data_path",
+    st.text_input("Image folder (one sub-folder per class)", persist_state="session", key="data_path",
                   placeholder="/path/to/images")
 
 with frame.guard():

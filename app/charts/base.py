@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from ltcore.metrics.seeds import mean_std
 
 from app.logic.plaintext import plain
+from app.logic.tables import NO_FEW
 
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
@@ -180,7 +181,8 @@ picture hundreds of thousands of pixels tall (or 2,000 rows of subplots)."""
 
 def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
     """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
-    signals drawn over each other; a tail panel with few lines shows how little the tail has."""
+    signals drawn over each other in the class's own colour (CLASS_COLORS: ten classes, ten colours);
+    a tail panel with few lines shows how little the tail has."""
     cols = 5
     order = list(order)[:GALLERY_CLASSES]
     rows = -(-len(order) // cols)
@@ -190,7 +192,7 @@ def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, 
     t = np.arange(signals.shape[1])
     for i, k in enumerate(order):
         for sig in signals[labels == k][:per_class]:
-            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=PALETTE[k % len(PALETTE)]),
+            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=class_color(k)),
                             opacity=0.6, showlegend=False, hoverinfo="skip", row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(showticklabels=False)
     return _layout(fig, f"Training signals per class (up to {per_class}; most → least frequent)",
@@ -240,7 +242,17 @@ def training_curves(groups: list[tuple[str, list[list[dict]]]], panels=CURVE_PAN
     for col, (key, _) in enumerate(panels, start=1):
         if key.endswith("acc"):
             fig.update_yaxes(**PCT, row=1, col=col)
+        if not any(row.get(key) is not None for _, histories in groups for h in histories for row in h):
+            empty_panel(fig, NO_FEW if key == "few_acc" else "no values yet", col)
     return _layout(fig, "Training progress", height=320)
+
+
+def empty_panel(fig: go.Figure, text: str, col: int = 1) -> None:
+    """Say in words why a panel has nothing to draw (instead of a blank frame with a meaningless axis)."""
+    suffix = "" if col == 1 else str(col)
+    fig.add_annotation(text=text, xref=f"x{suffix} domain", yref=f"y{suffix} domain", x=0.5, y=0.5,
+                       showarrow=False, font=dict(color="#475569"))
+    fig.update_yaxes(range=[0, 1.02], row=1, col=col)
 
 
 def _faded(color: str, alpha: float = 0.18) -> str:
@@ -293,6 +305,10 @@ def shot_accuracy(results, labels) -> go.Figure:
                     error_y=_error(r, "shot_acc", group=groups))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="mean per-class accuracy", range=[0, 1.02], tickformat=".0%")
+    for g in groups:
+        if all(r.shot_acc.get(g) is None for r in results):
+            fig.add_annotation(x=g, y=0.5, text=NO_FEW if g == "few" else f"no {g}-shot class",
+                               showarrow=False, textangle=-90 if len(results) > 3 else 0, font=dict(color="#475569"))
     rule = results[0].shot_rule if results else ""
     return _layout(fig, f"Many / medium / few-shot accuracy<br><sup>{rule}</sup>")
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataMissingError
+from ..safety import check_path
 from .base import DATASETS, DataSplit
 from .holdout import TEST_HOLDOUT_SEED, VAL_HOLDOUT_SEED, balanced_holdout
 
@@ -220,8 +221,6 @@ def _names_warning(head: str, paths, root: Path) -> str:
 
 def _root(path) -> Path:
     """The folder, resolved and checked against the shared server's allowed roots."""
-    from ..safety import check_path
-
     if not path:
         raise ConfigError("the imagefolder data set needs a path (a folder of class sub-folders)")
     root = check_path(path)
