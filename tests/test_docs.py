@@ -5,6 +5,7 @@ hashes and words about who measured when do not belong there (issue 24). The REA
 short page with the two commands on its first screen, and every relative link points at a file
 (and heading) that exists.
 """
+import importlib
 import re
 from pathlib import Path
 
@@ -128,3 +129,67 @@ def test_measured_tables_sit_between_their_markers(page, start, end):
     assert text.count(start) == 1 and text.count(end) == 1
     body = text.split(start, 1)[1].split(end, 1)[0]
     assert body.count("\n|") >= 3  # a header, its rule and rows
+
+
+def layout_lines(readme: str) -> list[tuple[str, str]]:
+    """(folder, description) for each folder the README's Layout block names; a line indented
+    under a top-level folder names its sub-folders (several may share a line)."""
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    rows, parent = [], ""
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        head, _, text = line.strip().partition("  ")
+        names = [w for w in head.split() if w.endswith("/")]
+        if line == line.lstrip():
+            parent = names[0] if names else ""
+            rows += [(name, text.strip()) for name in names]
+        else:
+            rows += [(parent + name, text.strip()) for name in names]
+    return rows
+
+
+def test_the_readme_layout_names_existing_folders_and_every_package_and_page():
+    rows = layout_lines(README.read_text())
+    named = {folder.rstrip("/") for folder, _ in rows}
+    assert [f for f in named if not (ROOT / f).is_dir()] == []
+    packages = {f"{top}/{d.name}" for top in ("app", "ltcore") for d in (ROOT / top).iterdir()
+                if (d / "__init__.py").exists()}
+    assert sorted(packages - named) == []
+    pages_line = dict(rows)["pages/"]
+    assert [p.stem for p in (ROOT / "pages").glob("*.py") if p.stem not in pages_line] == []
+
+
+CODE_NAME = re.compile(r"`(ltcore(?:\.\w+)+)")
+CODE_PATH = re.compile(r"`((?:app|ltcore|pages|tests|benchmarks|assets)/[\w/.-]*(?:\.py|\.toml|\.csv|\.sh|/))`")
+
+
+def resolves(dotted: str) -> bool:
+    """Whether `dotted` (a module, or attributes of the longest importable module) exists."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[i:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_modules_names_and_files_the_docs_cite_exist(page):
+    """After a module moves, the docs that name it by its old place fail here."""
+    text = page.read_text()
+    assert sorted({n for n in CODE_NAME.findall(text) if not resolves(n)}) == []
+    assert sorted({p for p in CODE_PATH.findall(text) if not (ROOT / p.rstrip("/")).exists()}) == []
+
+
+def test_a_moved_module_or_file_is_reported():
+    assert resolves("ltcore.sweep.relative_accuracy_for")
+    assert not resolves("ltcore.metrics.relative_accuracy_for")
+    assert CODE_PATH.findall("see `ltcore/cuda_graph.py` and `app/charts/`") == ["ltcore/cuda_graph.py", "app/charts/"]

@@ -21,6 +21,7 @@ from app.logic import memo as shared
 from app.logic.labels import run_labels
 from app.logic.tables import GROUPS
 from app.ui import jobs
+from app.ui.plot import chart
 
 # --- seeds as error bars ---------------------------------------------------------------------------
 _SUMMARIES = shared.Memo(max_entries=128)
@@ -57,8 +58,8 @@ def choose(ids: list[str], runs: list, labels: list[str]) -> tuple[list[str], li
         return ids, runs, labels
     several = sum(len(m) > 1 for m in members)
     st.toggle(f"Seeds as mean ± std ({several} configuration{'s' * (several > 1)} with several seeds)",
-              key="seed_groups", help="On: runs that differ only by seed are one bar with an error bar "
-              "(± one sample std over the seeds). Off: every seed on its own.")
+              persist_state="session", key="seed_groups", help="On: runs that differ only by seed are one bar "
+              "with an error bar (± one sample std over the seeds). Off: every seed on its own.")
     if not st.session_state["seed_groups"]:
         return ids, runs, labels
     names = run_labels([s.config for s in made])
@@ -95,6 +96,7 @@ def column_config(frame: pd.DataFrame) -> dict:
     out["wall_seconds"] = st.column_config.NumberColumn("wall time (s, all seeds)", format="%.1f")
     return out
 
+
 # --- the Curves tab ------------------------------------------------------------------------------
 
 _FIGURES = shared.Memo(max_entries=128)
@@ -123,22 +125,25 @@ def draw_curves(ids: list[str], runs: list, by_seed: bool) -> None:
         ss["heatmap_run"] = 0
     named = [(label, histories) for label, _, histories in lines]
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-    c1.selectbox("Metric", list(charts_runs.METRICS), key="curves_metric", format_func=charts_runs.METRICS.get)
-    c2.slider("Smoothing (EMA weight, as in TensorBoard)", 0.0, 0.95, step=0.05, key="curves_smooth")
-    c3.toggle("Log axis", key="curves_log")
+    c1.selectbox("Metric", list(charts_runs.METRICS), persist_state="session", key="curves_metric",
+                 format_func=charts_runs.METRICS.get)
+    c2.slider("Smoothing (EMA weight, as in TensorBoard)", 0.0, 0.95, step=0.05, persist_state="session",
+              key="curves_smooth")
+    c3.toggle("Log axis", persist_state="session", key="curves_log")
     options = (ss["curves_metric"], ss["curves_smooth"], ss["curves_log"], tuple(label for label, _ in named))
-    st.plotly_chart(_figure("curves", runs, options, lambda: charts_runs.overlaid_curves(
+    chart(_figure("curves", runs, options, lambda: charts_runs.overlaid_curves(
         named, ss["curves_metric"], ss["curves_smooth"], ss["curves_log"])), key="curves")
-    st.plotly_chart(_figure("train_test", runs, options[3:], lambda: charts_runs.train_vs_test(named)),
+    chart(_figure("train_test", runs, options[3:], lambda: charts_runs.train_vs_test(named)),
                     key="train_test")
-    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), key="heatmap_run",
+    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), persist_state="session", key="heatmap_run",
                          format_func=lambda i: lines[i][0]) if len(lines) > 1 else 0
     label, members, histories = lines[which]
     first = runs[ids.index(members[0])]
-    st.plotly_chart(_figure("heatmap", runs, (label, tuple(members)), lambda: charts_runs.class_epoch_heatmap(
+    chart(_figure("heatmap", runs, (label, tuple(members)), lambda: charts_runs.class_epoch_heatmap(
         histories, first.class_names, first.class_counts, label)), key="class_epochs")
     st.caption("Rows: classes from the most to the least frequent (training images in brackets); columns: epochs. "
                "Watch whether the tail rows at the bottom ever light up.")
+
 
 # --- store look-ups ------------------------------------------------------------------------------
 
