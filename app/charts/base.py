@@ -146,13 +146,14 @@ def label_histogram(class_names, train_counts, test_counts, groups, log: bool = 
 
 
 def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8):
-    """A mosaic picture (PIL RGB image): one row per class (in `order`, its name on the left), up to
-    `per_class` training images; blanks show how few images the tail has. `images` is uint8
+    """A mosaic picture (PIL RGB image): one row per class (the first GALLERY_CLASSES of `order`, its
+    name on the left), up to `per_class` training images; blanks show how few images the tail has. `images` is uint8
     (N, C, H, W); small images are enlarged (nearest pixel) to about 40 px. A picture, not a
     plotly chart: the page shows it as one <img>, where a plotly image trace cost about as much
     browser time as a whole chart on every visit of the Data page (docs/benchmarks.md, "Page latency")."""
     from PIL import Image, ImageDraw, ImageFont
 
+    order = list(order)[:GALLERY_CLASSES]
     n, c, h, w = images.shape
     mosaic = np.full((len(order) * (h + 1), per_class * (w + 1), 3), 255, dtype=np.uint8)
     for row, k in enumerate(order):
@@ -173,11 +174,17 @@ def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, pe
     return picture
 
 
+GALLERY_CLASSES = 40
+"""Classes a gallery shows at most (the most frequent first): a folder of 10,000 classes would be a
+picture hundreds of thousands of pixels tall (or 2,000 rows of subplots)."""
+
+
 def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
     """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
     signals drawn over each other in the class's own colour (CLASS_COLORS: ten classes, ten colours);
     a tail panel with few lines shows how little the tail has."""
     cols = 5
+    order = list(order)[:GALLERY_CLASSES]
     rows = -(-len(order) // cols)
     counts = [int((labels == k).sum()) for k in order]
     fig = make_subplots(rows, cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.12,
