@@ -102,7 +102,7 @@ def _bin(key: str) -> None:
         frame.put("runs", frame.get("runs") + [r for r in back if r in was_shown and r not in frame.get("runs")])
         _done(ss, key)
     if empty.button("Delete for good now", icon=":material/delete_forever:", key=f"{key}_empty"):
-        _, errors = trash.purge(binned)
+        _, errors = jobs.delete(trash.restore(binned))
         for error in errors:
             st.error(frame.plain(error))
         _done(ss, key)
