@@ -12,6 +12,8 @@ from plotly.subplots import make_subplots
 
 from ltcore.metrics.seeds import mean_std
 
+from .labels import counts_ratio, ratio_text
+
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
                 "#AA4499", "#555555"]
@@ -264,7 +266,8 @@ def per_class_accuracy(results, labels) -> go.Figure:
         if r.class_counts not in seen:
             seen.append(r.class_counts)
             fig.add_scatter(x=names, y=[r.class_counts[k] for k in order], mode="lines+markers",
-                            name="training images" + (f" (ρ{r.config.ratio:g})" if len(results) > 1 else ""),
+                            name="training images" + (f" ({ratio_text(r.config.profile, r.config.ratio, counts_ratio(r.class_counts))})"
+                                                        if len(results) > 1 else ""),
                             line=dict(color="#475569", dash="dot"), secondary_y=True)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")

@@ -13,6 +13,7 @@ import streamlit as st
 from ltcore.runs.safety import shared_mode
 
 from . import frame, jobs
+from .labels import ratio_value
 
 FILTERS = (("dataset", "data set"), ("method", "method"), ("ratio", "ratio ρ"), ("status", "status"), ("tags", "tags"))
 COLUMNS = ["shown", "method", "dataset", "ratio", "seed", "epochs", "status", "balanced_acc", "few_acc", "tags",
@@ -23,7 +24,8 @@ def table_frame(rows: list[dict], shown: list[str]) -> pd.DataFrame:
     """The table's rows (newest first): whether each run is in view, its identity and headline numbers."""
     in_view = set(shown)
     return pd.DataFrame([{
-        "shown": r["run_id"] in in_view, "method": r["method"], "dataset": r["dataset"], "ratio": r["ratio"],
+        "shown": r["run_id"] in in_view, "method": r["method"], "dataset": r["dataset"],
+        "ratio": ratio_value(r.get("profile") or "", r["ratio"], r.get("real_ratio")),
         "seed": r["seed"], "epochs": f"{r['epoch']}/{r['epochs']}", "status": r["status"],
         "balanced_acc": r["balanced_acc"], "few_acc": r["few_acc"], "tags": ", ".join(r.get("tags") or []),
         "created": dt.datetime.fromtimestamp(r["created"]) if r.get("created") else None, "run_id": r["run_id"],

@@ -11,6 +11,7 @@ from ltcore.methods import PRESETS
 
 from . import frame, jobs, runs_table, state
 from .charts import frequency_order
+from .labels import ratio_text
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 FIRST_METHODS = ("ce", "balanced_softmax")  # plain training, then the simplest fix (Ren et al. 2020)
@@ -82,7 +83,8 @@ def run_options() -> dict[str, dict]:
 def option_label(row: dict) -> str:
     status = "" if row["status"] == "done" else f" [{row['status']}]"
     acc = f" · bal {row['balanced_acc']:.1%}" if row.get("balanced_acc") is not None else ""
-    return (f"{row['method']} · {row['dataset']} ρ{row['ratio']:g} · seed {row['seed']} · "
+    rho = ratio_text(row.get("profile") or "", row["ratio"], row.get("real_ratio"))
+    return (f"{row['method']} · {row['dataset']} {rho} · seed {row['seed']} · "
             f"{row['epochs']} ep{acc}{status} · {row['run_id'][:8]}")
 
 

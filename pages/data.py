@@ -20,6 +20,11 @@ log_scale = c4.toggle("Log scale", key="data_log", help="Counts on a log axis (t
 if v["dataset"] == "imagefolder":
     st.text_input("Image folder (one sub-folder per class)", key="data_path",
                   placeholder="/path/to/images")
+    if frame.folder_missing():
+        st.info("Type the path of your image folder above: one sub-folder of images per class "
+                "(e.g. `photos/cat/001.png`). It is shown with its own imbalance (profile `none`).",
+                icon=":material/folder_open:")
+        st.stop()
 
 with frame.guard():
     data = dataview.longtail(v)

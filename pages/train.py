@@ -8,7 +8,8 @@ from ltcore.models import MODELS
 st.title("Train: run methods on this training set")
 jobs.warm_up()
 v = frame.values()
-st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, ρ = {v['ratio']:g}, seed {v['seed']} "
+rho = "its own ratio" if v["profile"] == "none" else f"ρ = {v['ratio']:g}"
+st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, {rho}, seed {v['seed']} "
            f"(change them on the Data page or in the sidebar) · runs on **{frame.device_name()}**")
 
 st.multiselect("Methods", PRESETS.names(), key="methods", placeholder="choose one or more methods",
@@ -28,7 +29,9 @@ if about.open:  # drawn only when opened
                      for e in PRESETS.entries()], hide_index=True)
 
 configs = []
-if v["methods"]:
+if frame.folder_missing():
+    st.info("Choose your image folder on the Data page first.", icon=":material/folder_open:")
+elif v["methods"]:
     with frame.guard():
         configs = state.make_configs(frame.values())
 left, right = st.columns([1, 4], vertical_alignment="center")
