@@ -3,7 +3,7 @@ import io
 
 import streamlit as st
 
-from app import charts, dataview, frame, widgets
+from app import charts, dataview, frame, whichfix, widgets
 from app.figures import freeze
 from ltcore.data import DATASETS, PROFILES
 
@@ -40,6 +40,7 @@ m[4].metric("Test images", f"{sum(summary['test_counts']):,}",
                  "form the validation split that hyper-parameters are chosen on")
 for warning in split.warnings:
     st.warning(frame.plain(warning))
+whichfix.button("data")
 
 st.plotly_chart(dataview.view(data, ("histogram", log_scale), lambda: freeze(charts.label_histogram(
     split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale))), key="histogram")

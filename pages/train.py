@@ -1,7 +1,7 @@
 """Train page: choose methods and settings, send runs to the job system, watch them train."""
 import streamlit as st
 
-from app import editor, frame, jobs, monitor, state, widgets
+from app import editor, frame, jobs, monitor, state, whichfix, widgets
 from ltcore.methods import PRESETS
 from ltcore.models import MODELS
 
@@ -40,8 +40,10 @@ if left.button(f"Train {len(configs)} run{'s' * (len(configs) != 1)}", type="pri
     widgets.submit(configs)
 right.caption("Configurations trained before load at once from the store; the same configuration "
               "started by someone else is joined, not trained twice.")
+whichfix.button("train")
 
 run_ids = st.session_state["runs"]
+whichfix.answer(run_ids)
 if run_ids:
     head, clear, compare = st.columns([4, 1.2, 1.6], vertical_alignment="bottom")
     head.subheader("Runs")
