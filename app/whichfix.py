@@ -94,7 +94,8 @@ def answer(run_ids: list[str]) -> None:
 
             def names(classes):
                 return ", ".join(f"{first.class_names[k]} ({first.class_counts[k]})" for k in classes)
-            st.dataframe(gains_table(found), hide_index=True, key="whichfix_table")
+            with st.container(key="whichfix_gains"):
+                st.table(gains_table(found).set_index("family"))  # four rows: plain text, no grid
             st.caption(f"Gains over plain ce in accuracy points, paired by seed: mean ± half-width of the "
                        f"{fixes.LEVEL:.0%} Student-t interval over the seeds. Tail: {names(tail)}; head: "
                        f"{names(head)} (training images). An interval that contains 0 cannot be told apart "

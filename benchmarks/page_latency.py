@@ -328,22 +328,23 @@ def measure_training(url: str, log: ServerLog, ids: list[str], rounds: int, chro
 
 
 def print_training(raw: dict) -> None:
-    """Each switch's warm median per condition, and its ratio to idle."""
+    """Each switch's warm median (and max) per condition, and its ratio to idle, as a table."""
     names = list(raw)
-    print(f"
-{'warm p50, ms':22}" + "".join(f"{n:>40}" for n in names))
-    for switch in raw[names[0]]:
+    idle = names[0]
+    print("\n| switch (ms, warm p50 / max) | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for switch, times in raw[idle].items():
+        base = summary(times["ready"])["warm_median"] if times["ready"] else None
         cells = []
-        idle = summary(raw[names[0]][switch]["ready"])["warm_median"] if raw[names[0]][switch]["ready"] else None
         for name in names:
-            times = raw[name].get(switch, {}).get("ready")
-            if not times:
-                cells.append(f"{'-':>40}")
+            found = raw[name].get(switch, {}).get("ready")
+            if not found:
+                cells.append("-")
                 continue
-            median = summary(times)["warm_median"]
-            ratio = f" ({median / idle:.2f}× idle)" if idle and name != names[0] else ""
-            cells.append(f"{1000 * median:>40.0f}" if not ratio else f"{f'{1000 * median:.0f}{ratio}':>40}")
-        print(f"{switch:22}" + "".join(cells))
+            s_ = summary(found)
+            ratio = f" ({s_['warm_median'] / base:.2f}× idle)" if base and name != idle else ""
+            cells.append(f"{1000 * s_['warm_median']:.0f} / {1000 * s_['warm_max']:.0f}{ratio}")
+        print(f"| {switch} | " + " | ".join(cells) + " |")
 
 
 def summary(times: list[float]) -> dict:

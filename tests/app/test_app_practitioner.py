@@ -55,7 +55,7 @@ def test_a_practitioner_chooses_a_folder_and_asks_which_fix_helps(chromium, tmp_
     data = tmp_path / "data"
     data.mkdir()
     with browser.serve(data) as url, browser.browser(chromium, tmp_path) as page:
-        page.goto(f"{url}/?epochs=2")                         # few epochs: the walk takes a minute
+        page.goto(f"{url}/?epochs=2&model=cnn")               # a small model, few epochs: 15 short runs
         browser.settle(page)
         choose(page, "Data set", "imagefolder")
         # item 7: no red error before anything is typed; the folder's own distribution by default
@@ -76,7 +76,7 @@ def test_a_practitioner_chooses_a_folder_and_asks_which_fix_helps(chromium, tmp_
         page.wait_for_url("**/train**", timeout=60_000)
         answer = page.locator(".st-key-whichfix_answer")
         answer.wait_for(state="visible", timeout=60_000)
-        page.locator(".st-key-whichfix_table").wait_for(state="visible", timeout=600_000)
+        page.locator(".st-key-whichfix_gains").wait_for(state="visible", timeout=600_000)
         browser.settle(page)
         text = answer.inner_text()
         assert "95%" in text and "Tail: dog (4)" in text, text
