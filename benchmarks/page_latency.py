@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import statistics
 import sys
@@ -345,6 +346,11 @@ def print_training(raw: dict) -> None:
             ratio = f" ({s_['warm_median'] / base:.2f}× idle)" if base and name != idle else ""
             cells.append(f"{1000 * s_['warm_median']:.0f} / {1000 * s_['warm_max']:.0f}{ratio}")
         print(f"| {switch} | " + " | ".join(cells) + " |")
+    pooled = {name: statistics.median([t for times in raw[name].values() for t in times["ready"][1:]] or [math.nan])
+              for name in names}
+    print("| every warm switch, pooled | " + " | ".join(
+        f"{1000 * pooled[name]:.0f}" + (f" ({pooled[name] / pooled[idle]:.2f}× idle)" if name != idle else "")
+        for name in names) + " |")
 
 
 def summary(times: list[float]) -> dict:
