@@ -16,9 +16,9 @@ and the authors' optimiser recipe (5 warm-up epochs, weight decay 5e-4, Pepper-l
     python benchmarks/nc_reg_study.py --epochs 100 --seeds 3 --only 'default;l1=0.1,l2=10'
     python benchmarks/nc_reg_study.py --dataset mnist1d --seeds 3 --lambdas 0.1:100 \
         --only "default;l1=0.01,l2=10;l1=0.1,l2=10;l1=0.1,l2=100;nc2=min_angle;start=0.5·E"
-    (MNIST-1D: 60 epochs, as in the README's whole-preset table; about 45 s a run on one thread)
+    (MNIST-1D: 60 epochs, as in the whole-preset table of docs/reproducing.md; about 45 s a run on one thread)
 
-The README's "`nc_reg` against `ce`" paragraph holds the measured tables and what they mean.
+docs/methods.md, "`nc_reg` against `ce`", holds the measured tables and what they mean.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Runs of profile `none` (an image folder's own distribution) are labelled with their real ratio
 in the run picker, the run table, chart labels and the URL's defaults (issue 22 item 7)."""
-from app import state
-from app.labels import ratio_text, run_labels
-from app.runs_table import table_frame
-from app.widgets import option_label
+from app.logic import state
+from app.logic.labels import ratio_text, run_labels
+from app.ui.runs_table import table_frame
+from app.ui.widgets import option_label
 from ltcore import Config
 from ltcore.runs.store import summarize
 

@@ -77,7 +77,7 @@ def test_shared_server_paths_never_leave_the_allowed_roots(capsys, shared):
 
 
 def test_json_output_has_null_for_non_finite_numbers(capsys, tmp_path, monkeypatch):
-    """A diverged run's NaN/inf metrics are written as null (strict JSON), as the README says."""
+    """A diverged run's NaN/inf metrics are written as null (strict JSON), as docs/metrics.md says."""
     import importlib
 
     from ltcore import RunResult
