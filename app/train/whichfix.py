@@ -73,6 +73,16 @@ def gains_table(found: list[fixes.FixEffect]) -> pd.DataFrame:
                           "seeds": ", ".join(map(str, e.seeds))} for e in found])
 
 
+def _test_note(result) -> str:
+    """How many test images each class's accuracy rests on, and what one of them is worth."""
+    counts = result.metrics.get("test_counts") or []
+    if not counts:
+        return ""
+    fewest, most = min(counts), max(counts)
+    many = f"{fewest}–{most} images" if fewest != most else f"{fewest} image{'s' * (fewest != 1)}"
+    return f" Each class is tested on {many}: one image moves a class's accuracy by {100 / max(fewest, 1):.0f} points."
+
+
 def answer(run_ids: list[str]) -> None:
     """The verdict of the answer's runs in view (or how far they are), drawn on Train."""
     ids = members(run_ids)
@@ -100,7 +110,7 @@ def answer(run_ids: list[str]) -> None:
             st.caption(f"Gains over plain ce in accuracy points, paired by seed: mean ± half-width of the "
                        f"{fixes.LEVEL:.0%} Student-t interval over the seeds. Tail: {names(tail)}; head: "
                        f"{names(head)} (training images). An interval that contains 0 cannot be told apart "
-                       "from the seed's own noise; more seeds or more test images narrow it.")
+                       "from the seed's own noise; more seeds or more test images narrow it." + _test_note(first))
         done = [r for r in ids if statuses.get(r, {}).get("status") == "done"]
         if st.button("Open these runs on Compare", key="whichfix_compare", icon=":material/compare_arrows:",
                      disabled=not done):

@@ -79,7 +79,7 @@ def test_a_practitioner_chooses_a_folder_and_asks_which_fix_helps(chromium, tmp_
         page.locator(".st-key-whichfix_gains").wait_for(state="visible", timeout=600_000)
         browser.settle(page)
         text = answer.inner_text()
-        assert "95%" in text and "Tail: dog (4)" in text, text
+        assert "95%" in text and "Tail: dog (4)" in text and "tested on 1 image" in text, text
         assert re.search(r"(raises|lowers) balanced accuracy by [+-]\d+ ± \d+ points|No fix can be told apart "
                          r"from plain ce", text), text
         for method in ("cbs", "ldam_drw", "balanced_softmax", "crt"):
