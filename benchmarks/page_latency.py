@@ -28,10 +28,11 @@ ratios are printed. The load average of the machine is printed before and after.
 
     python benchmarks/page_latency.py --training [--rounds 4] [--store DIR]
 
-`--training` (issue 22 item 9) times the page switches of this app in three conditions, round by
+`--training` (issue 22 item 9) times the page switches of this app in four conditions, round by
 round in turn so all see the same background load: idle (nothing training), one job slot busy with
 a long digits run whose worker runs at the server's CPU priority (`LTLAB_WORKER_NICE=0`, how
-workers ran before), and one job slot busy as workers run now (lower priority). The busy slot is a
+workers ran before), one job slot busy as workers run now (default priority step, `worker.NICE`),
+and one at the lowest priority (nice 19, to see whether a larger step buys more). The busy slot is a
 `JobManager(max_workers=1)` over the same store, as the server makes it (same worker code, thread
 count and priority); each condition's run is started before and stopped after its round. It prints
 each switch's warm median per condition and the ratio to idle (goal: ≤ 1.5×).
@@ -259,7 +260,8 @@ def measure(urls: dict[str, str], logs: dict[str, ServerLog], ids: list[str], ro
     return out
 
 
-TRAINING = {"idle": None, "training, worker at server priority": "0", "training, worker niced": None}
+TRAINING = {"idle": None, "training, worker at server priority": "0", "training, worker niced": None,
+            "training, worker at nice 19": "19"}
 """Condition → `LTLAB_WORKER_NICE` of its busy slot's worker (`None` for idle: no slot; for the
 last: the worker's own default)."""
 LONG_EPOCHS = 100_000  # the busy slot's run: far longer than a round, stopped when it ends
