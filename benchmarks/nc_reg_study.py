@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from ltcore.config import Config  # noqa: E402
-from ltcore.train import Trainer, prepare_data  # noqa: E402
+from ltcore.engine.trainer import Trainer, prepare_data  # noqa: E402
 
 AUTHORS_RECIPE = {"warmup_epochs": 5, "weight_decay": 5e-4}
 """Pepper-lll/NCfeature train.py: `--wd 5e-4` (line 83), lr warm-up over 5 epochs (lines 242-245)."""

@@ -6,6 +6,7 @@ from app.compare import curves as compare_curves, seeds as compare_seeds, lookup
 from app.ui import frame, jobs, widgets
 from app.logic import tables
 from app.logic.labels import run_labels
+from app.ui.plot import chart
 from ltcore.data import DATASETS, default_data_dir
 
 st.title("Compare: which classes does each method fix?")
@@ -37,8 +38,8 @@ acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab, whatif_tab = st.t
     TABS, key="compare_tab", on_change="rerun")
 if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
     with acc_tab:
-        st.plotly_chart(figures.get("per_class", view_runs, view_labels, charts.per_class_accuracy), key="per_class")
-        st.plotly_chart(figures.get("shots", view_runs, view_labels, charts.shot_accuracy), key="shots")
+        chart(figures.get("per_class", view_runs, view_labels, charts.per_class_accuracy), key="per_class")
+        chart(figures.get("shots", view_runs, view_labels, charts.shot_accuracy), key="shots")
         if len(view_ids) > 1:
             ss = st.session_state
             view_label_of = dict(zip(view_ids, view_labels))
@@ -47,7 +48,7 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
             st.selectbox("Baseline run", view_ids, key="baseline", format_func=view_label_of.get)
             base = view_runs[view_ids.index(ss["baseline"])]
             seeds = compare_seeds.seed_results(ids, runs) if grouped else None   # error bars over seeds
-            st.plotly_chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
+            chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
                 r, lab, base, view_label_of[ss["baseline"]], *((
                     [seeds[v] for v in view_ids], seeds[ss["baseline"]]) if grouped else ())),
                 ss["baseline"]), key="change")
@@ -93,18 +94,18 @@ if diag_tab.open:
         chosen = c1.selectbox("Confusion matrix of", ids, format_func=label_of.get, key="confusion_run")
         normalized = c2.toggle("Row-normalised", value=True, key="confusion_norm")
         if "confusion_matrix" in results[chosen].metrics:
-            st.plotly_chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
+            chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
                             confusion_matrix(r[0], lab[0], normalized), normalized), key="confusion")
         with_bins = [(r, lab) for r, lab in zip(runs, labels) if r.metrics.get("reliability")]
         if with_bins:
-            st.plotly_chart(figures.get("reliability", *map(list, zip(*with_bins)), charts_eval.reliability_diagram),
+            chart(figures.get("reliability", *map(list, zip(*with_bins)), charts_eval.reliability_diagram),
                             key="reliability")
 
 if tau_tab.open:
     with tau_tab:
         with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
         if with_tau:
-            st.plotly_chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
+            chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
         else:
             st.info("None of these runs has a τ-norm sweep: train a τ-norm method (e.g. `tau_norm`) to see it.")
 
@@ -122,7 +123,7 @@ if region_tab.open:
                            "classifier head the plain model cannot rebuild.")
             if grids:
                 g, lab = zip(*grids)
-                st.plotly_chart(figures.get("regions", runs, list(lab), lambda *_: charts_eval.decision_regions(
+                chart(figures.get("regions", runs, list(lab), lambda *_: charts_eval.decision_regions(
                     list(g), list(lab), first.class_names)), key="regions")
 
 if whatif_tab.open:

@@ -7,6 +7,7 @@ from app.charts import base as charts
 from app.ui import training_set as dataview, frame, widgets
 from app.charts.cache import freeze
 from app.train import whichfix
+from app.ui.plot import chart
 from ltcore.data import DATASETS, PROFILES
 
 st.title("Data: what does the long tail look like?")
@@ -44,7 +45,7 @@ for warning in split.warnings:
     st.warning(frame.plain(warning))
 whichfix.button("data")
 
-st.plotly_chart(dataview.view(data, ("histogram", log_scale), lambda: freeze(charts.label_histogram(
+chart(dataview.view(data, ("histogram", log_scale), lambda: freeze(charts.label_histogram(
     split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale))), key="histogram")
 st.caption(f"Colours: many / medium / few-shot classes ({summary['rule']}).")
 widgets.download_table(widgets.counts_table(split.classes, data.counts, summary["test_counts"],
@@ -63,7 +64,7 @@ elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
     def signals():
         x, y = dataview.examples(data)
         return charts.signal_gallery(x, y, split.classes, charts.frequency_order(data.counts))
-    st.plotly_chart(dataview.view(data, "signals", signals), key="signals")
+    chart(dataview.view(data, "signals", signals), key="signals")
 elif split.x_train.dim() == 2 and split.x_train.shape[1] == 2:
-    st.plotly_chart(dataview.view(data, "scatter", lambda: freeze(charts.scatter_2d(
+    chart(dataview.view(data, "scatter", lambda: freeze(charts.scatter_2d(
         data.x_train.numpy(), data.y_train.numpy(), split.classes))), key="scatter")

@@ -5,6 +5,7 @@ from app.charts import geometry as charts_geometry, cache as figures
 from app.ui import jobs, widgets
 from app.logic import two_stage as stages
 from app.logic.labels import run_labels
+from app.ui.plot import chart
 from ltcore.data import default_data_dir
 from ltcore.metrics import project_snapshots
 
@@ -53,7 +54,7 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
                 help="One measure at a time draws at once; all four (Papyan et al.'s figure) take the browser "
                      "about twice as long with many runs.")
             panels = NC_CHOICES[shown]
-            st.plotly_chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
+            chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
                                         lambda runs, names: charts_geometry.nc_history(runs, names, panels), shown),
                             key="nc_history")
             for rid in (r for r in ids if r not in tracked):
@@ -82,9 +83,9 @@ if norms_tab.open:
             if mc.get(key) is not None:
                 col.metric(f"Mean classifier cosine, {name}", f"{mc[key]:.2f}",
                            help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {etf_cos:.2f}")
-        st.plotly_chart(figures.get("norms", [result], [labels[chosen]],
+        chart(figures.get("norms", [result], [labels[chosen]],
                                     lambda r, _: charts_geometry.norms_vs_frequency(r[0])), key="norms")
-        st.plotly_chart(figures.get("cosines", [result], [labels[chosen]],
+        chart(figures.get("cosines", [result], [labels[chosen]],
                                     lambda r, _: charts_geometry.cosine_heatmaps(r[0])), key="cosines")
 
 if scatter_tab.open:
@@ -101,7 +102,7 @@ if scatter_tab.open:
         if feature_dim < dim:
             st.info(f"The features have {feature_dim} dimensions: showing 2-D.")
             dim = 2
-        st.plotly_chart(figures.get("features", [result], [labels[chosen]], lambda r, _: charts_geometry.feature_scatter(
+        chart(figures.get("features", [result], [labels[chosen]], lambda r, _: charts_geometry.feature_scatter(
             projected(str(default_data_dir()), chosen, dim), r[0].class_names, dim, r[0].class_counts), dim),
             key="features")
         st.caption("Drag the epoch slider or press play. Points: training features (tail classes larger, on top); "

@@ -8,6 +8,7 @@ from app.charts import sweep as charts_sweep
 from app.ui import frame, jobs, widgets
 from app.sweep import launch as sweep_jobs
 from app.logic import sweep_tables as sweep_view
+from app.ui.plot import chart
 from ltcore.methods import PRESETS
 from ltcore.runs import default_workers
 from ltcore.sweep import OBJECTIVE, best_points, estimate, format_seconds, plan, search_table
@@ -105,18 +106,18 @@ if not results:
 runs = sweep_view.results_frame(results, names)
 summary = sweep_view.summary_frame(runs)
 st.subheader("Accuracy against the imbalance ratio")
-st.plotly_chart(charts_sweep.accuracy_vs_ratio(summary, "balanced_acc", "balanced accuracy"), key="sweep_balanced")
+chart(charts_sweep.accuracy_vs_ratio(summary, "balanced_acc", "balanced accuracy"), key="sweep_balanced")
 if "few_acc" in summary:
-    st.plotly_chart(charts_sweep.accuracy_vs_ratio(summary, "few_acc", "few-shot accuracy"), key="sweep_few")
+    chart(charts_sweep.accuracy_vs_ratio(summary, "few_acc", "few-shot accuracy"), key="sweep_few")
 gain = sweep_view.gain_over_ce(summary)
 if gain is not None:
-    st.plotly_chart(charts_sweep.gain_heatmap(gain), key="sweep_gain")
+    chart(charts_sweep.gain_heatmap(gain), key="sweep_gain")
 else:
     st.caption("Add `ce` to the methods to see each method's gain over plain cross-entropy.")
 if names:
     by_value = sweep_view.summary_frame(runs, ("method", "ratio", names[0]))
     st.subheader(f"Accuracy against {names[0]}")
-    st.plotly_chart(charts_sweep.accuracy_vs_param(by_value, names[0], OBJECTIVE), key="sweep_param")
+    chart(charts_sweep.accuracy_vs_param(by_value, names[0], OBJECTIVE), key="sweep_param")
     for row in best_points(search_table(list(results.values()), names)):
         st.markdown(f"Best **{names[0]} = {row[names[0]]:g}** for `{row['method']}` at ρ = {row['ratio']:g}: "
                     f"validation balanced {row[OBJECTIVE]:.2%} → test balanced {row['balanced_acc']:.2%}, "

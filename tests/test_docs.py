@@ -128,3 +128,32 @@ def test_measured_tables_sit_between_their_markers(page, start, end):
     assert text.count(start) == 1 and text.count(end) == 1
     body = text.split(start, 1)[1].split(end, 1)[0]
     assert body.count("\n|") >= 3  # a header, its rule and rows
+
+
+def layout_lines(readme: str) -> list[tuple[str, str]]:
+    """(folder, description) for each folder the README's Layout block names; a line indented
+    under a top-level folder names its sub-folders (several may share a line)."""
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    rows, parent = [], ""
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        head, _, text = line.strip().partition("  ")
+        names = [w for w in head.split() if w.endswith("/")]
+        if line == line.lstrip():
+            parent = names[0] if names else ""
+            rows += [(name, text.strip()) for name in names]
+        else:
+            rows += [(parent + name, text.strip()) for name in names]
+    return rows
+
+
+def test_the_readme_layout_names_existing_folders_and_every_package_and_page():
+    rows = layout_lines(README.read_text())
+    named = {folder.rstrip("/") for folder, _ in rows}
+    assert [f for f in named if not (ROOT / f).is_dir()] == []
+    packages = {f"{top}/{d.name}" for top in ("app", "ltcore") for d in (ROOT / top).iterdir()
+                if (d / "__init__.py").exists()}
+    assert sorted(packages - named) == []
+    pages_line = dict(rows)["pages/"]
+    assert [p.stem for p in (ROOT / "pages").glob("*.py") if p.stem not in pages_line] == []

@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from ltcore.metrics.seeds import mean_std
 
 from app.logic.labels import counts_ratio, ratio_text
+from app.logic.plaintext import plain
 
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
@@ -32,7 +33,7 @@ PCT = dict(tickformat=".0%", rangemode="tozero")
 MARKERS_UP_TO = 150
 """Curves carry a marker per point only while a chart has at most this many points in all: every
 marker is an SVG element the browser draws, and ten runs' curves with markers took 1.4–1.7× the
-drawing time of the same lines without (README, "Page latency"). Hover still shows each value."""
+drawing time of the same lines without (docs/benchmarks.md, "Page latency"). Hover still shows each value."""
 
 
 def curve_mode(points: int) -> str:
@@ -149,7 +150,7 @@ def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, pe
     `per_class` training images; blanks show how few images the tail has. `images` is uint8
     (N, C, H, W); small images are enlarged (nearest pixel) to about 40 px. A picture, not a
     plotly chart: the page shows it as one <img>, where a plotly image trace cost about as much
-    browser time as a whole chart on every visit of the Data page (README, "Page latency")."""
+    browser time as a whole chart on every visit of the Data page (docs/benchmarks.md, "Page latency")."""
     from PIL import Image, ImageDraw, ImageFont
 
     n, c, h, w = images.shape
@@ -179,7 +180,7 @@ def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, 
     rows = -(-len(order) // cols)
     counts = [int((labels == k).sum()) for k in order]
     fig = make_subplots(rows, cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.12,
-                        subplot_titles=[f"{class_names[k]} (n={n})" for k, n in zip(order, counts)])
+                        subplot_titles=[f"{plain(class_names[k])} (n={n})" for k, n in zip(order, counts)])
     t = np.arange(signals.shape[1])
     for i, k in enumerate(order):
         for sig in signals[labels == k][:per_class]:
@@ -227,7 +228,7 @@ def training_curves(groups: list[tuple[str, list[list[dict]]]], panels=CURVE_PAN
             fig.add_scatter(x=band["epoch"], y=band["mean"], mode=mode if len(band["epoch"]) > 1 else "lines+markers",
                             name=name, legendgroup=label,
                             showlegend=col == 1, line=dict(color=color, dash=run_dash(i)), marker=dict(size=4),
-                            customdata=band["std"], hovertemplate=f"{label}: %{{y:.3f}}"
+                            customdata=band["std"], hovertemplate=f"{plain(label)}: %{{y:.3f}}"
                             + (" ± %{customdata:.3f}" if several else "") + "<extra></extra>", row=1, col=col)
     fig.update_xaxes(title="epoch")
     for col, (key, _) in enumerate(panels, start=1):
@@ -333,11 +334,11 @@ def accuracy_change(results, labels, baseline, baseline_label: str = "the baseli
                 error = dict(type="data", array=std, visible=True, thickness=1.2)
         fig.add_bar(x=names, y=[_points(r.per_class_acc[k], baseline.per_class_acc[k]) for k in order],
                     name=label, marker=run_bar(i), error_y=error,
-                    hovertemplate=f"{label}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
+                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
     fig.add_hline(y=0, line_color="#475569")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
-    fig.update_yaxes(title=f"change against {baseline_label} (points)", tickformat="+.0f", ticksuffix=" pts")
+    fig.update_yaxes(title=f"change against {plain(baseline_label)} (points)", tickformat="+.0f", ticksuffix=" pts")
     fig.update_layout(barmode="group")
     title = f"Change in per-class accuracy against {baseline_label}, in percentage points"
     if spread:

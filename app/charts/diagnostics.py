@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.charts.base import _layout, class_color, class_symbol, frequency_order, run_color
+from app.logic.plaintext import plain
 
 
 def confusion_matrix(result, label: str, normalized: bool = True) -> go.Figure:
@@ -21,7 +22,7 @@ def confusion_matrix(result, label: str, normalized: bool = True) -> go.Figure:
     fig.update_xaxes(title="predicted class", type="category")
     fig.update_yaxes(title="true class", autorange="reversed", type="category")
     what = "fraction of each true class" if normalized else "test images"
-    return _layout(fig, f"Confusion matrix of {label} ({what})", height=460)
+    return _layout(fig, f"Confusion matrix of {plain(label)} ({what})", height=460)
 
 
 def reliability_diagram(results, labels) -> go.Figure:
@@ -81,7 +82,7 @@ def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:
     """Side-by-side maps of the predicted class over the plane with the test points on top.
     Each grid: {xs, ys, pred (len(ys)×len(xs)), points (N×2), point_labels (N)}."""
     n = len(grids)
-    fig = make_subplots(1, n, subplot_titles=list(labels), horizontal_spacing=0.04, shared_yaxes=True)
+    fig = make_subplots(1, n, subplot_titles=[plain(label) for label in labels], horizontal_spacing=0.04, shared_yaxes=True)
     k = len(class_names)
     scale = [[i / max(k - 1, 1), class_color(i)] for i in range(k)]
     for col, g in enumerate(grids, start=1):

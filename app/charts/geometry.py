@@ -9,6 +9,7 @@ from ltcore.metrics.seeds import mean_std
 
 from app.charts.base import (GROUP_COLORS, _layout, class_color, class_symbol, curve_mode, frequency_order, log_axis,
                              run_color, run_dash, zero_floor)
+from app.logic.plaintext import plain
 
 NC_PANELS = [
     ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
@@ -55,7 +56,7 @@ def nc_history(results, labels, panels: list[int] | None = None) -> go.Figure:
                                 marker=dict(size=[9 if v == 0 else 4 for v in ys],
                                             symbol=["circle-open" if v == 0 else "circle" for v in ys])
                                 if trace_mode != "lines" else None,
-                                customdata=ys, hovertemplate=f"{label}: %{{customdata:.3g}}<extra></extra>",
+                                customdata=ys, hovertemplate=f"{plain(label)}: %{{customdata:.3g}}<extra></extra>",
                                 line=dict(color=run_color(i), dash=run_dash(i), width=2 if s == 0 else 1),
                                 row=row, col=col)
                 if trace_mode == "lines":
@@ -116,7 +117,7 @@ def norms_vs_frequency(result, label: str = "", seeds: list | None = None) -> go
     fig.update_yaxes(title="norm", secondary_y=False)
     fig.update_yaxes(title="training images", showgrid=False, rangemode="tozero", tickmode="auto",
                      secondary_y=True)
-    who = f"{label}: n" if label else "N"
+    who = f"{plain(label)}: n" if label else "N"
     spread = f" · mean ± std over {len(several)} seeds" if several else ""
     return _layout(fig, f"{who}orms against class frequency (bar colour = many / medium / few){spread}")
 
@@ -160,7 +161,7 @@ def cosine_heatmaps(result, label: str = "", seeds: list | None = None) -> go.Fi
                         **extra)
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category", autorange="reversed", scaleanchor=None)
-    who = f"{label}: c" if label else "C"
+    who = f"{plain(label)}: c" if label else "C"
     ideal = f"ideal off-diagonal −1/(K−1) = {-1 / (k - 1):.2f}"
     spread = f"; mean over {len(several)} seeds" if several else ""
     return _layout(fig, f"{who}osines, classes by training frequency ({ideal}{spread})", height=400)

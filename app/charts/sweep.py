@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app.charts.base import PALETTE, PCT, _layout
+from app.logic.plaintext import plain
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -28,7 +29,7 @@ def accuracy_vs_ratio(summary: pd.DataFrame, metric: str, title: str) -> go.Figu
                                  showlegend=False, legendgroup=method, name=f"{method} ± std"))
         fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name=method, legendgroup=method,
                                  line=dict(color=color), customdata=std,
-                                 hovertemplate=f"{method}<br>ρ=%{{x:g}}<br>%{{y:.2%}} ± %{{customdata:.2%}}"
+                                 hovertemplate=f"{plain(method)}<br>ρ=%{{x:g}}<br>%{{y:.2%}} ± %{{customdata:.2%}}"
                                                "<extra></extra>"))
     fig.update_xaxes(type="log", title="imbalance ratio ρ = n_max / n_min (log scale)")
     fig.update_yaxes(title=title, **PCT)
@@ -63,4 +64,4 @@ def accuracy_vs_param(summary: pd.DataFrame, name: str, objective: str) -> go.Fi
                                  line=dict(color=color, dash="dot")))
     fig.update_xaxes(title=name)
     fig.update_yaxes(title="balanced accuracy", **PCT)
-    return _layout(fig, f"Balanced accuracy against {name} (the best value is chosen on validation)")
+    return _layout(fig, f"Balanced accuracy against {plain(name)} (the best value is chosen on validation)")

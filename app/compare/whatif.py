@@ -16,6 +16,7 @@ from app.charts import diagnostics as charts_eval
 from app.ui import jobs
 from app.logic import memo as shared
 from app.charts.base import PALETTE, _layout, frequency_order
+from app.ui.plot import chart
 
 _OUTPUTS = shared.Memo(max_entries=32)
 GROUPS = ("many", "medium", "few")
@@ -97,7 +98,7 @@ def panel(run_ids: list[str], labels: list[str], key: str, regions: bool = True)
         names = [lab for _, lab, _ in usable]
         now = [core.evaluate(out, la, norm) for _, _, out in usable]
         before = [core.evaluate(out) for _, _, out in usable]
-        st.plotly_chart(per_class_figure(now, before, names, counts, usable[0][2].class_names), key=f"{key}_per_class")
+        chart(per_class_figure(now, before, names, counts, usable[0][2].class_names), key=f"{key}_per_class")
         table = summary_table(now, before, names)
         st.dataframe(table, hide_index=True, column_config={
             c: st.column_config.NumberColumn(format="percent") for c in table if c.endswith("_acc")} | {
@@ -105,7 +106,7 @@ def panel(run_ids: list[str], labels: list[str], key: str, regions: bool = True)
         grids = [(r["grid"], lab) for r, lab in zip(now, names) if r.get("grid")]
         if regions and grids:
             g, lab = zip(*grids)
-            st.plotly_chart(charts_eval.decision_regions(list(g), list(lab), usable[0][2].class_names),
+            chart(charts_eval.decision_regions(list(g), list(lab), usable[0][2].class_names),
                             key=f"{key}_regions")
         st.caption("Nothing is retrained: the stored model's test features and logits are re-scored "
                    "with these τs (τ = 0 is the model as trained).")

@@ -159,7 +159,7 @@ def load_css() -> None:
 @st.cache_resource(show_spinner=False)
 def device_name() -> str:
     """The device training uses here (GPU model or CPU)."""
-    from ltcore.train import device_label, resolve_device
+    from ltcore.engine.trainer import device_label, resolve_device
 
     label = device_label(resolve_device("auto"))
     return "CPU" if label == "cpu" else label

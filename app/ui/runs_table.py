@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from ltcore.runs.safety import shared_mode
+from ltcore.safety import shared_mode
 
 from app.ui import frame, jobs
 from app.logic.labels import ratio_value

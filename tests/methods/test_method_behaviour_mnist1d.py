@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from ltcore import Config, train
-from ltcore.train import prepare_data
+from ltcore.engine.trainer import prepare_data
 
 SEEDS = (0, 1, 2)
 METHODS = ("balanced_softmax", "la_loss", "ldam_drw", "crt")

@@ -16,7 +16,7 @@ def test_a_worker_runs_at_a_lower_cpu_priority_with_a_core_left_for_the_server(t
     monkeypatch.delenv("LTLAB_WORKER_NICE", raising=False)
     manager = JobManager(RunStore(tmp_path / "runs.sqlite"), max_workers=1)
     try:
-        slot = manager._slots[0]
+        slot = manager._workers[0]
         pid = poll_until(lambda: slot.proc is not None and slot.proc.pid)
         server = os.getpriority(os.PRIO_PROCESS, 0)
         poll_until(lambda: os.getpriority(os.PRIO_PROCESS, pid) > server, timeout=60)

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..config import Config
 from ..errors import LTError
 from ..result import RunResult, json_ready
-from .store import STATUSES, RunStore
+from ..runs.store import STATUSES, RunStore
 
 
 def add_subparser(subparsers) -> argparse.ArgumentParser:
@@ -127,7 +127,7 @@ class StoreRecorder:
     `finish` (an error, Ctrl-C), the run is marked `interrupted` at exit."""
 
     def __init__(self, config: Config, store: RunStore):
-        from .execute import StopPoll
+        from ..runs.execute import StopPoll
         self.store, self.config = store, config
         state, self.run_id = store.claim(config, os.getpid(), force=True)
         if state == "joined":
@@ -139,12 +139,12 @@ class StoreRecorder:
         atexit.register(self._abandoned)
 
     def on_event(self, event: dict) -> None:
-        from .execute import record_event
+        from ..runs.execute import record_event
         record_event(self.store, self.run_id, event)
 
     def finish(self, result: RunResult, save_checkpoint: bool = True) -> str:
         """Store the result (and the model's weights for done/stopped runs); returns the run id."""
-        from ..checkpoints import save_checkpoint as save
+        from ..engine.checkpoints import save_checkpoint as save
         checkpoint = None
         if save_checkpoint and result.model is not None and result.status in ("done", "stopped"):
             checkpoint = save(self.config, result.model, self.store.checkpoint_root(self.run_id))

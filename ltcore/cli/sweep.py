@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 from ..errors import LTError
-from ..reproduce import comma_list
 from ..result import json_ready
-from ..runs.cli import data_dir_arg, store_for
 from ..sweep import check_size
 from .options import add_train_parser_options, config_from_args
 from .output import output_file_arg, write_output
+from .reproduce import comma_list
+from .runs import data_dir_arg, store_for
 
 
 def add_sweep_parser(sub) -> None:

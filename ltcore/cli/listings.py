@@ -1,9 +1,9 @@
 """The listing commands: `python -m ltcore datasets|models|methods` print the registries."""
 from __future__ import annotations
 
-from . import methods
-from .data import DATASETS
-from .models import MODELS
+from .. import methods
+from ..data import DATASETS
+from ..models import MODELS
 
 
 def _print_registry(registry, extra=lambda e: "") -> int:

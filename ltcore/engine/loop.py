@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import torch
 
-from .errors import LTError
+from ..errors import LTError
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 

@@ -19,10 +19,10 @@ from typing import Callable
 
 import torch
 
-from .data import default_data_dir
-from .errors import LTError
-from .safety import check_path
-from .version import code_version
+from ..data import default_data_dir
+from ..errors import LTError
+from ..safety import check_path
+from ..version import code_version
 
 
 def checkpoint_dir(root: str | Path | None = None) -> Path:

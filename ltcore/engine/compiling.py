@@ -25,7 +25,7 @@ import time
 
 import torch
 
-from .errors import LTError
+from ..errors import LTError
 
 MODES = ("default", "max-autotune-no-cudagraphs", "reduce-overhead", "max-autotune")
 OWN_CUDA_GRAPHS = ("reduce-overhead", "max-autotune")

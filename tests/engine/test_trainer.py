@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ltcore import Config, train
-from ltcore.train import lr_at
+from ltcore.engine.trainer import lr_at
 
 TINY = dict(dataset="digits", ratio=20, epochs=3, batch_size=64)
 
@@ -87,7 +87,7 @@ def test_diverging_loss_fails_the_run_with_a_readable_message():
 def test_the_validation_split_is_scored_apart_from_the_test_set():
     """Hyper-parameters are chosen on the balanced validation split; its balanced accuracy is in
     every epoch's row and in the result, computed from the validation images only."""
-    from ltcore.train import Trainer
+    from ltcore.engine.trainer import Trainer
 
     trainer = Trainer(Config(**TINY))
     result = trainer.fit()
@@ -107,7 +107,7 @@ def test_the_validation_split_is_scored_apart_from_the_test_set():
 def test_logits_with_features_are_the_plain_logits_from_one_backbone_pass(method):
     """NC tracking and the what-ifs ask for logits and features together: the same logits as a
     plain prediction (post-hoc steps and LDAM's scale included), one backbone pass per batch."""
-    from ltcore.train import Trainer
+    from ltcore.engine.trainer import Trainer
 
     trainer = Trainer(Config(**{**TINY, "epochs": 1}, method=method))
     trainer.fit()

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from ltcore import Config, LTError, train
-from ltcore.compiling import compile_mode
-from ltcore.train import Trainer
+from ltcore.engine.compiling import compile_mode
+from ltcore.engine.trainer import Trainer
 
 TINY = dict(dataset="digits", ratio=20, epochs=2, batch_size=64, precision="fp32", seed=3)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import LTError
-from .report import format_markdown, format_preset_table, summarise, write_outputs
-from .runners import run_local, run_ray, stored_outcomes, warm_unlabelled
-from .tables import TABLES, inapplicable, table_configs
+from ..reproduce.report import format_markdown, format_preset_table, summarise, write_outputs
+from ..reproduce.runners import run_local, run_ray, stored_outcomes, warm_unlabelled
+from ..reproduce.tables import TABLES, inapplicable, table_configs
 
 
 def add_parser(sub) -> None:
@@ -57,7 +57,7 @@ def cmd_reproduce(args) -> int:
     import sys
 
     from ..data import DATASETS, default_data_dir, load_split
-    from ..runs.cli import store_for
+    from .runs import store_for
 
     spec = TABLES[args.table]
     if args.address and args.backend != "ray":
