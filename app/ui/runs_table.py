@@ -40,15 +40,22 @@ def matches(row: dict, chosen: dict[str, list]) -> bool:
         if key == "tags":
             if not set(wanted) & set(row.get("tags") or []):
                 return False
-        elif row.get(key) not in wanted:
+        elif _value(row, key) not in wanted:
             return False
     return True
+
+
+def _value(row: dict, key: str):
+    """A row's value as the table shows it (the real ratio for profile `none`)."""
+    if key == "ratio":
+        return ratio_value(row.get("profile") or "", row["ratio"], row.get("real_ratio"))
+    return row.get(key)
 
 
 def _options(rows: list[dict], key: str) -> list:
     if key == "tags":
         return sorted({t for r in rows for t in r.get("tags") or []})
-    return sorted({r[key] for r in rows if r.get(key) is not None}, key=lambda v: (isinstance(v, str), v))
+    return sorted({v for r in rows if (v := _value(r, key)) is not None}, key=lambda v: (isinstance(v, str), v))
 
 
 def deletable(run_ids: list[str]) -> tuple[list[str], list[str]]:
