@@ -11,7 +11,7 @@ from app.charts import curves as charts_runs
 from app.logic import memo as shared
 from app.charts.cache import freeze
 from app.ui.plot import chart
-from app.logic.labels import counts_ratio, run_labels
+from app.logic.labels import own_ratio, run_labels
 
 _FIGURES = shared.Memo(max_entries=128)
 
@@ -19,7 +19,7 @@ _FIGURES = shared.Memo(max_entries=128)
 def groups(ids: list[str], runs: list, by_seed: bool) -> list[tuple[str, list[str], list[list[dict]]]]:
     """(label, run ids, histories) per line: one per seed group (`by_seed`) or one per run."""
     members = group_by_seed([r.config for r in runs]) if by_seed else [[i] for i in range(len(runs))]
-    names = run_labels([runs[g[0]].config for g in members], [counts_ratio(runs[g[0]].class_counts) for g in members])
+    names = run_labels([runs[g[0]].config for g in members], [own_ratio(runs[g[0]]) for g in members])
     return [(name, [ids[i] for i in g], [runs[i].history for i in g]) for name, g in zip(names, members)]
 
 

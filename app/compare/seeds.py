@@ -8,7 +8,7 @@ import streamlit as st
 from ltcore.metrics.seeds import SeedSummary, group_by_seed, summarise_seeds
 
 from app.logic import memo as shared
-from app.logic.labels import counts_ratio, ratio_value, run_labels
+from app.logic.labels import own_ratio, ratio_value, run_labels
 from app.logic.tables import GROUPS
 
 _SUMMARIES = shared.Memo(max_entries=128)
@@ -49,7 +49,7 @@ def choose(ids: list[str], runs: list, labels: list[str]) -> tuple[list[str], li
               "(± one sample std over the seeds). Off: every seed on its own.")
     if not st.session_state["seed_groups"]:
         return ids, runs, labels
-    names = run_labels([s.config for s in made], [counts_ratio(s.class_counts) for s in made])
+    names = run_labels([s.config for s in made], [own_ratio(s) for s in made])
     return heads, made, [f"{n} · {s.n} seeds" if s.n > 1 else n for n, s in zip(names, made)]
 
 
@@ -60,7 +60,7 @@ def table(ids: list[str], runs: list, labels: list[str]) -> pd.DataFrame:
     for rid, r, label in zip(ids, runs, labels):
         s = r if isinstance(r, SeedSummary) else summarise_seeds([r], [rid])
         row = {"run": label, "method": s.config.method, "dataset": s.config.dataset,
-               "ratio": ratio_value(s.config.profile, s.config.ratio, counts_ratio(s.class_counts)),
+               "ratio": ratio_value(s.config.profile, s.config.ratio, own_ratio(s)),
                "seeds": ", ".join(map(str, s.seeds)), "n": s.n, "epochs": s.epochs_completed}
         for key in HEADLINE:
             if key.endswith("_acc") and key.split("_")[0] in GROUPS:

@@ -21,9 +21,12 @@ def ratio_value(profile: str, ratio: float, real: float | None = None) -> float 
     return ratio if profile != "none" else (round(real, 3) if real else None)
 
 
-def counts_ratio(counts) -> float | None:
-    """n_max / n_min of a run's training counts (None when unknown)."""
-    return real_ratio(counts) if counts else None
+def own_ratio(result) -> float | None:
+    """The real ratio of a result (or seed summary) of profile `none`, from its training counts;
+    None for other profiles, whose asked ρ labels them."""
+    if result.config.profile != "none" or not result.class_counts:
+        return None
+    return real_ratio(result.class_counts)
 
 
 def run_labels(configs: list[Config], real: list[float | None] | None = None) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from app.logic import two_stage as stages
-from app.logic.labels import counts_ratio, ratio_value
+from app.logic.labels import own_ratio, ratio_value
 
 GROUPS = ("many", "medium", "few")
 
@@ -31,7 +31,7 @@ def summary_table(run_ids, results, labels, relative: dict | None = None) -> pd.
         rel = relative.get(rid) or {}
         rows.append({
             "run": label, "method": r.config.method, "dataset": r.config.dataset,
-            "ratio": ratio_value(r.config.profile, r.config.ratio, counts_ratio(r.class_counts)),
+            "ratio": ratio_value(r.config.profile, r.config.ratio, own_ratio(r)),
             "seed": r.config.seed, "epochs": r.epochs_completed, "status": r.status,
             "overall_acc": r.metrics.get("overall_acc"), "balanced_acc": r.metrics.get("balanced_acc"),
             **{f"{g}_acc": (r.metrics.get("shot_acc") or {}).get(g) for g in GROUPS},

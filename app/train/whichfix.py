@@ -8,11 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ltcore import Config
-from ltcore.metrics import fixes
-
 from app.logic import state
 from app.ui import frame, jobs, widgets
+from ltcore import Config
+from ltcore.metrics import fixes
 
 SAME_DATA = ("dataset", "data_path", "profile", "ratio", "minority_fraction", "model", "epochs", "lr",
              "batch_size")

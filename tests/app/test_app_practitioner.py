@@ -5,10 +5,9 @@ Skipped with a visible reason when no chromium is installed, unless LTLAB_REQUIR
 import os
 import re
 
+import browser
 import numpy as np
 import pytest
-
-import browser
 
 COUNTS = {"ant": 33, "bee": 12, "cat": 6, "dog": 5}   # one image per class held out: real ratio 32 / 4 = 8
 
