@@ -15,13 +15,15 @@ widgets.first_experiment_box()
 
 v = frame.values()
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-c1.selectbox("Imbalance profile", list(PROFILES), key="profile", format_func=lambda p: f"{p}: {PROFILES[p]}")
-c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, key="seed")
+c1.selectbox("Imbalance profile", list(PROFILES), persist_state="session", key="profile",
+             format_func=lambda p: f"{p}: {PROFILES[p]}")
+c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, persist_state="session", key="seed")
 if v["profile"] == "step":
-    c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, key="mu")
-log_scale = c4.toggle("Log scale", key="data_log", help="Counts on a log axis (ticks 1, 10, 100), both panels alike")
+    c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, persist_state="session", key="mu")
+log_scale = c4.toggle("Log scale", persist_state="session", key="data_log",
+                      help="Counts on a log axis (ticks 1, 10, 100), both panels alike")
 if v["dataset"] == "imagefolder":
-    st.text_input("Image folder (one sub-folder per class)", key="data_path",
+    st.text_input("Image folder (one sub-folder per class)", persist_state="session", key="data_path",
                   placeholder="/path/to/images")
     if frame.folder_missing():
         st.info("Type the path of your image folder above: one sub-folder of images per class "
@@ -58,8 +60,10 @@ if split.x_train.dim() == 4:
         charts.gallery_image(images, labels, split.classes, charts.frequency_order(data.counts)).save(buffer, "PNG")
         return buffer.getvalue()
     with st.container(key="gallery"):
+        shown = min(split.num_classes, charts.GALLERY_CLASSES)
         st.image(dataview.view(data, "gallery", gallery), caption="Training images per class, most → least "
-                 "frequent (up to 8; blanks: the class has no more)")
+                 "frequent (up to 8; blanks: the class has no more)"
+                 + (f"; the {shown} most frequent of {split.num_classes:,} classes" if shown < split.num_classes else ""))
 elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
     def signals():
         x, y = dataview.examples(data)

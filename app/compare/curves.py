@@ -39,15 +39,17 @@ def draw(ids: list[str], runs: list, by_seed: bool) -> None:
         ss["heatmap_run"] = 0
     named = [(label, histories) for label, _, histories in lines]
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-    c1.selectbox("Metric", list(charts_runs.METRICS), key="curves_metric", format_func=charts_runs.METRICS.get)
-    c2.slider("Smoothing (EMA weight, as in TensorBoard)", 0.0, 0.95, step=0.05, key="curves_smooth")
-    c3.toggle("Log axis", key="curves_log")
+    c1.selectbox("Metric", list(charts_runs.METRICS), persist_state="session", key="curves_metric",
+                 format_func=charts_runs.METRICS.get)
+    c2.slider("Smoothing (EMA weight, as in TensorBoard)", 0.0, 0.95, step=0.05, persist_state="session",
+              key="curves_smooth")
+    c3.toggle("Log axis", persist_state="session", key="curves_log")
     options = (ss["curves_metric"], ss["curves_smooth"], ss["curves_log"], tuple(label for label, _ in named))
     chart(_figure("curves", runs, options, lambda: charts_runs.overlaid_curves(
         named, ss["curves_metric"], ss["curves_smooth"], ss["curves_log"])), key="curves")
     chart(_figure("train_test", runs, options[3:], lambda: charts_runs.train_vs_test(named)),
                     key="train_test")
-    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), key="heatmap_run",
+    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), persist_state="session", key="heatmap_run",
                          format_func=lambda i: lines[i][0]) if len(lines) > 1 else 0
     label, members, histories = lines[which]
     first = runs[ids.index(members[0])]

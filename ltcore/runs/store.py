@@ -174,13 +174,15 @@ class RunStore:
             if row:
                 row["has_result"] = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone() is not None
         if row:
-            row["config"] = json.loads(row["config"])
+            row["config"] = _config_of(row)
         return row
 
     def config(self, run_id: str) -> Config:
         row = self.get(run_id)
         if row is None:
             raise LTError(f"no run {run_id!r} in the store {self.path}")
+        if not row["config"]:
+            raise LTError(f"run {run_id}: {row['error']}")
         return Config.from_dict(row["config"])
 
     def history(self, run_id: str) -> list[dict]:
@@ -231,7 +233,7 @@ class RunStore:
                 tags.setdefault(run_id, []).append(tag)
         out = []
         for row in rows:
-            config = json.loads(row["config"])
+            config = _config_of(row)
             if any(config.get(k) != v for k, v in config_filters.items()):
                 continue
             if row["old"]:  # a result stored before summaries existed
@@ -426,7 +428,7 @@ class RunStore:
             for table in ("history", "results", "arrays", "tags", "runs"):
                 db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
         shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
-        used = set().union(*(self._files(o["run_id"], json.loads(o["config"]), o["checkpoint"]) for o in others))
+        used = set().union(*(self._files(o["run_id"], _config_of(o), o["checkpoint"]) for o in others))
         for path in self._files(run_id, row["config"], row["checkpoint"]) - used:
             for file in (path, path.with_name(path.name + ".sha256")):
                 file.unlink(missing_ok=True)
@@ -438,6 +440,8 @@ class RunStore:
 
         own = self.located(checkpoint)
         files = {own} if own else set()
+        if not config:  # a damaged row: its own checkpoint only, never a guessed stage-1 file
+            return files
         try:
             stage1 = stage1_checkpoint(Config.from_dict(config), self.checkpoint_root(run_id),
                                        run_id.rsplit("-", 1)[-1])
@@ -479,6 +483,20 @@ def _end_attempt(db, run_id: str, status: str, error: str, condition: str = "", 
     if changed and kept:
         _restore_history(db, run_id, earlier.get("history") or [])
     return changed
+
+
+def _config_of(row: dict) -> dict:
+    """A row's stored configuration as a dict; {} (and a note in the row's error) when the row is
+    damaged, so one bad row never stops a listing, `runs show` or `runs delete` of the others."""
+    try:
+        config = json.loads(row["config"])
+    except (TypeError, ValueError):
+        config = None
+    if isinstance(config, dict):
+        return config
+    row["error"] = ("its stored configuration is damaged (not readable JSON); delete the run with "
+                    f"`python -m ltcore runs delete {row['run_id']}`")
+    return {}
 
 
 def _restore_history(db, run_id: str, history: list[dict]) -> None:

@@ -2,7 +2,7 @@
 in the run picker, the run table, chart labels and the URL's defaults (issue 22 item 7)."""
 from app.logic import state
 from app.logic.labels import ratio_text, run_labels
-from app.ui.runs_table import matches, table_frame
+from app.ui.runs_table import matches, run_name, table_frame
 from app.ui.widgets import option_label
 from ltcore import Config
 from ltcore.runs.store import summarize
@@ -26,6 +26,7 @@ def test_picker_table_and_chart_labels_show_the_real_ratio_not_the_asked_one():
     assert " ρ8 (own) · " in option_label(row) and "ρ50" not in option_label(row)
     assert table_frame([row], [])["ratio"].tolist() == [8.0]
     assert matches(row, {"ratio": [8.0]}) and not matches(row, {"ratio": [50.0]})
+    assert " · ρ8 (own) · " in run_name(row)
     exp = Config(dataset="imagefolder", data_path="/photos", ratio=50, epochs=2)
     own = Config(dataset="imagefolder", data_path="/photos", profile="none", ratio=50, epochs=2)
     assert run_labels([exp, own], [10.0, 8.0]) == ["ce · ρ50 · exp", "ce · ρ8 (own) · none"]
