@@ -1,6 +1,7 @@
 """Workers yield the CPU to the dashboard (issue 22 item 9): a lower priority than the server and
 a torch thread count that leaves the server a core."""
 import os
+import time
 
 import pytest
 
@@ -10,8 +11,6 @@ pytestmark = pytest.mark.slow  # one warm worker process: a few seconds
 
 
 def test_a_worker_runs_at_a_lower_cpu_priority_with_a_core_left_for_the_server(tmp_path, monkeypatch):
-    from conftest import poll_until
-
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
     monkeypatch.delenv("LTLAB_WORKER_NICE", raising=False)
     manager = JobManager(RunStore(tmp_path / "runs.sqlite"), max_workers=1)
@@ -26,3 +25,14 @@ def test_a_worker_runs_at_a_lower_cpu_priority_with_a_core_left_for_the_server(t
         assert int(env[b"LTLAB_WORKER_THREADS"]) <= max((os.cpu_count() or 2) - 1, 1)
     finally:
         manager.shutdown(kill=True)
+
+
+def poll_until(predicate, timeout=90.0):
+    """The first truthy `predicate()`; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"condition not reached within {timeout} s")
