@@ -54,14 +54,14 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
                 format_func=lambda c: "all four" if c == "all" else c,
                 help="One measure at a time draws at once; all four (Papyan et al.'s figure) take the browser "
                      "about twice as long with many runs.")
-            panels = NC_CHOICES[shown]
+            nc_panels = NC_CHOICES[shown]
             tracked_runs = [results[r] for r in tracked]
             heads, _, groups = panels.summaries(tracked, tracked_runs)
             view_ids, view_runs, view_labels = panels.choose(tracked, tracked_runs, [labels[r] for r in tracked])
             grouped = view_runs is not tracked_runs   # one line (mean ± std) per configuration
             members = [[results[r] for r in group] for group in groups] if grouped else None
             chart(figures.get("nc_history", [results[r] for r in view_ids], view_labels,
-                              lambda runs, names: charts_geometry.nc_history(runs, names, panels, members),
+                              lambda runs, names: charts_geometry.nc_history(runs, names, nc_panels, members),
                               shown, grouped), key="nc_history")
             for rid in (r for r in ids if r not in tracked):
                 st.caption(f"Not in these curves: **{labels[rid]}**, because {stages.nc_missing_reason(results[rid])}.")
