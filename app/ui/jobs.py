@@ -246,6 +246,14 @@ def list_runs(**filters) -> list[dict]:
     return [row for row in rows if row["run_id"] not in hidden] if hidden else rows
 
 
+def real_ratios(run_ids: list[str]) -> dict[str, float]:
+    """Run id → the real ratio of its training set, for runs with a stored result (what a run of
+    profile `none` is labelled with), from the shared run list."""
+    wanted = set(run_ids)
+    return {row["run_id"]: row["real_ratio"] for row in list_runs()
+            if row["run_id"] in wanted and row.get("real_ratio")}
+
+
 def started_here(run_id: str) -> bool:
     """Whether this browser session queued the run itself (what it may delete on a shared server)."""
     return run_id in st.session_state.get("_started_runs", ())
