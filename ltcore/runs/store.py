@@ -365,6 +365,14 @@ class RunStore:
         with self._tx() as db:
             return _end_attempt(db, run_id, status, error, condition, extra)
 
+    def replaces(self, run_id: str, status: str) -> bool:
+        """Would a new result of `status` replace what the run holds? Not when it holds a finished
+        (`done`) result and the new one is not done (stopped early, diverged): a finished result is
+        kept until a complete one replaces it. Ask before writing the new model's weights."""
+        with self._connect() as db:
+            kept = db.execute("SELECT result FROM results WHERE run_id=?", (run_id,)).fetchone()
+        return status == "done" or kept is None or json.loads(kept[0]).get("status") != "done"
+
     def save_result(self, result: RunResult, run_id: str | None = None, checkpoint: Path | None = None) -> str:
         """Store a RunResult (history, arrays as checksummed files, optional checkpoint); returns the run id."""
         run_id = run_id or self.run_id_for(result.config)
