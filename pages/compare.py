@@ -114,9 +114,13 @@ if diag_tab.open:
 
 if tau_tab.open:
     with tau_tab:
-        with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
-        if with_tau:
-            chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
+        seeds = compare_seeds.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
+        with_tau = [(r, lab, seeds[rid]) for rid, r, lab in zip(view_ids, view_runs, view_labels)
+                    if any(m.extras.get("tau_curve") for m in seeds[rid])]
+        if with_tau:     # one curve per configuration (mean ± std over its seeds) while the seed switch is on
+            shown, names, members = map(list, zip(*with_tau))
+            chart(figures.get("tau", shown, names, lambda r, lab: charts_eval.tau_curve(
+                r, lab, members if grouped else None), grouped), key="tau")
         given = [(lab, r.extras.get("tau")) for r, lab in zip(runs, labels)
                  if (r.extras.get("method_slots") or {}).get("stage2") == "tau_norm" and not r.extras.get("tau_curve")]
         if given:    # τ-norm runs whose τ was given (norm_tau): the core sweeps τ only when it picks it

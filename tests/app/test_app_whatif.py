@@ -42,3 +42,22 @@ def test_the_compare_sliders_rescore_a_run_as_a_post_hoc_run_would(app, whatif_s
         order = frequency_order(stored.class_counts)
         assert decode(bars["y"]) == pytest.approx([stored.per_class_acc[k] for k in order], abs=1e-12), name
         assert "compare_whatif_regions" in figures(at)             # 2-D data: the regions move too
+
+
+def test_post_hoc_tau_is_in_the_link_and_a_prior_corrected_run_gets_a_hint(app, whatif_store, monkeypatch):
+    """Issue 22, item 5: the τ slider's value is in the URL (a link brings it back), and applying
+    post-hoc τ to a run that already corrects the prior (`la_posthoc` here) says it corrects twice."""
+    data, store, ids = whatif_store
+    monkeypatch.setenv("LTLAB_DATA", str(data))
+    app.query_params.update({"runs": f"{ids['ce']},{ids['la_posthoc']}", "compare_tab": "What if τ…",
+                             "compare_whatif_la_tau": "0.5"})
+    at = app.run()
+    at.switch_page(page("compare")).run()
+    assert not at.exception and at.slider(key="compare_whatif_la_tau").value == 0.5
+    hints = [i.value for i in at.info if "second time" in i.value]
+    assert len(hints) == 1 and hints[0].startswith("la_posthoc")
+    at.slider(key="compare_whatif_la_tau").set_value(1.0).run()
+    assert at.query_params["compare_whatif_la_tau"] == "1"
+    at.slider(key="compare_whatif_la_tau").set_value(0.0).run()
+    assert not [i for i in at.info if "second time" in i.value] and "compare_whatif_la_tau" not in at.query_params
+    assert "$" in at.slider(key="compare_whatif_la_tau").label            # the formula is rendered as math
