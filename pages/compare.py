@@ -114,7 +114,7 @@ if diag_tab.open:
 
 if tau_tab.open:
     with tau_tab:
-        seeds = compare_seeds.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
+        seeds = panels.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
         with_tau = [(r, lab, seeds[rid]) for rid, r, lab in zip(view_ids, view_runs, view_labels)
                     if any(m.extras.get("tau_curve") for m in seeds[rid])]
         if with_tau:     # one curve per configuration (mean ± std over its seeds) while the seed switch is on

@@ -10,7 +10,7 @@ from ..engine.trainer import train
 def relative_accuracy_for(result, references: dict | None = None, metric: str = "balanced_acc",
                           train_fn=None, **train_kwargs) -> dict:
     """Relative accuracy of a long-tailed `result`; references missing from `references`
-    ({name: RunResult | metrics dict | float}) are trained with `train_fn` (ltcore.train.train by default)."""
+    ({name: RunResult | metrics dict | float}) are trained with `train_fn` (ltcore.engine.trainer.train by default)."""
     if result.config.balanced_total:
         raise LTError("relative accuracy is measured for a long-tailed run; this run is already balanced")
     refs = dict(references or {})

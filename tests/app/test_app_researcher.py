@@ -11,6 +11,8 @@ import pytest
 import browser
 from app.logic.tables import NO_FEW
 
+pytestmark = pytest.mark.slow  # researcher walks in a real browser
+
 MAIN = '[data-testid="stMain"]'
 
 

@@ -15,7 +15,8 @@ def rows(x: torch.Tensor) -> set:
     return set((x.flatten(1).double() @ w).tolist())
 
 
-@pytest.mark.parametrize("name", OFFLINE)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n.startswith("synthetic_cifar") else n
+                                  for n in OFFLINE])
 def test_every_offline_data_set_has_a_balanced_validation_split_apart_from_train_and_test(name, tmp_path):
     split = load_split(name, tmp_path)
     val_counts = torch.bincount(split.y_val, minlength=split.num_classes).tolist()

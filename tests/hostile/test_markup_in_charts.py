@@ -90,6 +90,7 @@ def chromium():
     return path
 
 
+@pytest.mark.slow
 def test_markup_class_name_is_plain_text_in_the_browser(chromium, tmp_path):
     """The Data page of a folder with a class named `<a href="https:evil.example">CLICK`: the
     histogram's tick label reads exactly that, and no link element is drawn anywhere in the chart."""

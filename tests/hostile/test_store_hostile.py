@@ -88,6 +88,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_leaves_no_temporary_files(store_copy, tmp_path):
     """No root tricks: RLIMIT_FSIZE makes every write past 64 KiB fail, as a full disk does. The
     stored run stays readable, no `.tmp` file is left, and the message says to free space."""

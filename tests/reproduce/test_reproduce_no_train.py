@@ -2,6 +2,8 @@
 training nothing."""
 import csv
 
+import pytest
+
 from ltcore.cli import main
 from ltcore.runs import RunStore
 
@@ -14,6 +16,7 @@ def rows(folder):
         return {r["method"]: r for r in csv.DictReader(fh)}
 
 
+@pytest.mark.slow
 def test_no_train_writes_the_table_of_finished_runs_and_trains_nothing(tmp_path, capsys):
     assert main([*TABLE, "--methods", "ce", "--workers", "1", "--out", str(tmp_path / "a")]) == 0
     finished = [r["finished"] for r in RunStore().list_runs()]
