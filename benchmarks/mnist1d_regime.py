@@ -49,7 +49,8 @@ FIELDS = ("regime", "dataset", "ratio", "method", "seed", "balanced", "many", "m
 
 def regime_configs(regime: str, methods, seeds, ratios) -> list[Config]:
     """Every (ratio, seed, method) of a regime as Configs via the reproduce table machinery (kd/bkd
-    taught by the regime's own ce run), seed-major so that whole seeds finish first."""
+    taught by the regime's own ce run), seed-major (then ratio, ce first) so that whole seeds finish
+    first and a teacher before its students."""
     from ltcore.reproduce.tables import TABLES, TableSpec, table_configs
 
     dataset, fields = REGIMES[regime]
@@ -58,9 +59,7 @@ def regime_configs(regime: str, methods, seeds, ratios) -> list[Config]:
                      eval_every=fields["epochs"], method_params=base.method_params)
     configs = table_configs(spec, seeds, dataset, None, methods, ratios, None, "cpu")
     configs = [c.replace(precision="fp32") for c in configs]
-    teach = [c for c in configs if c.method == "ce"]
-    rest = [c for c in configs if c.method != "ce"]
-    return sorted(teach, key=lambda c: (c.seed, -c.ratio)) + sorted(rest, key=lambda c: (c.seed, -c.ratio))
+    return sorted(configs, key=lambda c: (c.seed, -c.ratio, c.method != "ce"))
 
 
 def done_keys(path: Path) -> set:

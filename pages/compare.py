@@ -1,8 +1,8 @@
 """Compare page: per-class and shot-group accuracy of chosen runs against training frequency."""
 import streamlit as st
 
-from app import (charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, frame, jobs,
-                 reproduced, tables, whatif, widgets)
+from app import (charts, charts_eval, compare_curves, compare_seeds, compare_stats, compare_view, figures, frame,
+                 jobs, reproduced, tables, whatif, widgets)
 from app.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 
@@ -31,6 +31,9 @@ if st.session_state["compare_tab"] not in TABS:
     st.session_state["compare_tab"] = TABS[0]
 view_ids, view_runs, view_labels = compare_seeds.choose(ids, runs, labels)
 grouped = view_runs is not runs
+compare_stats.warn_small_test_set(runs)
+seed_members = compare_seeds.seed_results(ids, runs) if grouped else None
+members = [seed_members[v] for v in view_ids] if grouped else [[r] for r in view_runs]
 acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab, whatif_tab = st.tabs(
     TABS, key="compare_tab", on_change="rerun")
 if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
@@ -43,28 +46,36 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
             if ss["baseline"] not in view_ids:
                 ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
             st.selectbox("Baseline run", view_ids, key="baseline", format_func=view_label_of.get)
-            base = view_runs[view_ids.index(ss["baseline"])]
-            seeds = compare_seeds.seed_results(ids, runs) if grouped else None   # error bars over seeds
+            at = view_ids.index(ss["baseline"])
+            base = view_runs[at]
             st.plotly_chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
-                r, lab, base, view_label_of[ss["baseline"]], *((
-                    [seeds[v] for v in view_ids], seeds[ss["baseline"]]) if grouped else ())),
-                ss["baseline"]), key="change")
+                r, lab, base, view_label_of[ss["baseline"]], members, members[at]),
+                ss["baseline"], grouped), key="change")
+            compare_stats.show_change_table(view_labels, members, at, view_label_of[ss["baseline"]])
         else:
             st.caption("Choose a second run to see the per-class change against a baseline.")
 
 if table_tab.open:
     with table_tab:
+        baseline = ss_base if (ss_base := st.session_state["baseline"]) in view_ids else next(
+            (rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
+        stats = compare_stats.change_table(view_labels, members, view_ids.index(baseline)) if len(view_ids) > 1 else None
         if grouped:
             table = compare_seeds.table(view_ids, view_runs, view_labels)
-            st.dataframe(table, hide_index=True, column_config=compare_seeds.column_config(table))
-            st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
+            config = compare_seeds.column_config(table)
         else:
             relative, missing = compare_view.relative_accuracies(ids, runs)
             table = tables.summary_table(ids, runs, labels, relative)
-            st.dataframe(table, hide_index=True, column_config={
-                c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
+            config = {c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
                 "ece": st.column_config.NumberColumn(format="%.3f"),
-                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
+                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")}
+        table = compare_stats.with_change(table, view_runs, stats)
+        st.dataframe(table, hide_index=True, column_config=config | compare_stats.column_config())
+        if grouped:
+            st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
+        if stats is not None:
+            st.caption(f"Δ balanced: against the baseline chosen on the Accuracy tab, with its 95 % interval (paired "
+                       "t over seeds; one seed: a bootstrap over the test images).")
         widgets.download_table(table, "comparison")
         crest = tables.crest_generations(ids, runs, labels)
         if not crest.empty:
