@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from ltcore.config import Config  # noqa: E402
+from ltcore.metrics.statistics import (mean_interval, paired_difference, rank_ranges, spearman,  # noqa: E402
+                                       verdict)
+from ltcore.reproduce.tables import load_published  # noqa: E402
 from ltcore.recipes import RECIPES  # noqa: E402
 
 CNN_QUICK = {"model": "cnn1d", "epochs": 60, "schedule": "cosine", "augment": "none"}
@@ -119,9 +123,72 @@ def run(args) -> None:
                   f"({row['cpu_s']} s CPU)", flush=True)
 
 
-def report(args) -> None:
-    from ltcore.metrics.statistics import format_regime_report
+def _numbers(values) -> list[float]:
+    return [float(v) for v in values if v not in (None, "")]
 
+
+def format_regime_report(rows: list[dict]) -> str:
+    """The regime study's report (benchmarks/mnist1d_regime.py): rows of the run CSV (regime, ratio,
+    method, seed, balanced, …) → per regime and ratio a Markdown table, ranked by mean balanced
+    accuracy, with ± std, the 95 % t interval, the paired difference to `ce`, rank (range over
+    seeds), the published CIFAR-10-LT value; then the "above ce" count and Spearman r_s."""
+    published = load_published()
+    lines = []
+    for regime, ratio in sorted({(r["regime"], float(r["ratio"])) for r in rows}, key=lambda k: (k[0], -k[1])):
+        block = [r for r in rows if r["regime"] == regime and float(r["ratio"]) == ratio]
+        scores: dict = {}
+        for r in block:
+            scores.setdefault(r["method"], {})[int(r["seed"])] = float(r["balanced"])
+        ranks = rank_ranges(scores)
+        base = scores.get("ce", {})
+        order = sorted(scores, key=lambda m: ranks[m].rank)
+        cpu = [float(r["cpu_s"]) for r in block if r.get("cpu_s")]
+        lines += [f"### {regime}, ρ = {ratio:g}", "",
+                  "| rank (range) | method | balanced % | 95 % interval | Δ vs ce (paired 95 %) | few % | "
+                  "train % | seeds | CIFAR-10-LT published |", "|---|---|---|---|---|---|---|---|---|"]
+        for m in order:
+            vals = list(scores[m].values())
+            ci = mean_interval(vals)
+            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+            diff = paired_difference({s: v / 100 for s, v in scores[m].items()},
+                                     {s: v / 100 for s, v in base.items()}) if m != "ce" else None
+            few = _numbers(r["few"] for r in block if r["method"] == m and r.get("few"))
+            train = _numbers(r["train_acc"] for r in block if r["method"] == m and r.get("train_acc"))
+            pub = published.get(("cifar10-lt", ratio, m))
+            cells = [ranks[m].label(), m, f"{ci.estimate:.2f} ± {sd:.2f}",
+                     f"[{ci.low:.2f}, {ci.high:.2f}]" if ci.low is not None else "—",
+                     verdict(diff) if diff else "—",
+                     f"{statistics.fmean(few):.1f}" if few else "—",
+                     f"{statistics.fmean(train):.1f}" if train else "—", str(len(vals)),
+                     f"{pub.top1:.2f}" if pub else "—"]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += [""] + regime_summary(scores, ratio, published)
+        if cpu:
+            lines.append(f"CPU time per run (one thread): median {statistics.median(cpu):.0f} s, "
+                         f"max {max(cpu):.0f} s over {len(cpu)} runs.")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def regime_summary(scores: dict, ratio: float, published: dict, table: str = "cifar10-lt") -> list[str]:
+    """The "above ce" count (of the presets whose published value beats CE's) and Spearman r_s
+    against the published values, for the means over seeds in `scores` (name → {seed: value})."""
+    base_pub = published.get((table, ratio, "ce"))
+    means = {m: statistics.fmean(v.values()) for m, v in scores.items() if v}
+    if "ce" not in means or base_pub is None:
+        return ["(no ce row or no published ce value: no above-ce count)"]
+    better = [m for m in means if m != "ce" and (p := published.get((table, ratio, m))) and p.top1 > base_pub.top1]
+    above = [m for m in better if means[m] > means["ce"]]
+    both = [m for m in means if published.get((table, ratio, m))]
+    rs = spearman([means[m] for m in both], [published[(table, ratio, m)].top1 for m in both]) if len(both) >= 3 else None
+    out = [f"Above ce: {len(above)} of the {len(better)} presets here whose published CIFAR-10-LT ρ={ratio:g} value "
+           f"beats CE's ({', '.join(sorted(set(better) - set(above))) or 'none'} below)."]
+    if rs is not None:
+        out.append(f"Spearman r_s against the published values over the {len(both)} presets that have one: {rs:+.2f}.")
+    return out
+
+
+def report(args) -> None:
     with open(args.csv, newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["balanced"]]
     print(format_regime_report(rows))
