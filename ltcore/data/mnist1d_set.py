@@ -133,15 +133,20 @@ def mnist1d_split(data_dir: Path, train_per_class: int = TRAIN_PER_CLASS, val_pe
                      x_val=x[val], y_val=y[val])
 
 
-def unlabelled_signals(counts: list[int], seed: int, data_dir: Path | None = None) -> torch.Tensor:
+def unlabelled_signals(counts: list[int], seed: int, data_dir: Path | None = None, noise: tuple = ()) -> torch.Tensor:
     """Extra signals for self-training's unlabelled pool, labels dropped: counts[k] of class k (at
     most UNLABELLED_PER_CLASS) drawn with the run seed from a reservoir that the package generates
     with its own seed (UNLABELLED_SEED), so none of them is a training, validation or test signal.
     The reservoir (10,000 signals, standardised by `make_dataset` on its own like the main set) is
     cached in `<data_dir>/mnist1d/` as the main set is."""
     folder = Path(data_dir or default_data_dir()).expanduser() / "mnist1d"
-    x, y = load_signals(folder, UNLABELLED_PER_CLASS * NUM_CLASSES, UNLABELLED_SEED)
+    x, y = load_signals(folder, UNLABELLED_PER_CLASS * NUM_CLASSES, UNLABELLED_SEED, noise)
     return x[draw_subset(y, counts, seed)]
+
+
+def unlabelled_noisy_signals(counts: list[int], seed: int, data_dir: Path | None = None) -> torch.Tensor:
+    """`unlabelled_signals` of `mnist1d_noisy` (its reservoir generated with the same raised noise)."""
+    return unlabelled_signals(counts, seed, data_dir, NOISY)
 
 
 def paper_split(data_dir: Path | None = None) -> DataSplit:
@@ -166,7 +171,7 @@ def load_mnist1d(data_dir: Path, seed: int = 0) -> DataSplit:
     "mnist1d_noisy", "MNIST-1D with the generator's noise raised (i.i.d. 0.1, correlated 0.35 instead of "
     f"0.02, 0.25): a harder task of the same size ({TRAIN_PER_CLASS}/class pool, {TEST_PER_CLASS}/class test)",
     shape=(LENGTH,), num_classes=NUM_CLASSES, kind="vector", augment="none", model="cnn1d", offline=True,
-    signal=True, pad=3)
+    signal=True, pad=3, unlabelled=unlabelled_noisy_signals)
 def load_mnist1d_noisy(data_dir: Path, seed: int = 0) -> DataSplit:
     """Generated once (seconds) and cached in `<data_dir>/mnist1d/` beside the default set."""
     return mnist1d_split(data_dir, noise=NOISY, name="mnist1d_noisy")
