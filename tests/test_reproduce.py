@@ -234,7 +234,7 @@ def test_mnist1d_table_trains_the_teacher_first_then_kd_on_two_workers(tmp_path)
     assert "| ce | baseline | " in out.stdout and "| kd | " in out.stdout and "70.36 (#1)" in out.stdout
     cache = list((data / "mnist1d").iterdir())
     assert len(cache) == 1 and cache[0].suffix == ".pt"  # generated once, by the command, before the workers
-    rows = {r["method"]: r for r in csv.DictReader(open(tmp_path / "mnist1d-lt-mnist1d-1ep.csv"))}
+    rows = {r["method"]: r for r in csv.DictReader(open(tmp_path / "mnist1d-lt-mnist1d_noisy-1ep.csv"))}
     assert set(rows) == {"ce", "kd"} and rows["kd"]["error"] == "" and rows["kd"]["few_std"] == "0.0"
 
 
