@@ -124,6 +124,9 @@ if names:
 
 st.subheader("Numbers")
 st.dataframe(summary, hide_index=True, key="sweep_summary")
+st.caption("Mean and sample std over seeds; balanced_acc_low/high: the 95 % t interval of the balanced mean (empty "
+           "for one seed); rank: by balanced mean within its ratio, (best–worst) when each seed is ranked alone — "
+           "overlapping ranges are ties.")
 widgets.download_table(runs, "sweep_runs")
 st.download_button("Whole sweep (JSON)", json.dumps({"spec": spec.to_dict(), "summary": summary.to_dict("records"),
                                                       "runs": runs.to_dict("records")}, default=str, indent=1),
