@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -96,8 +97,9 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+@lru_cache(maxsize=256)
 def t_quantile(p: float, df: float) -> float:
-    """The p-quantile of Student's t (bisection on `t_cdf`, to 1e-12)."""
+    """The p-quantile of Student's t (bisection on `t_cdf`, to 1e-12; cached: few (p, df) recur)."""
     if not 0.0 < p < 1.0:
         raise ValueError(f"p must lie in (0, 1), got {p}")
     if p < 0.5:
