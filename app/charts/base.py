@@ -13,6 +13,9 @@ from plotly.subplots import make_subplots
 from ltcore.metrics.comparison import class_wilson, group_test_counts, test_counts
 from ltcore.metrics.statistics import FEW_TEST_IMAGES
 
+from app.logic.plaintext import plain
+from app.logic.tables import NO_FEW
+
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
                 "#AA4499", "#555555"]
@@ -173,16 +176,17 @@ def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, pe
 
 def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
     """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
-    signals drawn over each other; a tail panel with few lines shows how little the tail has."""
+    signals drawn over each other in the class's own colour (CLASS_COLORS: ten classes, ten colours);
+    a tail panel with few lines shows how little the tail has."""
     cols = 5
     rows = -(-len(order) // cols)
     counts = [int((labels == k).sum()) for k in order]
     fig = make_subplots(rows, cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.12,
-                        subplot_titles=[f"{class_names[k]} (n={n})" for k, n in zip(order, counts)])
+                        subplot_titles=[f"{plain(class_names[k])} (n={n})" for k, n in zip(order, counts)])
     t = np.arange(signals.shape[1])
     for i, k in enumerate(order):
         for sig in signals[labels == k][:per_class]:
-            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=PALETTE[k % len(PALETTE)]),
+            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=class_color(k)),
                             opacity=0.6, showlegend=False, hoverinfo="skip", row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(showticklabels=False)
     return _layout(fig, f"Training signals per class (up to {per_class}; most → least frequent)",
@@ -226,13 +230,23 @@ def training_curves(groups: list[tuple[str, list[list[dict]]]], panels=CURVE_PAN
             fig.add_scatter(x=band["epoch"], y=band["mean"], mode=mode if len(band["epoch"]) > 1 else "lines+markers",
                             name=name, legendgroup=label,
                             showlegend=col == 1, line=dict(color=color, dash=run_dash(i)), marker=dict(size=4),
-                            customdata=band["std"], hovertemplate=f"{label}: %{{y:.3f}}"
+                            customdata=band["std"], hovertemplate=f"{plain(label)}: %{{y:.3f}}"
                             + (" ± %{customdata:.3f}" if several else "") + "<extra></extra>", row=1, col=col)
     fig.update_xaxes(title="epoch")
     for col, (key, _) in enumerate(panels, start=1):
         if key.endswith("acc"):
             fig.update_yaxes(**PCT, row=1, col=col)
+        if not any(row.get(key) is not None for _, histories in groups for h in histories for row in h):
+            empty_panel(fig, NO_FEW if key == "few_acc" else "no values yet", col)
     return _layout(fig, "Training progress", height=320)
+
+
+def empty_panel(fig: go.Figure, text: str, col: int = 1) -> None:
+    """Say in words why a panel has nothing to draw (instead of a blank frame with a meaningless axis)."""
+    suffix = "" if col == 1 else str(col)
+    fig.add_annotation(text=text, xref=f"x{suffix} domain", yref=f"y{suffix} domain", x=0.5, y=0.5,
+                       showarrow=False, font=dict(color="#475569"))
+    fig.update_yaxes(range=[0, 1.02], row=1, col=col)
 
 
 def _faded(color: str, alpha: float = 0.18) -> str:
@@ -267,7 +281,7 @@ def per_class_accuracy(results, labels) -> go.Figure:
             wilson |= few
         fig.add_bar(x=names, y=y, name=label, marker=run_bar(i), error_y=error, secondary_y=False,
                     customdata=[tests[k] if tests else None for k in order],
-                    hovertemplate=f"{label}, class %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
+                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
     seen = []
     for r in results:
         if r.class_counts not in seen:
@@ -316,12 +330,16 @@ def shot_accuracy(results, labels) -> go.Figure:
     for i, (r, label) in enumerate(zip(results, labels)):
         fig.add_bar(x=groups, y=[r.shot_acc.get(g) for g in groups], name=label, marker=run_bar(i),
                     error_y=_error(r, "shot_acc", group=groups), customdata=[images.get(g) for g in groups],
-                    hovertemplate=f"{label}, %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
+                    hovertemplate=f"{plain(label)}, %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
     if images:
         fig.update_xaxes(tickmode="array", tickvals=groups,
                          ticktext=[f"{g}<br>n={images[g]}" if g in images else g for g in groups])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="mean per-class accuracy", range=[0, 1.02], tickformat=".0%")
+    for g in groups:
+        if all(r.shot_acc.get(g) is None for r in results):
+            fig.add_annotation(x=g, y=0.5, text=NO_FEW if g == "few" else f"no {g}-shot class",
+                               showarrow=False, textangle=-90 if len(results) > 3 else 0, font=dict(color="#475569"))
     rule = results[0].shot_rule if results else ""
     return _layout(fig, f"Many / medium / few-shot accuracy<br><sup>{rule}</sup>")
 
@@ -370,11 +388,11 @@ def accuracy_change(results, labels, baseline, baseline_label: str = "the baseli
                 notes = [f" [{100 * ci.low:+.1f}, {100 * ci.high:+.1f}]" + (f" — {NOT_DISTINGUISHABLE}" if s else "")
                          if ci and ci.low is not None else "" for ci, s in zip(cis, same)]
         fig.add_bar(x=names, y=y, name=label, marker=marker, error_y=error, customdata=notes,
-                    hovertemplate=f"{label}, class %{{x}}: %{{y:+.1f}} points%{{customdata}}<extra></extra>")
+                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:+.1f}} points%{{customdata}}<extra></extra>")
     fig.add_hline(y=0, line_color="#475569")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
-    fig.update_yaxes(title=f"change against {baseline_label} (points)", tickformat="+.0f", ticksuffix=" pts")
+    fig.update_yaxes(title=f"change against {plain(baseline_label)} (points)", tickformat="+.0f", ticksuffix=" pts")
     fig.update_layout(barmode="group")
     title = f"Change in per-class accuracy against {baseline_label}, in percentage points"
     if methods:

@@ -36,7 +36,7 @@ def show_saved_tables() -> None:
     if not paths:
         return
     with st.expander(f"Reproduced paper tables ({len(paths)})", icon=":material/table_chart:"):
-        chosen = st.selectbox("Table", paths, format_func=lambda p: p.stem, key="reproduced_table")
+        chosen = st.selectbox("Table", paths, format_func=lambda p: p.stem, persist_state="session", key="reproduced_table")
         df = table_frame(reproduce.read_table(chosen))
         st.dataframe(df, hide_index=True)
         if "reference published %" in df.columns:

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from ..errors import DataMissingError
-from .base import DATASETS, DataSplit, default_data_dir
+from ..paths import default_data_dir
+from .base import DATASETS, DataSplit
 from .imbalance import draw_subset
 from .holdout import TEST_HOLDOUT_SEED, VAL_HOLDOUT_SEED, balanced_holdout
 
