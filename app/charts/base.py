@@ -290,7 +290,7 @@ def per_class_accuracy(results, labels) -> go.Figure:
                             name="training images" + (f" (ρ{r.config.ratio:g})" if len(results) > 1 else ""),
                             line=dict(color="#475569", dash="dot"), secondary_y=True)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
-                     title="class (most → least frequent), test images below each", **_test_ticks(names, order, tests))
+                     title="class (most → least frequent), n = its test images", **_test_ticks(names, order, tests))
     fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title="training images", rangemode="tozero", showgrid=False, tickmode="auto",
                      secondary_y=True)
@@ -303,10 +303,11 @@ def per_class_accuracy(results, labels) -> go.Figure:
 
 
 def _test_ticks(names: list[str], order: list[int], tests: list[int]) -> dict:
-    """Category tick labels with the test images behind each class ("3<br>n=400")."""
+    """Category tick labels with the test images behind each class ("3 (n=400)"; tick text is
+    escaped as data, so no markup)."""
     if not tests:
         return {}
-    return dict(tickmode="array", tickvals=names, ticktext=[f"{n}<br>n={tests[k]}" for n, k in zip(names, order)])
+    return dict(tickmode="array", tickvals=names, ticktext=[f"{n} (n={tests[k]})" for n, k in zip(names, order)])
 
 
 def _wilson_error(r, order: list[int], y: list) -> tuple[dict | None, bool]:
@@ -333,7 +334,7 @@ def shot_accuracy(results, labels) -> go.Figure:
                     hovertemplate=f"{plain(label)}, %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
     if images:
         fig.update_xaxes(tickmode="array", tickvals=groups,
-                         ticktext=[f"{g}<br>n={images[g]}" if g in images else g for g in groups])
+                         ticktext=[f"{g} (n={images[g]})" if g in images else g for g in groups])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="mean per-class accuracy", range=[0, 1.02], tickformat=".0%")
     for g in groups:
