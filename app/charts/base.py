@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from ltcore.metrics.comparison import class_wilson, group_test_counts, test_counts
 from ltcore.metrics.statistics import FEW_TEST_IMAGES
 
+from app.logic.labels import own_ratio, ratio_text
 from app.logic.plaintext import plain
 from app.logic.tables import NO_FEW
 
@@ -147,13 +148,14 @@ def label_histogram(class_names, train_counts, test_counts, groups, log: bool = 
 
 
 def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8):
-    """A mosaic picture (PIL RGB image): one row per class (in `order`, its name on the left), up to
-    `per_class` training images; blanks show how few images the tail has. `images` is uint8
+    """A mosaic picture (PIL RGB image): one row per class (the first GALLERY_CLASSES of `order`, its
+    name on the left), up to `per_class` training images; blanks show how few images the tail has. `images` is uint8
     (N, C, H, W); small images are enlarged (nearest pixel) to about 40 px. A picture, not a
     plotly chart: the page shows it as one <img>, where a plotly image trace cost about as much
     browser time as a whole chart on every visit of the Data page (docs/benchmarks.md, "Page latency")."""
     from PIL import Image, ImageDraw, ImageFont
 
+    order = list(order)[:GALLERY_CLASSES]
     n, c, h, w = images.shape
     mosaic = np.full((len(order) * (h + 1), per_class * (w + 1), 3), 255, dtype=np.uint8)
     for row, k in enumerate(order):
@@ -174,11 +176,17 @@ def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, pe
     return picture
 
 
+GALLERY_CLASSES = 40
+"""Classes a gallery shows at most (the most frequent first): a folder of 10,000 classes would be a
+picture hundreds of thousands of pixels tall (or 2,000 rows of subplots)."""
+
+
 def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
     """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
     signals drawn over each other in the class's own colour (CLASS_COLORS: ten classes, ten colours);
     a tail panel with few lines shows how little the tail has."""
     cols = 5
+    order = list(order)[:GALLERY_CLASSES]
     rows = -(-len(order) // cols)
     counts = [int((labels == k).sum()) for k in order]
     fig = make_subplots(rows, cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.12,
@@ -287,7 +295,8 @@ def per_class_accuracy(results, labels) -> go.Figure:
         if r.class_counts not in seen:
             seen.append(r.class_counts)
             fig.add_scatter(x=names, y=[r.class_counts[k] for k in order], mode="lines+markers",
-                            name="training images" + (f" (ρ{r.config.ratio:g})" if len(results) > 1 else ""),
+                            name="training images" + (f" ({ratio_text(r.config.profile, r.config.ratio, own_ratio(r))})"
+                                                        if len(results) > 1 else ""),
                             line=dict(color="#475569", dash="dot"), secondary_y=True)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent), n = its test images", **_test_ticks(names, order, tests))

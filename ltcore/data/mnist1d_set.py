@@ -112,7 +112,7 @@ def load_signals(folder: Path, num_samples: int, seed: int = SEED,
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"version": CACHE_VERSION, "num_samples": num_samples, "seed": seed, "x": x, "y": y}, tmp)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: torch.save's failed write (a full disk)
         with contextlib.suppress(OSError):
             tmp.unlink()
     return x, y

@@ -16,7 +16,9 @@ METHODS = ("ce", "balanced_softmax")
 
 @pytest.fixture(scope="module")
 def seeds_lab(tmp_path_factory):
-    """gaussians ρ20, 2 epochs: ce and balanced_softmax over seeds 0 and 1, trained in-process."""
+    """gaussians ρ20, 2 epochs: ce and balanced_softmax over seeds 0 and 1, trained in-process
+    (neural collapse measured after each epoch)."""
+    from app.logic.state import geometry_schedule
     from ltcore import Config
     from ltcore.runs import RunStore
 
@@ -25,7 +27,8 @@ def seeds_lab(tmp_path_factory):
         mp.setenv("LTLAB_DATA", str(data))
         store = RunStore()
         runs = {(m, s): train_into(store, Config(dataset="gaussians", ratio=20, method=m, seed=s, epochs=2,
-                                                 batch_size=128)) for m in METHODS for s in (0, 1)}
+                                                 batch_size=128, **geometry_schedule(2)))
+                for m in METHODS for s in (0, 1)}
     return data, store, runs
 
 
@@ -231,3 +234,19 @@ def test_reliability_and_what_if_draw_one_entry_per_configuration_with_the_seed_
     bars = [t for t in figures(at)["compare_whatif_per_class"]["data"] if t["type"] == "bar"]
     assert [t["name"] for t in bars] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
     assert bars[0]["error_y"]["visible"]
+
+
+def test_geometry_all_four_nc_draws_one_band_and_line_per_configuration(app, lab):
+    """Issue 22, item 3: Geometry's "all four" drew one line per seed (16 in NC2 for 3 × 3 runs)."""
+    store, runs = lab
+    app.query_params.update({"runs": ",".join(runs.values()), "geometry_nc": "all"})
+    at = app.run()
+    at.switch_page(page("geometry")).run()
+    assert not at.exception
+    traces = figures(at)["nc_history"]["data"]
+    lines = [t for t in traces if t.get("fill") != "toself" and t.get("showlegend")]
+    assert [t["name"] for t in lines] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
+    assert sum(t.get("fill") == "toself" for t in traces) >= 2       # ± one std over the seeds (NC1 at least)
+    nc1 = [statistics.fmean(h["nc1"] for h in store.load_result(runs["ce", s]).extras["nc_history"]
+                            if h["epoch"] == 2) for s in (0, 1)]
+    assert decode(lines[0]["customdata"])[-1] == pytest.approx(statistics.fmean(nc1))
