@@ -3,6 +3,7 @@ import streamlit as st
 
 from app.charts import base as charts, diagnostics as charts_eval, cache as figures
 from app.compare import panels, reproduced, whatif
+from app.compare import stats as compare_stats
 from app.ui import frame, jobs, widgets
 from app.logic import tables
 from app.logic.labels import run_labels
@@ -34,6 +35,9 @@ if st.session_state["compare_tab"] not in TABS:
     st.session_state["compare_tab"] = TABS[0]
 view_ids, view_runs, view_labels = panels.choose(ids, runs, labels)
 grouped = view_runs is not runs
+compare_stats.warn_small_test_set(runs)
+seed_members = panels.seed_results(ids, runs) if grouped else None
+members = [seed_members[v] for v in view_ids] if grouped else [[r] for r in view_runs]
 acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab, whatif_tab = st.tabs(
     TABS, key="compare_tab", on_change="rerun")
 if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
@@ -46,32 +50,38 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
             if ss["baseline"] not in view_ids:
                 ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
             st.selectbox("Baseline run", view_ids, persist_state="session", key="baseline", format_func=view_label_of.get)
-            base = view_runs[view_ids.index(ss["baseline"])]
-            seeds = panels.seed_results(ids, runs) if grouped else None   # error bars over seeds
+            at = view_ids.index(ss["baseline"])
+            base = view_runs[at]
             chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
-                r, lab, base, view_label_of[ss["baseline"]], *((
-                    [seeds[v] for v in view_ids], seeds[ss["baseline"]]) if grouped else ())),
-                ss["baseline"]), key="change")
+                r, lab, base, view_label_of[ss["baseline"]], members, members[at]),
+                ss["baseline"], grouped), key="change")
+            compare_stats.show_change_table(view_labels, members, at, view_label_of[ss["baseline"]])
         else:
             st.caption("Choose a second run to see the per-class change against a baseline.")
 
 if table_tab.open:
     with table_tab:
+        baseline = ss_base if (ss_base := st.session_state["baseline"]) in view_ids else next(
+            (rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
+        stats = compare_stats.change_table(view_labels, members, view_ids.index(baseline)) if len(view_ids) > 1 else None
         if grouped:
             table = panels.table(view_ids, view_runs, view_labels)
-            shown, spelled = tables.spell_out_few(table)
-            st.dataframe(shown, hide_index=True, column_config=panels.column_config(table) | (
-                {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
-            st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
+            config = panels.column_config(table)
         else:
             relative, missing = panels.relative_accuracies(ids, runs)
             table = tables.summary_table(ids, runs, labels, relative)
-            shown, spelled = tables.spell_out_few(table)
-            st.dataframe(shown, hide_index=True, column_config={
-                c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
+            config = {c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
                 "ece": st.column_config.NumberColumn(format="%.3f"),
-                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")} | (
-                {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
+                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")}
+        table = compare_stats.with_change(table, view_runs, stats)
+        shown, spelled = tables.spell_out_few(table)
+        st.dataframe(shown, hide_index=True, column_config=config | compare_stats.column_config() | (
+            {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
+        if grouped:
+            st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
+        if stats is not None:
+            st.caption("Δ balanced: against the baseline chosen on the Accuracy tab, with its 95 % interval (paired "
+                       "t over seeds; one seed: a bootstrap over the test images).")
         if spelled:
             st.caption(f"few_acc says “{tables.NO_FEW}” for a run whose training set has no few-shot class.")
         widgets.download_table(table, "comparison")

@@ -130,7 +130,10 @@ if names:
 st.subheader("Numbers")
 st.dataframe(summary, hide_index=True, key="sweep_summary", column_config={  # % like the trials table above
     c: st.column_config.NumberColumn(c, format="percent") for c in summary.columns
-    if c.removesuffix("_std") in sweep_view.METRICS})
+    if c.removesuffix("_std") in sweep_view.METRICS or c in ("balanced_acc_low", "balanced_acc_high")})
+st.caption("Mean and sample std over seeds; balanced_acc_low/high: the 95 % t interval of the balanced mean (empty "
+           "for one seed); rank: by balanced mean within its ratio, (best–worst) when each seed is ranked alone — "
+           "overlapping ranges are ties.")
 widgets.download_table(runs, "sweep_runs")
 st.download_button("Whole sweep (JSON)", json.dumps({"spec": spec.to_dict(), "summary": summary.to_dict("records"),
                                                       "runs": runs.to_dict("records")}, default=str, indent=1),

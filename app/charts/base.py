@@ -10,7 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ltcore.metrics.seeds import mean_std
+from ltcore.metrics.comparison import class_wilson, group_test_counts, test_counts
+from ltcore.metrics.statistics import FEW_TEST_IMAGES
 
 from app.logic.labels import own_ratio, ratio_text
 from app.logic.plaintext import plain
@@ -277,10 +278,18 @@ def per_class_accuracy(results, labels) -> go.Figure:
     counts = results[0].class_counts
     order = frequency_order(counts)
     names = [str(results[0].class_names[k]) for k in order]
+    tests = test_counts(results[0])
     fig = make_subplots(specs=[[{"secondary_y": True}]])
+    wilson = False
     for i, (r, label) in enumerate(zip(results, labels)):
-        fig.add_bar(x=names, y=[r.per_class_acc[k] for k in order], name=label, marker=run_bar(i),
-                    error_y=_error(r, "per_class_acc", order=order), secondary_y=False)
+        y = [r.per_class_acc[k] for k in order]
+        error = _error(r, "per_class_acc", order=order)
+        if error is None:
+            error, few = _wilson_error(r, order, y)
+            wilson |= few
+        fig.add_bar(x=names, y=y, name=label, marker=run_bar(i), error_y=error, secondary_y=False,
+                    customdata=[tests[k] if tests else None for k in order],
+                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
     seen = []
     for r in results:
         if r.class_counts not in seen:
@@ -290,21 +299,51 @@ def per_class_accuracy(results, labels) -> go.Figure:
                                                         if len(results) > 1 else ""),
                             line=dict(color="#475569", dash="dot"), secondary_y=True)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
-                     title="class (most → least frequent)")
+                     title="class (most → least frequent), n = its test images", **_test_ticks(names, order, tests))
     fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title="training images", rangemode="tozero", showgrid=False, tickmode="auto",
                      secondary_y=True)
     fig.update_layout(barmode="group")
-    return _layout(fig, "Per-class accuracy, classes sorted by training frequency")
+    title = "Per-class accuracy, classes sorted by training frequency"
+    if wilson:
+        title += (f"<br><sup>bars on classes with < {FEW_TEST_IMAGES} test images: Wilson 95 % interval of the "
+                  "accuracy</sup>")
+    return _layout(fig, title)
+
+
+def _test_ticks(names: list[str], order: list[int], tests: list[int]) -> dict:
+    """Category tick labels with the test images behind each class ("3 (n=400)"; tick text is
+    escaped as data, so no markup)."""
+    if not tests:
+        return {}
+    return dict(tickmode="array", tickvals=names, ticktext=[f"{n} (n={tests[k]})" for n, k in zip(names, order)])
+
+
+def _wilson_error(r, order: list[int], y: list) -> tuple[dict | None, bool]:
+    """Asymmetric error bars of a single run's per-class accuracy: the Wilson 95 % interval where a
+    class has fewer than FEW_TEST_IMAGES test images (none elsewhere); (None, False) if no class does."""
+    if getattr(r, "n", 1) > 1:
+        return None, False
+    cis = class_wilson(r)
+    if not any(ci is not None for ci in cis):
+        return None, False
+    up = [cis[k][1] - v if cis[k] is not None and v is not None else 0 for k, v in zip(order, y)]
+    down = [v - cis[k][0] if cis[k] is not None and v is not None else 0 for k, v in zip(order, y)]
+    return dict(type="data", symmetric=False, array=up, arrayminus=down, visible=True, thickness=1.2), True
 
 
 def shot_accuracy(results, labels) -> go.Figure:
     """Many/medium/few-shot accuracy as grouped bars, one bar per run (± std for seed groups)."""
     fig = go.Figure()
     groups = ["many", "medium", "few"]
+    images = group_test_counts(results[0]) if results else {}
     for i, (r, label) in enumerate(zip(results, labels)):
         fig.add_bar(x=groups, y=[r.shot_acc.get(g) for g in groups], name=label, marker=run_bar(i),
-                    error_y=_error(r, "shot_acc", group=groups))
+                    error_y=_error(r, "shot_acc", group=groups), customdata=[images.get(g) for g in groups],
+                    hovertemplate=f"{plain(label)}, %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
+    if images:
+        fig.update_xaxes(tickmode="array", tickvals=groups,
+                         ticktext=[f"{g} (n={images[g]})" if g in images else g for g in groups])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="mean per-class accuracy", range=[0, 1.02], tickformat=".0%")
     for g in groups:
@@ -315,57 +354,62 @@ def shot_accuracy(results, labels) -> go.Figure:
     return _layout(fig, f"Many / medium / few-shot accuracy<br><sup>{rule}</sup>")
 
 
-def change_spread(members: list, base_members: list, order: list[int]) -> list[float] | None:
-    """± one sample std over seeds of a seed group's per-class change against the baseline, in
-    points: paired by seed (seed s of the run against seed s of the baseline: the seed picks the
-    training subset, so a pair shares its data) when at least two seeds are shared; else the std
-    of the difference of the two groups' means, √(σ² + σ_b²). None for single runs on both sides."""
-    if len(members) < 2 and len(base_members) < 2:
-        return None
-    base_by_seed = {b.config.seed: b for b in base_members}
-    pairs = [(r, base_by_seed[r.config.seed]) for r in members if r.config.seed in base_by_seed]
-    out = []
-    for k in order:
-        if len(pairs) >= 2:
-            _, std = mean_std(_points(r.per_class_acc[k], b.per_class_acc[k]) for r, b in pairs)
-        else:
-            _, s_run = mean_std(100 * r.per_class_acc[k] for r in members)
-            _, s_base = mean_std(100 * b.per_class_acc[k] for b in base_members)
-            std = None if s_run is None or s_base is None else (s_run ** 2 + s_base ** 2) ** 0.5
-        out.append(0.0 if std is None else std)
-    return out
+def change_intervals(members: list, base_members: list, order: list[int]) -> list:
+    """Per class (in `order`): the 95 % interval of the change against the baseline
+    (`ltcore.metrics.comparison.change`: paired t over the seeds both share, else a bootstrap over
+    the class's test images), or None where none can be computed."""
+    from ltcore.metrics.comparison import change
+
+    return [change(members, base_members, k) for k in order]
 
 
 def accuracy_change(results, labels, baseline, baseline_label: str = "the baseline", members=None,
                     base_members=None) -> go.Figure:
     """Per-class accuracy of each run minus the baseline run's, in percentage points, classes by
-    training frequency; the title names the baseline. With seed groups (`results` are their means,
-    `members[i]` the seeds' own results, `base_members` the baseline's), each bar has an error bar
-    of ± one std over seeds (`change_spread`)."""
+    training frequency; the title names the baseline. Given each entry's runs (`members[i]`, one per
+    seed; `base_members` the baseline's), every bar carries the 95 % interval of its change (paired t
+    over seeds, or a bootstrap over the class's test images for single runs) and a bar whose
+    interval contains 0 is drawn pale and hatched: "not distinguishable at these seeds"."""
+    from ltcore.metrics.statistics import NOT_DISTINGUISHABLE
+
     order = frequency_order(baseline.class_counts)
     names = [str(baseline.class_names[k]) for k in order]
     fig = go.Figure()
-    spread = False
+    methods, blurred = set(), 0
     for i, (r, label) in enumerate(zip(results, labels)):
         if r is baseline:
             continue
-        error = None
+        y = [_points(r.per_class_acc[k], baseline.per_class_acc[k]) for k in order]
+        error, marker, notes = None, run_bar(i), [""] * len(order)
         if members is not None and base_members is not None:
-            std = change_spread(members[i], base_members, order)
-            if std is not None:
-                spread = True
-                error = dict(type="data", array=std, visible=True, thickness=1.2)
-        fig.add_bar(x=names, y=[_points(r.per_class_acc[k], baseline.per_class_acc[k]) for k in order],
-                    name=label, marker=run_bar(i), error_y=error,
-                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
+            cis = change_intervals(members[i], base_members, order)
+            if any(ci is not None and ci.low is not None for ci in cis):
+                error = dict(type="data", symmetric=False, visible=True, thickness=1.2,
+                             array=[max(0.0, 100 * ci.high - v) if ci and ci.low is not None and v is not None else 0
+                                    for ci, v in zip(cis, y)],
+                             arrayminus=[max(0.0, v - 100 * ci.low) if ci and ci.low is not None and v is not None
+                                         else 0 for ci, v in zip(cis, y)])
+                methods |= {ci.method.split(" over ")[0] for ci in cis if ci and ci.low is not None}
+                same = [ci is not None and ci.distinguishable is False for ci in cis]
+                blurred += sum(same)
+                marker = dict(marker, opacity=[0.4 if s else 1.0 for s in same],
+                              pattern=dict(shape=["x" if s else marker.get("pattern", {}).get("shape", "")
+                                                  for s in same]))
+                notes = [f" [{100 * ci.low:+.1f}, {100 * ci.high:+.1f}]" + (f" — {NOT_DISTINGUISHABLE}" if s else "")
+                         if ci and ci.low is not None else "" for ci, s in zip(cis, same)]
+        fig.add_bar(x=names, y=y, name=label, marker=marker, error_y=error, customdata=notes,
+                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:+.1f}} points%{{customdata}}<extra></extra>")
     fig.add_hline(y=0, line_color="#475569")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
     fig.update_yaxes(title=f"change against {plain(baseline_label)} (points)", tickformat="+.0f", ticksuffix=" pts")
     fig.update_layout(barmode="group")
     title = f"Change in per-class accuracy against {baseline_label}, in percentage points"
-    if spread:
-        title += "<br><sup>mean over seeds ± one std of the change (seed s against the baseline's seed s)</sup>"
+    if methods:
+        how = " / ".join(sorted({"paired t": "paired t over seeds", "bootstrap": "bootstrap over test images"}.get(
+            m, m) for m in methods))
+        title += (f"<br><sup>bars: 95 % interval of the change ({how}); pale hatched bars ({blurred}): "
+                  f"{NOT_DISTINGUISHABLE}</sup>")
     return _layout(fig, title)
 
 

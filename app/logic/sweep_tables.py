@@ -84,7 +84,31 @@ def summary_frame(frame: pd.DataFrame, by: tuple = ("method", "ratio")) -> pd.Da
     grouped = frame.groupby(list(by), sort=True, dropna=False)
     out = grouped[metrics].mean()
     std = grouped[metrics].std(ddof=1).fillna(0.0).add_suffix("_std")
-    return pd.concat([out, std, grouped.size().rename("seeds")], axis=1).reset_index()
+    summary = pd.concat([out, std, grouped.size().rename("seeds")], axis=1).reset_index()
+    return with_intervals(frame, summary, by) if "balanced_acc" in metrics else summary
+
+
+def with_intervals(frame: pd.DataFrame, summary: pd.DataFrame, by: tuple) -> pd.DataFrame:
+    """The balanced mean's 95 % t interval over seeds (`balanced_acc_low`, `_high`; empty for one
+    seed) and, per ratio, the rank by balanced mean with its range when each seed is ranked alone
+    (`rank`: "2 (1–3)"; overlapping ranges are ties)."""
+    from ltcore.metrics.statistics import mean_interval, rank_ranges
+
+    keys = list(by)
+    lows, highs, ranks = [], [], []
+    rank_of: dict = {}
+    for ratio, block in frame.groupby("ratio", dropna=False):
+        scores = {tuple(k): dict(zip(g["seed"], g["balanced_acc"]))
+                  for k, g in block.groupby(keys, dropna=False)}
+        rank_of.update({k: r.label() for k, r in rank_ranges(scores).items()})
+    for _, row in summary.iterrows():
+        key = tuple(row[k] for k in keys)
+        values = frame.loc[(frame[keys] == pd.Series(key, index=keys)).all(axis=1), "balanced_acc"]
+        ci = mean_interval(values.tolist())
+        lows.append(ci.low if ci else None)
+        highs.append(ci.high if ci else None)
+        ranks.append(rank_of.get(key, ""))
+    return summary.assign(balanced_acc_low=lows, balanced_acc_high=highs, rank=ranks)
 
 
 def gain_over_ce(summary: pd.DataFrame, metric: str = "balanced_acc") -> pd.DataFrame | None:

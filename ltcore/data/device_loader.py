@@ -24,6 +24,18 @@ def random_crop(x: torch.Tensor, pad: int, gen: torch.Generator | None = None) -
     return xp[bi, ci, rows, cols]
 
 
+def random_shift(x: torch.Tensor, pad: int, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Batched random shift of 1-D signals (B, L) by s ∈ [−pad, pad] with zero fill: the 1-D form of
+    the random crop with zero padding (the MNIST-1D regime's augmentation, ±3 of 40 samples)."""
+    if pad <= 0:
+        return x
+    b, length = x.shape
+    xp = torch.nn.functional.pad(x, (pad, pad))
+    start = torch.randint(0, 2 * pad + 1, (b,), device=x.device, generator=gen)
+    cols = start[:, None] + torch.arange(length, device=x.device)
+    return xp.gather(1, cols)
+
+
 def random_flip(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
     """Batched horizontal flip of a random half of the images."""
     mask = torch.rand(x.shape[0], device=x.device, generator=gen) < 0.5
@@ -39,11 +51,12 @@ class DeviceBatches:
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, device: torch.device | str,
                  mean=None, std=None, augment: str = "none", pad: int = 4,
-                 channels_last: bool = False, seed: int = 0):
+                 channels_last: bool = False, seed: int = 0, signal: bool = False):
         self.device = torch.device(device)
         self.x = x.to(self.device)
         self.y = y.to(self.device)
         self.is_image = self.x.dim() == 4
+        self.is_signal = signal and self.x.dim() == 2
         self.augment = augment
         self.pad = pad
         self.channels_last = channels_last
@@ -62,6 +75,8 @@ class DeviceBatches:
             xb = random_crop(xb, self.pad, self.gen)
             if self.augment == "crop_flip":
                 xb = random_flip(xb, self.gen)
+        elif train and self.is_signal and self.augment == "crop":
+            xb = random_shift(xb, self.pad, self.gen)
         if self.mean is not None:
             xb = (xb - self.mean) / self.std
         if self.channels_last and self.is_image:

@@ -124,7 +124,9 @@ class Trainer:
         channels_last = image and self.device.type in ("cuda", "cpu")
         self.bf16 = use_bf16(config, self.device) and (image or self.cuda)
         self.train_batches = DeviceBatches(self.data.x_train, self.data.y_train, self.device, split.mean,
-                                           split.std, augment, channels_last=channels_last, seed=config.seed)
+                                           split.std, augment, pad=meta.get("pad", 4),
+                                           channels_last=channels_last, seed=config.seed,
+                                           signal=meta.get("signal", False))
         self.test_batches = DeviceBatches(split.x_test, split.y_test, self.device, split.mean, split.std,
                                           "none", channels_last=channels_last)
         # the balanced validation split (never training data): hyper-parameters are chosen here

@@ -93,6 +93,9 @@ def check_config(config) -> None:
     if MODELS.get(model).meta.get("inputs") == "image" and meta.get("kind") == "vector":
         raise ConfigError(f"model {model!r} takes images, but {config.dataset} holds vectors of shape "
                           f"{tuple(meta.get('shape', ()))}; use model 'auto' or 'mlp'")
+    if MODELS.get(model).meta.get("inputs") == "signal" and not meta.get("signal"):
+        raise ConfigError(f"model {model!r} takes 1-D signals, but {config.dataset} holds "
+                          f"{'images' if meta.get('kind') == 'image' else 'vectors'}; use model 'auto'")
     check_config_paths(config)  # the shared server's one path check (data_path, init_from)
 
 

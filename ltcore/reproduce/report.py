@@ -9,6 +9,8 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import LTError
+from ..metrics.statistics import (NOT_DISTINGUISHABLE, mean_interval, paired_difference, rank_ranges, spearman,
+                                  verdict)
 from .tables import PUBLISHED_FILE, REFERENCE_LABEL, TableSpec, load_published
 
 
@@ -32,6 +34,9 @@ def summarise(spec: TableSpec, configs: list[Config], outcomes: dict, published_
         done = [r for r in results if r is not None and not isinstance(r, str)]
         errors = [r for r in results if isinstance(r, str)]
         acc = [100 * r.balanced_acc for r in done if r.balanced_acc is not None]
+        by_seed = {c.seed: 100 * r.balanced_acc for c, r in zip(cfgs, results)
+                   if r is not None and not isinstance(r, str) and r.balanced_acc is not None}
+        ci = mean_interval(acc)
         pub = published.get((published_for, float(ratio), method)) if published_for else None
         ref = published.get((reference, float(ratio), method)) if reference else None
         mean, std = _mean_std(acc)
@@ -39,6 +44,8 @@ def summarise(spec: TableSpec, configs: list[Config], outcomes: dict, published_
                "family": PRESETS.get(method).meta.get("family", ""),
                "epochs": cfgs[0].epochs, "seeds": len(acc), "seeds_asked": len(cfgs),
                "ours_mean": mean, "ours_std": std,
+               "ours_low": _r(ci.low) if ci else None, "ours_high": _r(ci.high) if ci else None,
+               "by_seed": by_seed,
                "published": pub.top1 if pub else None,
                "delta": _r(mean - pub.top1) if pub and mean is not None else None,
                "source": pub.source if pub else "", "checked": pub.checked if pub else "",
@@ -50,7 +57,18 @@ def summarise(spec: TableSpec, configs: list[Config], outcomes: dict, published_
         row["wall_seconds"] = _r(sum(r.wall_seconds for r in done))
         row["error"] = errors[0] if errors else ""
         rows.append(row)
+    for ratio in {r["ratio"] for r in rows}:
+        block = [r for r in rows if r["ratio"] == ratio]
+        ranks = rank_ranges({r["method"]: r["by_seed"] for r in block})
+        for r in block:
+            rank = ranks.get(r["method"])
+            r["rank"] = rank.label() if rank else ""
     return rows
+
+
+def _interval(row) -> str:
+    """'[70.12, 72.40]' (the 95 % t interval over seeds), or — for fewer than two seeds."""
+    return "—" if row.get("ours_low") is None else f"[{row['ours_low']:.2f}, {row['ours_high']:.2f}]"
 
 
 def _mean_std(values: list) -> tuple:
@@ -85,6 +103,8 @@ def format_markdown(spec: TableSpec, rows: list[dict], title: str) -> str:
                 cells += ["", "", ""]
                 continue
             ours = _cell(r["ours_mean"], r["ours_std"]) + (f" (n={r['seeds']})" if r["seeds"] else "")
+            if r.get("ours_low") is not None:
+                ours += f" {_interval(r)}, rank {r['rank']}"
             if r["ours_mean"] is None and r["error"]:
                 ours = "failed"
             cells += [ours, _cell(r["published"]), "—" if r["delta"] is None else f"{r['delta']:+.2f}"]
@@ -95,6 +115,8 @@ def format_markdown(spec: TableSpec, rows: list[dict], title: str) -> str:
                   f"`ltcore/{PUBLISHED_FILE.name}` — " + "; ".join(sorted(sources)) + "."]
     else:
         lines += ["", "No published column: this data set has no published numbers for this table."]
+    lines += ["", "Ours: balanced top-1 % mean ± sample std over n seeds, its 95 % t interval, and its rank among "
+              "the ratio's methods (best–worst when each seed is ranked alone: overlapping ranges are ties)."]
     failed = [f"{r['method']} ρ={r['ratio']:g}: {r['error']}" for r in rows if r["error"]]
     if failed:
         lines += ["", "Failed runs: " + "; ".join(failed)]
@@ -113,15 +135,20 @@ def format_preset_table(spec: TableSpec, rows: list[dict], title: str, skipped: 
                        key=lambda r: (r["ours_mean"] is None, -(r["ours_mean"] or 0.0)))
         refs = sorted({r["reference_published"] for r in block if r["reference_published"] is not None},
                       reverse=True)
-        head = ["#", "method", "family", "balanced %", "many %", "medium %", "few %", "seeds",
-                f"{label} ρ={ratio:g} published (rank)"]
+        head = ["rank (range)", "method", "family", "balanced %", "95 % interval", "Δ vs ce (paired 95 %)", "many %",
+                "medium %", "few %", "seeds", f"{label} ρ={ratio:g} published (rank)"]
+        base = next((r["by_seed"] for r in block if r["method"] == "ce"), None)
         lines += ["", f"ρ = {ratio:g}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for i, r in enumerate(block, 1):
             ref = r["reference_published"]
             ranked = "—" if ref is None else f"{ref:.2f} (#{refs.index(ref) + 1})"
             failed = r["ours_mean"] is None and r["error"]
-            cells = [str(i) if r["ours_mean"] is not None else "", r["method"], r["family"],
-                     "failed" if failed else _cell(r["ours_mean"], r["ours_std"]),
+            diff = (paired_difference({s: v / 100 for s, v in r["by_seed"].items()},
+                                      {s: v / 100 for s, v in base.items()})
+                    if base is not None and r["method"] != "ce" else None)
+            cells = [r["rank"] if r["ours_mean"] is not None else "", r["method"], r["family"],
+                     "failed" if failed else _cell(r["ours_mean"], r["ours_std"]), _interval(r),
+                     verdict(diff) if diff else "—",
                      _cell(r["many_mean"], r["many_std"]), _cell(r["medium_mean"], r["medium_std"]),
                      _cell(r["few_mean"], r["few_std"]), f"{r['seeds']}/{r['seeds_asked']}", ranked]
             lines.append("| " + " | ".join(cells) + " |")
@@ -130,7 +157,16 @@ def format_preset_table(spec: TableSpec, rows: list[dict], title: str, skipped: 
             rs = spearman([r["ours_mean"] for r in both], [r["reference_published"] for r in both])
             lines += ["", f"Order agreement with the published {label} ρ={ratio:g} values over the "
                       f"{len(both)} presets that have one: Spearman r_s = {rs:+.2f}."]
-    lines += ["", f"Balanced and per-group top-1 % on the balanced test set, mean ± std over seeds; many / "
+        ce_row = next((r for r in block if r["method"] == "ce"), None)
+        if ce_row and ce_row["ours_mean"] is not None and ce_row["reference_published"] is not None:
+            better = [r for r in both if r["method"] != "ce" and r["reference_published"] > ce_row["reference_published"]]
+            above = [r for r in better if r["ours_mean"] > ce_row["ours_mean"]]
+            lines += [f"Above ce: {len(above)} of the {len(better)} presets whose published {label} value beats CE's "
+                      "score above ce here (mean over seeds)."]
+    lines += ["", "Rank: by the mean over seeds, (best–worst) when each seed is ranked alone (overlapping ranges "
+              "are ties); 95 % interval: t over seeds; Δ vs ce: mean paired difference over seeds in points with its "
+              f"95 % t interval, marked \"{NOT_DISTINGUISHABLE}\" when it contains 0.",
+              "", f"Balanced and per-group top-1 % on the balanced test set, mean ± std over seeds; many / "
               "medium / few: classes with > 100 / 20–100 / < 20 training samples. "
               f"The {label} column is another data set's published number (`ltcore/{PUBLISHED_FILE.name}`, "
               "with sources), shown only for the ordering: no difference is taken."]
@@ -143,31 +179,8 @@ def format_preset_table(spec: TableSpec, rows: list[dict], title: str, skipped: 
     return "\n".join(lines)
 
 
-def spearman(a: list, b: list) -> float:
-    """Spearman's rank correlation (average ranks for ties); 0 when either side is constant."""
-    ra, rb = _ranks(a), _ranks(b)
-    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
-    num = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
-    den = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
-    return num / den if den else 0.0
-
-
-def _ranks(values: list) -> list:
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
 CSV_FIELDS = ("table", "dataset", "ratio", "method", "family", "epochs", "seeds", "seeds_asked", "ours_mean",
-              "ours_std", "published", "delta", "many_mean", "many_std", "medium_mean", "medium_std", "few_mean",
+              "ours_std", "ours_low", "ours_high", "rank", "published", "delta", "many_mean", "many_std", "medium_mean", "medium_std", "few_mean",
               "few_std", "reference", "reference_published", "wall_seconds", "source", "checked", "error")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 
+from ..metrics.statistics import mean_interval, rank_ranges
 from .grid import OBJECTIVE
 
 SUMMARY_KEYS = ("overall_acc", "balanced_acc", "many", "medium", "few")
@@ -17,7 +18,10 @@ def _values(result) -> dict:
 
 
 def summarise(results) -> list[dict]:
-    """One row per (method, ratio): mean and std over seeds of overall/balanced/many/medium/few."""
+    """One row per (method, ratio): mean and std over seeds of overall/balanced/many/medium/few, the
+    95 % t interval of the balanced mean (`balanced_low`, `balanced_high`; None for one seed), and
+    the method's rank among the ratio's methods by balanced mean with its range when each seed is
+    ranked on its own (`rank`, `rank_best`, `rank_worst`: overlapping ranges are ties)."""
     groups: dict[tuple, list] = {}
     for r in results:
         groups.setdefault((r.config.method, r.config.ratio), []).append(r)
@@ -29,22 +33,46 @@ def summarise(results) -> list[dict]:
             vals = [v for v in (_values(r)[key] for r in runs) if v is not None]
             row[key] = statistics.fmean(vals) if vals else None
             row[f"{key}_std"] = statistics.stdev(vals) if len(vals) > 1 else 0.0 if vals else None
+        ci = mean_interval(r.metrics["balanced_acc"] for r in runs)
+        row["balanced_low"], row["balanced_high"] = (ci.low, ci.high) if ci else (None, None)
         rows.append(row)
+    for ratio in {row["ratio"] for row in rows}:
+        scores = {(m, q): {r.config.seed: r.metrics["balanced_acc"] for r in runs}
+                  for (m, q), runs in groups.items() if q == ratio}
+        for (method, _), rank in rank_ranges(scores).items():
+            row = next(r for r in rows if r["method"] == method and r["ratio"] == ratio)
+            row.update(rank=rank.rank, rank_best=rank.best, rank_worst=rank.worst)
     return rows
 
 
 def format_summary(rows: list[dict]) -> str:
-    """A readable table in percent (mean ± std over seeds)."""
+    """A readable table in percent: mean ± std over seeds, the balanced mean's 95 % interval and the
+    rank (its range over seeds) among the ratio's methods."""
     def cell(row, key):
         if row[key] is None:
             return f"{'—':>13}"
         return f"{100 * row[key]:6.2f}±{100 * row[key + '_std']:5.2f}"
 
-    head = f"{'method':<18} {'ratio':>6} {'seeds':>5} " + " ".join(f"{k.replace('_acc', ''):>13}" for k in SUMMARY_KEYS)
+    def interval(row):
+        if row.get("balanced_low") is None:
+            return f"{'—':>15}"
+        return f"[{100 * row['balanced_low']:5.2f}, {100 * row['balanced_high']:5.2f}]"
+
+    def rank(row):
+        if row.get("rank") is None:
+            return f"{'—':>9}"
+        spread = "" if row["rank_best"] == row["rank_worst"] else f" ({row['rank_best']:g}–{row['rank_worst']:g})"
+        return f"{row['rank']:g}{spread}".rjust(9)
+
+    head = (f"{'method':<18} {'ratio':>6} {'seeds':>5} " + " ".join(f"{k.replace('_acc', ''):>13}" for k in SUMMARY_KEYS)
+            + f" {'balanced 95% CI':>15} {'rank':>9}")
     lines = [head]
     for row in rows:
         lines.append(f"{row['method']:<18} {row['ratio']:>6g} {row['seeds']:>5} "
-                     + " ".join(cell(row, k) for k in SUMMARY_KEYS))
+                     + " ".join(cell(row, k) for k in SUMMARY_KEYS) + f" {interval(row)} {rank(row)}")
+    if any(row["seeds"] > 1 for row in rows):
+        lines.append("mean ± sample std over seeds; 95% CI: t interval of the balanced mean; rank by balanced mean "
+                     "within its ratio, (best–worst) when each seed is ranked alone: overlapping ranges are ties")
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ confirmation; on a shared server only this session's runs), the Train view's con
 import statistics
 
 import pytest
+from scipy import stats
 from apphelpers import decode, figures, page, train_into
 
 from app.logic import memo as shared
@@ -60,14 +61,15 @@ def test_seed_groups_show_mean_and_std_and_the_switch_shows_single_seeds(app, la
         [statistics.stdev(r.per_class_acc[k] for r in ce) for k in order])
     few = figures(at)["shots"]["data"][0]
     assert decode(few["error_y"]["array"])[0] == pytest.approx(statistics.stdev(r.shot_acc["many"] for r in ce))
-    change = figures(at)["change"]                      # against ce: mean change ± std of the paired change
+    change = figures(at)["change"]                      # against ce: mean change, 95 % paired t interval
     bs = [results["balanced_softmax", s] for s in (0, 1)]
     (bar,) = [t for t in change["data"] if t["type"] == "bar"]
     assert bar["name"] == "balanced_softmax · 2 seeds" and "ce · 2 seeds" in change["layout"]["title"]["text"]
     assert decode(bar["y"]) == pytest.approx([100 * (statistics.fmean(r.per_class_acc[k] for r in bs)
                                                      - statistics.fmean(r.per_class_acc[k] for r in ce)) for k in order])
+    t = stats.t.ppf(0.975, 1) / 2 ** 0.5
     assert decode(bar["error_y"]["array"]) == pytest.approx(
-        [statistics.stdev(100 * (b.per_class_acc[k] - c.per_class_acc[k]) for b, c in zip(bs, ce)) for k in order])
+        [t * statistics.stdev(100 * (b.per_class_acc[k] - c.per_class_acc[k]) for b, c in zip(bs, ce)) for k in order])
     at.session_state["compare_tab"] = "Table"
     at.run()
     table = at.dataframe[0].value

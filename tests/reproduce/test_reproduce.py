@@ -68,9 +68,29 @@ def test_summary_puts_mean_std_beside_published_with_delta():
     assert by["ldam_drw"]["ours_mean"] == 79.0 and by["ldam_drw"]["ours_std"] == pytest.approx(1.41, abs=0.01)
     assert "Cao et al." in by["ldam_drw"]["source"]
     md = format_markdown(spec, rows, "t")
-    assert "| ldam_drw | 79.00 ± 1.41 (n=2) | 77.03 | +1.97 |" in md
+    # the 95 % t interval over the two seeds (t_{0.975, 1} = 12.706) and the rank, equal over both seeds
+    assert "| ldam_drw | 79.00 ± 1.41 (n=2) [66.29, 91.71], rank 1 | 77.03 | +1.97 |" in md
+    assert "| ce | 70.00 ± 0.00 (n=2) [70.00, 70.00], rank 2 | 70.36 | -0.36 |" in md
     smoke = summarise(spec, configs, outcomes, None)
     assert all(r["published"] is None and r["delta"] is None for r in smoke)
+
+
+def test_preset_table_gives_intervals_rank_ranges_paired_differences_and_above_ce():
+    """Issue 20 §2: rank with its range over seeds (ties), the 95 % interval, the paired difference to
+    ce marked when its interval contains 0, and the "above ce" count against the published order."""
+    spec = TABLES["mnist1d-lt"]
+    configs = table_configs(spec, [0, 1, 2], methods=["ce", "balanced_softmax", "focal"], ratios=[100])
+    acc = {"ce": (0.70, 0.72, 0.71), "balanced_softmax": (0.78, 0.80, 0.79), "focal": (0.69, 0.73, 0.70)}
+    outcomes = {c.run_id: fake_result(acc[c.method][c.seed]) for c in configs}
+    rows = summarise(spec, configs, outcomes, None, "cifar10-lt")
+    by = {r["method"]: r for r in rows}
+    assert by["balanced_softmax"]["rank"] == "1" and by["ce"]["rank"] == "2 (2–3)" and by["focal"]["rank"] == "3 (2–3)"
+    md = format_preset_table(spec, rows, "t")
+    line = {m: next(x for x in md.splitlines() if f"| {m} |" in x) for m in acc}
+    assert line["balanced_softmax"].startswith("| 1 | balanced_softmax |") and "+8.0 pts [+8.0, +8.0]" in md
+    assert "not distinguishable" not in line["balanced_softmax"]
+    assert "-0.3 pts" in line["focal"] and "not distinguishable at these seeds" in line["focal"]
+    assert "Above ce: 1 of the 2 presets whose published CIFAR-10-LT value beats CE's" in md
 
 
 def test_a_failed_seed_is_reported_and_left_out_of_the_mean():
@@ -189,8 +209,8 @@ def test_preset_table_ranks_by_balanced_with_shot_groups_and_the_cifar_ordering(
     md = format_preset_table(spec, rows, "t")
     lines = [line for line in md.splitlines() if line.startswith("| ")]
     assert [line.split(" | ")[1] for line in lines[1:]] == ["balanced_softmax", "crt", "sade", "ce"]
-    assert "| 1 | balanced_softmax | logit adjustment | 75.50 ± 0.71 | 90.00 ± 0.00 | 50.00 ± 0.00 | " \
-           "20.00 ± 14.14 | 2/2 | 77.54 (#1) |" in md
+    assert "| 1 | balanced_softmax | logit adjustment | 75.50 ± 0.71 | [69.15, 81.85] | +15.0 pts [+15.0, +15.0] | " \
+           "90.00 ± 0.00 | 50.00 ± 0.00 | 20.00 ± 14.14 | 2/2 | 77.54 (#1) |" in md
     assert "CIFAR-10-LT ρ=100 published (rank)" in md and "Spearman r_s = +1.00" in md
     _, csv_path = write_outputs(rows, md, tmp_path, "t")
     row = next(csv.DictReader(open(csv_path)))
@@ -220,7 +240,7 @@ def test_mnist1d_table_trains_the_teacher_first_then_kd_on_two_workers(tmp_path)
     assert "| ce | baseline | " in out.stdout and "| kd | " in out.stdout and "70.36 (#1)" in out.stdout
     cache = list((data / "mnist1d").iterdir())
     assert len(cache) == 1 and cache[0].suffix == ".pt"  # generated once, by the command, before the workers
-    rows = {r["method"]: r for r in csv.DictReader(open(tmp_path / "mnist1d-lt-mnist1d-1ep.csv"))}
+    rows = {r["method"]: r for r in csv.DictReader(open(tmp_path / "mnist1d-lt-mnist1d_noisy-1ep.csv"))}
     assert set(rows) == {"ce", "kd"} and rows["kd"]["error"] == "" and rows["kd"]["few_std"] == "0.0"
 
 
