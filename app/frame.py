@@ -165,12 +165,13 @@ def _real_ratio(values: dict) -> None:
 
 
 def _lesson_data() -> dict | None:
-    """The view values of the current lesson's data (lessons train on their own settings)."""
-    from . import lessons
+    """The view values of the current lesson's data (lessons train on their own settings); None
+    when the lessons file is unusable (the Learn page itself says why, once)."""
+    from ltcore import lessons
 
     try:
         found = lessons.load()
-    except (OSError, ValueError, KeyError):
+    except LTError:
         return None
     number = get("lesson")
     config = found[number - 1].configs()[0] if 1 <= number <= len(found) else None

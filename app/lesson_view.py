@@ -10,7 +10,9 @@ import streamlit as st
 from ltcore.data import default_data_dir
 from ltcore.sweep import summarise
 
-from . import charts, charts_eval, charts_geometry, compare_seeds, compare_view, lessons, shared, whatif
+from ltcore import lessons
+
+from . import charts, charts_eval, charts_geometry, compare_seeds, compare_view, shared, whatif
 from .figures import freeze
 
 _FIGURES = shared.Memo(max_entries=128)
@@ -117,13 +119,20 @@ def claims(lesson, results: list, key: str) -> None:
                               for name, k in (("balanced", "balanced_acc"), ("many-shot", "many"),
                                               ("medium-shot", "medium"), ("few-shot", "few"))}} for row in rows])
     seeds = max(len(v) for v in by_method.values())
-    with st.container(border=True, key=f"{key}_claims"):
-        st.markdown(f"**What the text claims, checked on these runs** (mean ± std over {seeds} seeds)")
-        for c in lesson.claims:
+    checked_claims(lesson.claims, by_method, f"What the text claims, checked on these runs (mean ± std over "
+                   f"{seeds} seeds)", key=f"{key}_claims", table=table, table_key=f"{key}_seed_table")
+
+
+def checked_claims(found: tuple, by_method: dict, title: str, key: str, table=None, table_key: str = "") -> None:
+    """A box of claims, each marked as holding or not on `by_method` (method → the seeds' results)."""
+    with st.container(border=True, key=key):
+        st.markdown(f"**{title}**")
+        for c in found:
             result = lessons.check(c, by_method)
             name = c.left.partition(".")[2]
             right = _value(c.right, name, result.right) if isinstance(c.right, str) else _value(
                 "", name, result.right)
             mark = ":green[✓ holds]" if result.holds else ":red[✗ does not hold]"
             st.markdown(f"{mark}: {c.say} — {_value(c.left, name, result.left)} vs {right}")
-        st.dataframe(table, hide_index=True, key=f"{key}_seed_table")
+        if table is not None:
+            st.dataframe(table, hide_index=True, key=table_key)

@@ -17,7 +17,7 @@ LAYERS = [  # lowest first: a module may import its own layer and the layers bef
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
     ("train", ["ltcore.train", "ltcore.inference", "ltcore.cuda_graph", "ltcore.compiling", "ltcore.whatif"]),
-    ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.listings", "ltcore.sweep", "ltcore.reproduce",
+    ("runs/cli", ["ltcore.runs", "ltcore.cli", "ltcore.listings", "ltcore.sweep", "ltcore.reproduce", "ltcore.lessons", "ltcore.classroom",
                   "ltcore.__main__", "ltcore"]),
     ("app", ["app"]),
     ("pages", ["pages"]),

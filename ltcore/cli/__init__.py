@@ -1,4 +1,4 @@
-"""Command line: `python -m ltcore train|sweep|reproduce|datasets|models|methods|runs ...`.
+"""Command line: `python -m ltcore train|sweep|reproduce|datasets|models|methods|runs|lessons ...`.
 
 Bad input (ranges, unknown names, missing data, unusable paths, an unreadable store) prints one
 `error:` line and exits with code 2; SIGTERM marks the run in progress `interrupted` (exit 143).
@@ -17,6 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
+from ..classroom import add_parser as add_lessons_parser
 from ..config import Config
 from ..data import default_data_dir
 from ..errors import LTError, Terminated
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reproduce_parser(sub)
     add_listing_parsers(sub)
     add_subparser(sub)
+    add_lessons_parser(sub)
     return parser
 
 

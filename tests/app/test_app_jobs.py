@@ -56,7 +56,7 @@ def store():
 
 
 def test_learn_page_shows_every_lesson_on_a_fresh_store(app):
-    from app import lessons
+    from ltcore import lessons
 
     at = app.run()
     at.switch_page(page("learn")).run()

@@ -7,7 +7,7 @@ import statistics
 import pytest
 from apphelpers import decode, figures, page
 
-from app import lessons
+from ltcore import lessons
 from app.charts import frequency_order
 
 LESSONS = lessons.load(lessons.LESSONS_FILE)

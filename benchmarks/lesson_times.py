@@ -1,0 +1,87 @@
+"""How long each Learn lesson takes to train from nothing, and how long "Prepare the class" takes.
+
+Each lesson alone: a fresh run store, the server's job queue (JobManager, its default job slots:
+one on a CPU), every configuration of the lesson submitted at once as its Run button does; the
+time is from the press to the last run done (worker start-up included, as for the first student
+of a cold server). Then "Prepare": one fresh store, every lesson's runs queued by
+`ltcore.classroom.prepare` (shared runs once), until all are done. Goal: each lesson ≤ 10 s,
+Prepare ≤ 180 s on a 2-core CPU.
+
+    python benchmarks/lesson_times.py [--lessons 1,7] [--no-prepare] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LESSON_GOAL_S, PREPARE_GOAL_S = 10.0, 180.0
+
+
+def timed(configs_or_lessons, prepare: bool) -> tuple[float, int, list[str]]:
+    """Seconds from the submission to the last run done in a fresh store; runs trained; failures."""
+    from ltcore.classroom import prepare as prepare_class
+    from ltcore.runs import JobManager, RunStore
+
+    data = Path(tempfile.mkdtemp(prefix="lesson_times_"))
+    os.environ["LTLAB_DATA"] = str(data)
+    manager = JobManager(RunStore(data / "runs.sqlite"))
+    try:
+        started = time.perf_counter()
+        if prepare:
+            prepare_class(manager, configs_or_lessons)
+            ids = [row["run_id"] for row in manager.store.list_runs()]
+        else:
+            ids = [manager.submit(c) for c in configs_or_lessons]
+        statuses = [manager.wait(rid, timeout=900) for rid in ids]
+        seconds = time.perf_counter() - started
+    finally:
+        manager.shutdown(kill=True)
+    failed = [f"{s['run_id']}: {s['status']} {s['error']}" for s in statuses if s["status"] != "done"]
+    return seconds, len(set(ids)), failed
+
+
+def main() -> int:
+    from ltcore import __version__, lessons
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lessons", help="comma-separated lesson numbers (default: all)")
+    parser.add_argument("--no-prepare", action="store_true", help="skip the whole-class Prepare timing")
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+    import torch
+
+    found = lessons.load()
+    wanted = [int(n) for n in args.lessons.split(",")] if args.lessons else [l.number for l in found]
+    print(f"ltcore {__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs")
+    report, ok = {"lessons": {}}, True
+    for lesson in found:
+        if lesson.number not in wanted:
+            continue
+        seconds, runs, failed = timed(lesson.configs(), prepare=False)
+        report["lessons"][lesson.number] = {"short": lesson.short, "runs": runs, "seconds": seconds, "failed": failed}
+        ok &= seconds <= LESSON_GOAL_S and not failed
+        print(f"lesson {lesson.number} {lesson.short:20} {runs:3} runs {seconds:6.1f} s  "
+              f"goal {LESSON_GOAL_S:.0f} s: {seconds / LESSON_GOAL_S:.2f}× {'ok' if seconds <= LESSON_GOAL_S else 'OVER'}"
+              + (f"  FAILED {failed[:1]}" if failed else ""), flush=True)
+    if not args.no_prepare:
+        seconds, runs, failed = timed(found, prepare=True)
+        report["prepare"] = {"runs": runs, "seconds": seconds, "failed": failed}
+        ok &= seconds <= PREPARE_GOAL_S and not failed
+        print(f"prepare all {len(found)} lessons: {runs} distinct runs {seconds:6.1f} s  goal {PREPARE_GOAL_S:.0f} s: "
+              f"{seconds / PREPARE_GOAL_S:.2f}×" + (f"  FAILED {failed[:1]}" if failed else ""), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
