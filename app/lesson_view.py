@@ -91,11 +91,33 @@ def draw(kind: str, view: SeedView, key: str) -> None:
                                                                           in figures(kind, view)]))
     for suffix, figure in built:
         st.plotly_chart(figure, key=f"{key}{suffix}")
+    if built and kind == "nc":
+        for note in stage_notes(view):
+            st.caption(note)
     if built and view.seeds > 1:
         st.caption(f"Mean over the {view.seeds} seeds (hover a cell for ± one std)." if kind == "cosines" else
                    f"Mean ± one std over the {view.seeds} seeds (what the claims above are checked on)."
                    if kind in MEAN_CHARTS else
                    f"One run per method: its first seed ({view.first[0].config.seed}) of {view.seeds}.")
+
+
+def stage_notes(view: SeedView) -> list[str]:
+    """One sentence per two-stage run of the lesson: where its stage 1 ends, what it reused (a
+    reused plain `ce` model draws the same line as `ce` until then), and that the last point is after
+    stage 2 — so a jump at the last epoch reads as the stage change it is."""
+    out = []
+    for label, run in zip(view.labels, view.first):
+        stages = (run.extras or {}).get("stages") or []
+        if len(stages) != 2:
+            continue
+        one, two = stages
+        twin = next((lab for lab, r in zip(view.labels, view.first) if lab != label and r.config.method == "ce"
+                     and r.config.epochs == one["epochs"]), None)
+        reuse = (f"it reuses a plain-CE model, so until then its curves lie on `{twin}`'s" if one["reused"] and twin
+                 else "reused from an earlier run" if one["reused"] else f"{one['what']}")
+        out.append(f"`{label}` is two-stage: epochs 1–{one['epochs']} are stage 1 ({reuse}); its final values "
+                   f"come after stage 2 ({two['what']}, the classifier re-trained), so they jump at the last epoch.")
+    return out
 
 
 def _value(side, name: str, stats: tuple[float, float, int]) -> str:
@@ -129,10 +151,10 @@ def checked_claims(found: tuple, by_method: dict, title: str, key: str, table=No
         st.markdown(f"**{title}**")
         for c in found:
             result = lessons.check(c, by_method)
-            name = c.left.partition(".")[2]
-            right = _value(c.right, name, result.right) if isinstance(c.right, str) else _value(
-                "", name, result.right)
+            name = (c.left if isinstance(c.left, str) else c.right).partition(".")[2]
+            left, right = (_value(side if isinstance(side, str) else "", name, stats)
+                           for side, stats in ((c.left, result.left), (c.right, result.right)))
             mark = ":green[✓ holds]" if result.holds else ":red[✗ does not hold]"
-            st.markdown(f"{mark}: {c.say} — {_value(c.left, name, result.left)} vs {right}")
+            st.markdown(f"{mark}: {c.say} — {left} vs {right}")
         if table is not None:
             st.dataframe(table, hide_index=True, key=table_key)

@@ -36,7 +36,7 @@ class Claim:
     A side is "method.metric" or a number."""
 
     say: str
-    left: str
+    left: str | float
     right: str | float
     margin: float = 0.0
     near: float | None = None
@@ -170,7 +170,7 @@ LESSON_KEYS = {"short": _TEXT, "title": _TEXT, "text": _TEXT, "question": _TEXT,
                "runs": _LIST, "base": _TABLE, "seeds": _INT, "geometry": _BOOL, "claims": _LIST,
                "answer": _TEXT, "notes": _TEXT, "teacher_claims": _LIST}
 REQUIRED = ("short", "title", "text", "question", "charts", "runs")
-CLAIM_KEYS = {"say": _TEXT, "left": _TEXT, "right": "a text or a number", "margin": _NUMBER, "near": _NUMBER}
+CLAIM_KEYS = {"say": _TEXT, "left": "a text or a number", "right": "a text or a number", "margin": _NUMBER, "near": _NUMBER}
 _TYPES = {_TEXT: str, _INT: int, _BOOL: bool, _LIST: list, _TABLE: dict, _NUMBER: (int, float)}
 
 
@@ -213,13 +213,17 @@ def _claims(raw: list, key: str, methods: list[str], where: _Where) -> tuple[Cla
         missing = [k for k in ("say", "left", "right") if k not in c]
         if missing:
             raise where.error(f"{name}.{missing[0]}", "is missing; a claim needs say, left and right")
-        for k in ("say", "left", "margin", "near"):
+        for k in ("say", "margin", "near"):
             if k in c:
                 _typed(c, k, CLAIM_KEYS[k], where)
-        if isinstance(c["right"], bool) or not isinstance(c["right"], (str, int, float)):
-            raise where.error(f"{name}.right", "must be a text \"method.metric\" or a number")
-        claim = Claim(c["say"], c["left"], c["right"] if isinstance(c["right"], str) else float(c["right"]),
-                      float(c.get("margin", 0.0)), None if c.get("near") is None else float(c["near"]))
+        for k in ("left", "right"):
+            if isinstance(c[k], bool) or not isinstance(c[k], (str, int, float)):
+                raise where.error(f"{name}.{k}", "must be a text \"method.metric\" or a number")
+        if not any(isinstance(c[k], str) for k in ("left", "right")):
+            raise where.error(name, "compares two numbers; one side must be \"method.metric\"")
+        left, right = (c[k] if isinstance(c[k], str) else float(c[k]) for k in ("left", "right"))
+        claim = Claim(c["say"], left, right, float(c.get("margin", 0.0)),
+                      None if c.get("near") is None else float(c["near"]))
         for side in (claim.left, claim.right):
             if isinstance(side, str):
                 _side_name(side, f"{name}", methods, where)

@@ -54,7 +54,7 @@ def test_an_unknown_chart_name_is_an_error(tmp_path):
     bad = tmp_path / "lessons.toml"
     bad.write_text('[[lesson]]\nshort = "x"\ntitle = "x"\ntext = "x"\nquestion = "x?"\ncharts = ["pie"]\n'
                    'runs = [ { method = "ce" } ]\n')
-    with pytest.raises(ValueError, match="pie"):
+    with pytest.raises(lessons.LessonsError, match=r"lesson 1 \('x'\), key `charts`: unknown chart\(s\) \['pie'\]"):
         lessons.load(bad)
 
 
@@ -71,5 +71,5 @@ def test_a_lesson_student_distils_from_the_lessons_own_teacher_run_of_the_same_s
     assert [resolve_reference(b, "@ce") for b in (bkd0, bkd1)] == [store_run_id(ce0), store_run_id(ce1)]
     bad = tmp_path / "bad.toml"
     bad.write_text(head + 'runs = [ { method = "bkd", method_params = { kd_teacher = "@ce" } }, { method = "ce" } ]\n')
-    with pytest.raises(ValueError, match="kd_teacher '@ce' must name a run listed before 'bkd'"):
+    with pytest.raises(lessons.LessonsError, match="kd_teacher`: '@ce' must name a run listed before 'bkd'"):
         lessons.load(bad)
