@@ -128,7 +128,7 @@ def test_the_learn_page_shows_the_claims_with_mean_and_std_and_teacher_mode_the_
     assert not any("Answer." in s.value for s in at.success)
     at.text_input(key="teacher_key").input("s3cret")
     at.button[[b.label for b in at.button].index("Unlock")].click().run()
-    assert "teacher" not in at.query_params.to_dict()                # never in a link
+    assert "teacher" not in at.query_params                          # never in a link
     answer = next(s.value for s in at.success if "Answer." in s.value)
     notes = next(i.value for i in at.info if "Teacher's notes" in i.value)
     few = statistics.fmean(r.shot_acc["few"] for r in runs["cbs"])
