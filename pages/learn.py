@@ -4,7 +4,8 @@ text makes checked on its own runs (mean ± std over seeds), one question — an
 they claim checked on the runs, "Prepare the class" with its board, and the student link."""
 import streamlit as st
 
-from app import frame, jobs, lesson_view, monitor, teacher, teacher_view, widgets
+from app.learn import lesson_charts as lesson_view, teacher, teacher_view
+from app.ui import frame, jobs, monitor, widgets
 from ltcore import lessons
 from ltcore.methods import PRESETS
 

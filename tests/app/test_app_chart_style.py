@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app import charts, charts_geometry, charts_runs
+from app.charts import base as charts, geometry as charts_geometry, curves as charts_runs
 
 
 def test_log_ticks_are_powers_of_ten_written_out_or_one_two_five_within_a_decade():

@@ -6,7 +6,7 @@ import pytest
 from apphelpers import ENTRY, decode, figures, page
 from streamlit.testing.v1 import AppTest
 
-from app.charts import frequency_order
+from app.charts.base import frequency_order
 
 TINY_LESSON = '''
 [[lesson]]

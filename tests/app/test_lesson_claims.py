@@ -11,7 +11,7 @@ import pytest
 from apphelpers import decode, figures, page
 
 from ltcore import lessons
-from app.charts import frequency_order
+from app.charts.base import frequency_order
 
 LESSONS = lessons.load(lessons.LESSONS_FILE)
 
@@ -139,7 +139,7 @@ def test_the_learn_page_shows_the_claims_with_mean_and_std_and_teacher_mode_the_
 
 
 def test_a_lessons_norm_and_cosine_charts_are_means_over_its_seeds(lesson_results):
-    from app import lesson_view
+    from app.learn import lesson_charts as lesson_view
 
     for kind, key in (("norms", "weight_norms_sorted"), ("cosines", "weight_cosine")):
         lesson = next(l for l in LESSONS if kind in l.charts)
