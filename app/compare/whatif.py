@@ -13,7 +13,7 @@ from ltcore import whatif as core
 from ltcore.data import default_data_dir
 
 from app.charts import diagnostics as charts_eval
-from app.ui import jobs
+from app.ui import frame, jobs
 from app.logic import memo as shared
 from app.charts.base import PALETTE, _layout, frequency_order
 
@@ -84,10 +84,12 @@ def panel(run_ids: list[str], labels: list[str], key: str, regions: bool = True)
     def sliders():
         c1, c2 = st.columns(2)
         la = c1.slider("Post-hoc logit adjustment τ: predict argmax z_k − τ·log π_k (Menon et al. 2021)",
-                       0.0, TAU_MAX, 0.0, TAU_STEP, key=f"{key}_la_tau")
-        norm = c2.slider("τ-normalisation: w_k / ‖w_k‖^τ (Kang et al. 2020)", 0.0, TAU_MAX, 0.0, TAU_STEP,
-                         key=f"{key}_norm_tau", disabled=not can_norm,
+                       0.0, TAU_MAX, step=TAU_STEP, key="la_tau")
+        norm = c2.slider("τ-normalisation: w_k / ‖w_k‖^τ (Kang et al. 2020)", 0.0, TAU_MAX, step=TAU_STEP,
+                         key="norm_tau", disabled=not can_norm,
                          help=None if can_norm else "needs a linear classifier head z = Wh + b")
+        frame.keep("la_tau", "norm_tau")  # in the link too (the sliders' keys are view fields)
+        norm = norm if can_norm else 0.0
         usable = [(rid, lab, out) for rid, lab, out in found if not norm or out.can_tau_norm]
         if len(usable) < len(found):
             st.caption("τ-normalisation needs a linear head z = Wh + b: "

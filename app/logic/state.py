@@ -80,6 +80,9 @@ FIELDS: dict[str, Field] = {
     "runs": Field([], _names, _dump_names),
     "baseline": Field("", str),
     "lesson": Field(1, int),
+    # the what-if sliders (Compare and the Learn lessons that show them): a shared link keeps them
+    "la_tau": Field(0.0, _number, lambda v: f"{v:g}"),
+    "norm_tau": Field(0.0, _number, lambda v: f"{v:g}"),
     "data_log": Field(False, _bool, _dump_bool),
     "compare_tab": Field("Accuracy", str),
     "seed_groups": Field(True, _bool, _dump_bool),

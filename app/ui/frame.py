@@ -21,7 +21,7 @@ from app.logic import state
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "epochs": (1, 1000),
           "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10),
-          "sw_seeds": (1, 10), "sw_samples": (1, 64)}
+          "sw_seeds": (1, 10), "sw_samples": (1, 64), "la_tau": (0.0, 2.0), "norm_tau": (0.0, 2.0)}
 """The ranges of the numeric widgets (a link outside them is clamped, with a warning)."""
 log = logging.getLogger("ltlab.app")
 _MARKDOWN = re.compile(r"([\\`\[\]<>!:$@|])")
@@ -120,6 +120,15 @@ def get(key: str):
     """One view value, also during a fragment run after Streamlit dropped its widget key."""
     ss = st.session_state
     return ss[key] if key in ss else ss[VIEW][key]
+
+
+def keep(*keys: str) -> None:
+    """Inside a fragment run (which skips the frame): take these widgets' new values into the view
+    and the URL now, so a link copied right after moving a slider has it."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[VIEW][key] = st.session_state[key]
+    sync_url()
 
 
 def values() -> dict:
