@@ -112,8 +112,9 @@ def notes(lesson, results, key: str) -> None:
 
 
 def class_answer(lesson, results) -> None:
-    """The answer, once the teacher reveals it (each student's page looks every few seconds)."""
-    if not lesson.answer:
+    """The answer, once the teacher reveals it (each student's page looks every few seconds; a
+    server without a teacher key has no teacher to reveal it, and no page polls)."""
+    if not lesson.answer or not teacher.configured():
         return
     by_method = _by_method(results)
 
