@@ -12,6 +12,7 @@ trains with one thread on 2 cores, so on an idle machine its CPU time is about t
 the figure that stays comparable when other programs share the CPU.
 
     python benchmarks/lesson_times.py [--lessons 1,7] [--no-prepare] [--json out.json]
+    python benchmarks/lesson_times.py --in-order   # lessons 1 → 8 in one store: what each adds
 """
 from __future__ import annotations
 
@@ -30,9 +31,41 @@ LESSON_GOAL_S, PREPARE_GOAL_S = 10.0, 180.0
 
 
 def children_cpu_seconds() -> float:
-    """User + system CPU seconds of this process's ended (reaped) child processes: the workers."""
+    """User + system CPU seconds of this process's child processes (the workers): the ended ones
+    (reaped) and the live ones (from /proc)."""
     t = os.times()
-    return t.children_user + t.children_system
+    total, tick = t.children_user + t.children_system, os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        if fields[1] == str(os.getpid()):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def in_order(found) -> list[tuple[int, float, float, int]]:
+    """A class going through the lessons in order without Prepare: one store, each lesson pressed
+    once the ones before it are done, so it trains only what they did not share (plain `ce`, the
+    stage-1 models). Per lesson: (number, wall s, worker CPU s, runs it trained)."""
+    from ltcore.runs import JobManager, RunStore
+
+    data = Path(tempfile.mkdtemp(prefix="lesson_order_"))
+    os.environ["LTLAB_DATA"] = str(data)
+    manager = JobManager(RunStore(data / "runs.sqlite"))
+    out = []
+    try:
+        for lesson in found:
+            cpu, started = children_cpu_seconds(), time.perf_counter()
+            asked = [manager.request(c) for c in lesson.configs()]
+            for _, rid in asked:
+                manager.wait(rid, timeout=1800)
+            out.append((lesson.number, time.perf_counter() - started, children_cpu_seconds() - cpu,
+                        sum(state == "queued" for state, _ in asked)))
+    finally:
+        manager.shutdown(kill=True)
+    return out
 
 
 def timed(configs_or_lessons, prepare: bool) -> tuple[float, float, int, list[str]]:
@@ -67,6 +100,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", help="comma-separated lesson numbers (default: all)")
     parser.add_argument("--no-prepare", action="store_true", help="skip the whole-class Prepare timing")
+    parser.add_argument("--in-order", action="store_true",
+                        help="only: the lessons one after the other in one store (shared runs trained once)")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     import torch
@@ -75,6 +110,15 @@ def main() -> int:
     wanted = [int(n) for n in args.lessons.split(",")] if args.lessons else [l.number for l in found]
     print(f"ltcore {__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs")
     report, ok = {"lessons": {}}, True
+    if args.in_order:
+        for number, seconds, cpu, runs in in_order(found):
+            report["lessons"][number] = {"wall_s": seconds, "worker_cpu_s": cpu, "trained": runs}
+            print(f"lesson {number} after lessons 1–{number - 1}: trained {runs} runs  wall {seconds:6.1f} s  "
+                  f"worker CPU {cpu:6.1f} s  goal {LESSON_GOAL_S:.0f} s: CPU {cpu / LESSON_GOAL_S:.2f}×", flush=True)
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} (an idle machine: under 1)")
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=1))
+        return 0
     for lesson in found:
         if lesson.number not in wanted:
             continue
