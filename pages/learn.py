@@ -18,7 +18,7 @@ number = frame.get("lesson")
 prev_col, pick_col, next_col, teacher_col = st.columns([1.3, 5, 1.1, 1.6], vertical_alignment="bottom")
 prev_col.button("Previous", icon=":material/chevron_left:", key="lesson_prev", disabled=number <= 1,
                 on_click=frame.put, args=("lesson", number - 1), use_container_width=True)
-pick_col.selectbox("Lesson", [l.number for l in LESSONS], key="lesson",
+pick_col.selectbox("Lesson", [l.number for l in LESSONS], persist_state="session", key="lesson",
                    format_func=lambda n: f"{n}. {LESSONS[n - 1].short} — {LESSONS[n - 1].title}")
 next_col.button("Next", icon=":material/chevron_right:", key="lesson_next", disabled=number >= len(LESSONS),
                 on_click=frame.put, args=("lesson", number + 1), use_container_width=True)

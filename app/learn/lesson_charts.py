@@ -14,6 +14,7 @@ from app.charts import base as charts, diagnostics as charts_eval, geometry as c
 from app.charts.cache import freeze
 from app.compare import seeds as compare_seeds, lookups as compare_view, whatif
 from app.logic import memo as shared
+from app.ui.plot import chart
 from ltcore import lessons
 
 _FIGURES = shared.Memo(max_entries=128)
@@ -84,14 +85,14 @@ def draw(kind: str, view: SeedView, key: str) -> None:
     """One chart kind for the lesson's runs, built once per process for these results (the entry
     keeps the result objects alive, so their ids in the key stay theirs)."""
     if kind == "whatif":  # interactive: the first (plain) run re-scored live, never memoised
-        whatif.panel(view.ids[:1], view.labels[:1], key=key)
+        whatif.panel(view.ids[:1], view.labels[:1], key="lesson_whatif")  # one lesson at a time: its τs in the link
         return
     memo_key = (str(default_data_dir()), kind, tuple(view.ids), tuple(view.labels),
                 tuple(id(r) for r in view.means), tuple(id(r) for r in view.first))
     _, built = _FIGURES.get(memo_key, lambda: ((view.means, view.first), [(suffix, freeze(fig)) for suffix, fig
                                                                           in figures(kind, view)]))
     for suffix, figure in built:
-        st.plotly_chart(figure, key=f"{key}{suffix}")
+        chart(figure, key=f"{key}{suffix}")
     if built and kind == "nc":
         for note in stage_notes(view):
             st.caption(note)
