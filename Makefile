@@ -1,4 +1,5 @@
 # Two commands: `make run` starts the app on the embedded default data; `make test` runs the suite.
+# `make check` is the developer's fast loop: the linter and every test not marked slow.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 TEST_WORKERS ?= 2
 
-.PHONY: run test venv browser bench clean
+.PHONY: run test check lint venv browser bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +28,14 @@ run: $(STAMP)
 	$(PY) -m streamlit run app/main.py --server.headless true --server.port $(PORT) \
 	  --browser.gatherUsageStats false
 
-test: $(STAMP) browser
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: $(STAMP) browser lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+check: $(STAMP) lint
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py

@@ -26,6 +26,17 @@ With `--baseline REF` the app as it was at that commit is served beside this one
 browser, same timing wrapper) and measured round by round in turn, so both see the same load; the
 ratios are printed. The load average of the machine is printed before and after.
 
+    python benchmarks/page_latency.py --training [--rounds 4] [--store DIR]
+
+`--training` (issue 22 item 9) times the page switches of this app in four conditions, round by
+round in turn so all see the same background load: idle (nothing training), one job slot busy with
+a long digits run whose worker runs at the server's CPU priority (`LTLAB_WORKER_NICE=0`, how
+workers ran before), one job slot busy as workers run now (default priority step, `worker.NICE`),
+and one at the lowest priority (nice 19, to see whether a larger step buys more). The busy slot is a
+`JobManager(max_workers=1)` over the same store, as the server makes it (same worker code, thread
+count and priority); each condition's run is started before and stopped after its round. It prints
+each switch's warm median per condition and the ratio to idle (goal: ≤ 1.5×).
+
 Target (issue 14, P5): every switch and rerun ≤ 300 ms warm on the 2-core development machine.
 """
 from __future__ import annotations
@@ -33,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import statistics
 import sys
@@ -248,6 +260,101 @@ def measure(urls: dict[str, str], logs: dict[str, ServerLog], ids: list[str], ro
     return out
 
 
+TRAINING = {"idle": None, "training, worker at server priority": "0", "training, worker niced": None,
+            "training, worker at nice 19": "19"}
+"""Condition → `LTLAB_WORKER_NICE` of its busy slot's worker (`None` for idle: no slot; for the
+last: the worker's own default)."""
+LONG_EPOCHS = 100_000  # the busy slot's run: far longer than a round, stopped when it ends
+
+
+def busy_slots(folder: Path) -> dict:
+    """Condition → a JobManager of one slot over the store in `folder` (None for idle), its warm
+    worker started with that condition's priority."""
+    os.environ["LTLAB_DATA"] = str(folder)
+    from ltcore.runs import JobManager, RunStore
+
+    made = {}
+    for name, nice in TRAINING.items():
+        if name == "idle":
+            made[name] = None
+            continue
+        saved = os.environ.pop("LTLAB_WORKER_NICE", None)
+        if nice is not None:
+            os.environ["LTLAB_WORKER_NICE"] = nice
+        made[name] = JobManager(RunStore(), max_workers=1)
+        os.environ.pop("LTLAB_WORKER_NICE", None)
+        if saved is not None:
+            os.environ["LTLAB_WORKER_NICE"] = saved
+    return made
+
+
+def start_busy(manager, seed: int) -> str:
+    """Queue one long digits run on `manager` and wait until it trains (an epoch has ended)."""
+    from ltcore import Config
+
+    _, run_id = manager.request(Config(dataset="digits", ratio=100, method="ce", epochs=LONG_EPOCHS,
+                                       seed=10_000 + seed))
+    deadline = time.monotonic() + 120
+    while (manager.status(run_id) or {}).get("epoch", 0) < 1:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the busy slot's run did not start within 120 s")
+        time.sleep(0.2)
+    return run_id
+
+
+def measure_training(url: str, log: ServerLog, ids: list[str], rounds: int, chromium: str, scratch: Path,
+                     folder: Path) -> dict:
+    """Per condition of TRAINING (interleaved round by round): the switch times of every page."""
+    managers = busy_slots(folder)
+    out = {name: {} for name in TRAINING}
+    try:
+        with browser.browser(chromium, scratch) as page:
+            TRACERS[id(page)] = BrowserCPU(page)
+            page.goto(f"{url}/?runs={','.join(ids)}")
+            browser.settle(page, 120)
+            for round_ in range(rounds):
+                for i, (name, manager) in enumerate(managers.items()):
+                    run_id = start_busy(manager, 10 * round_ + i) if manager else None
+                    try:
+                        for label, ready in [*list(PAGES.items())[1:], ("Data", PAGES["Data"])]:
+                            attempt(out[name], f"switch to {label}", page, log, nav(page, label), ready)
+                    finally:
+                        if run_id:
+                            manager.stop(run_id)
+                            while (manager.status(run_id) or {}).get("status") in ("queued", "running"):
+                                time.sleep(0.1)
+    finally:
+        for manager in managers.values():
+            if manager:
+                manager.shutdown(kill=True)
+    return out
+
+
+def print_training(raw: dict) -> None:
+    """Each switch's warm median (and max) per condition, and its ratio to idle, as a table."""
+    names = list(raw)
+    idle = names[0]
+    print("\n| switch (ms, warm p50 / max) | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for switch, times in raw[idle].items():
+        base = summary(times["ready"])["warm_median"] if times["ready"] else None
+        cells = []
+        for name in names:
+            found = raw[name].get(switch, {}).get("ready")
+            if not found:
+                cells.append("-")
+                continue
+            s_ = summary(found)
+            ratio = f" ({s_['warm_median'] / base:.2f}× idle)" if base and name != idle else ""
+            cells.append(f"{1000 * s_['warm_median']:.0f} / {1000 * s_['warm_max']:.0f}{ratio}")
+        print(f"| {switch} | " + " | ".join(cells) + " |")
+    pooled = {name: statistics.median([t for times in raw[name].values() for t in times["ready"][1:]] or [math.nan])
+              for name in names}
+    print("| every warm switch, pooled | " + " | ".join(
+        f"{1000 * pooled[name]:.0f}" + (f" ({pooled[name] / pooled[idle]:.2f}× idle)" if name != idle else "")
+        for name in names) + " |")
+
+
 def summary(times: list[float]) -> dict:
     warm = times[1:] or times
     return {"first": times[0], "warm_median": statistics.median(warm), "warm_max": max(warm), "n_warm": len(warm)}
@@ -293,7 +400,11 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--baseline", help="git ref of an earlier app to measure side by side (e.g. a commit)")
     parser.add_argument("--json", type=Path, help="write the raw times here")
+    parser.add_argument("--training", action="store_true",
+                        help="page switches idle and with one job slot busy, side by side (issue 22 item 9)")
     args = parser.parse_args(argv)
+    if args.training and args.baseline:
+        parser.error("--training measures this app only; leave out --baseline")
     chromium = require_chromium()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = args.store or Path(tmp) / "data"
@@ -306,11 +417,16 @@ def main(argv=None) -> int:
         urls = {version: timed_server(stack, folder, root, logs[version], f"streamlit-{i}.log")
                 for i, (version, root) in enumerate(roots.items())}
         load_before = os.getloadavg()
-        raw = measure(urls, logs, ids, args.rounds, chromium, Path(tmp))
+        if args.training:
+            raw = measure_training(urls["this"], logs["this"], ids, args.rounds, chromium, Path(tmp), folder)
+        else:
+            raw = measure(urls, logs, ids, args.rounds, chromium, Path(tmp))
         load_after = os.getloadavg()
     print(f"with {len(ids)} digits runs selected; ms. End to end: from the click until the script run is over, "
           "the page's chart is drawn and two frames have passed; server: the script runs themselves.")
     print(load_line(load_before, load_after))
+    if args.training:
+        print_training(raw)
     for version, rows in raw.items():
         print(f"\n{version:28} {'first':>6} {'warm p50':>9} {'warm max':>9} {'server p50':>11} {'server max':>11}"
               f" {'CPU p50':>8} {'browser CPU p50':>16}")

@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ltcore import Config, train  # noqa: E402
-from ltcore.data import load_split, make_longtail  # noqa: E402
+from ltcore.data import load_split  # noqa: E402
 from ltcore.models import build_model  # noqa: E402
 from ltcore.engine.trainer import Trainer, resolve_device  # noqa: E402
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app.charts import base as charts, diagnostics as charts_eval, cache as figures
-from app.compare import curves as compare_curves, seeds as compare_seeds, lookups as compare_view, reproduced, whatif
+from app.compare import panels, reproduced, whatif
 from app.ui import frame, jobs, widgets
 from app.logic import tables
 from app.logic.labels import run_labels
@@ -32,7 +32,7 @@ label_of = dict(zip(ids, labels))
 TABS = ["Accuracy", "Table", "Curves", "Confusion & calibration", "τ-norm", "Decision regions", "What if τ…"]
 if st.session_state["compare_tab"] not in TABS:
     st.session_state["compare_tab"] = TABS[0]
-view_ids, view_runs, view_labels = compare_seeds.choose(ids, runs, labels)
+view_ids, view_runs, view_labels = panels.choose(ids, runs, labels)
 grouped = view_runs is not runs
 acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab, whatif_tab = st.tabs(
     TABS, key="compare_tab", on_change="rerun")
@@ -47,7 +47,7 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
                 ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
             st.selectbox("Baseline run", view_ids, persist_state="session", key="baseline", format_func=view_label_of.get)
             base = view_runs[view_ids.index(ss["baseline"])]
-            seeds = compare_seeds.seed_results(ids, runs) if grouped else None   # error bars over seeds
+            seeds = panels.seed_results(ids, runs) if grouped else None   # error bars over seeds
             chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
                 r, lab, base, view_label_of[ss["baseline"]], *((
                     [seeds[v] for v in view_ids], seeds[ss["baseline"]]) if grouped else ())),
@@ -58,13 +58,13 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
 if table_tab.open:
     with table_tab:
         if grouped:
-            table = compare_seeds.table(view_ids, view_runs, view_labels)
+            table = panels.table(view_ids, view_runs, view_labels)
             shown, spelled = tables.spell_out_few(table)
-            st.dataframe(shown, hide_index=True, column_config=compare_seeds.column_config(table) | (
+            st.dataframe(shown, hide_index=True, column_config=panels.column_config(table) | (
                 {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
             st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
         else:
-            relative, missing = compare_view.relative_accuracies(ids, runs)
+            relative, missing = panels.relative_accuracies(ids, runs)
             table = tables.summary_table(ids, runs, labels, relative)
             shown, spelled = tables.spell_out_few(table)
             st.dataframe(shown, hide_index=True, column_config={
@@ -92,7 +92,7 @@ if table_tab.open:
 
 if curves_tab.open:
     with curves_tab:
-        compare_curves.draw(ids, runs, by_seed=grouped)
+        panels.draw_curves(ids, runs, by_seed=grouped)
 
 if diag_tab.open:
     with diag_tab:
@@ -103,7 +103,7 @@ if diag_tab.open:
         if "confusion_matrix" in results[chosen].metrics:
             chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
                             confusion_matrix(r[0], lab[0], normalized), normalized), key="confusion")
-        seeds = compare_seeds.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
+        seeds = panels.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
         with_bins = [(r, lab, [m for m in seeds[rid] if m.metrics.get("reliability")])
                      for rid, r, lab in zip(view_ids, view_runs, view_labels)]
         with_bins = [entry for entry in with_bins if entry[2]]
@@ -114,9 +114,13 @@ if diag_tab.open:
 
 if tau_tab.open:
     with tau_tab:
-        with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
-        if with_tau:
-            chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
+        seeds = compare_seeds.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
+        with_tau = [(r, lab, seeds[rid]) for rid, r, lab in zip(view_ids, view_runs, view_labels)
+                    if any(m.extras.get("tau_curve") for m in seeds[rid])]
+        if with_tau:     # one curve per configuration (mean ± std over its seeds) while the seed switch is on
+            shown, names, members = map(list, zip(*with_tau))
+            chart(figures.get("tau", shown, names, lambda r, lab: charts_eval.tau_curve(
+                r, lab, members if grouped else None), grouped), key="tau")
         given = [(lab, r.extras.get("tau")) for r, lab in zip(runs, labels)
                  if (r.extras.get("method_slots") or {}).get("stage2") == "tau_norm" and not r.extras.get("tau_curve")]
         if given:    # τ-norm runs whose τ was given (norm_tau): the core sweeps τ only when it picks it
@@ -132,7 +136,7 @@ if region_tab.open:
         if tuple(shape or ()) != (2,):
             st.info("Decision regions are drawn for 2-D data: choose runs on the `gaussians` data set.")
         else:
-            grids = [(compare_view.decision_grid(str(default_data_dir()), rid), label_of[rid]) for rid in ids]
+            grids = [(panels.decision_grid(str(default_data_dir()), rid), label_of[rid]) for rid in ids]
             missing_weights = [lab for g, lab in grids if g is None]
             grids = [(g, lab) for g, lab in grids if g is not None]
             if missing_weights:
@@ -146,4 +150,4 @@ if region_tab.open:
 if whatif_tab.open:
     with whatif_tab:
         whatif.panel(view_ids, view_labels, key="compare_whatif",
-                     groups=compare_seeds.summaries(ids, runs)[2] if grouped else None)
+                     groups=panels.summaries(ids, runs)[2] if grouped else None)

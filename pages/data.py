@@ -6,6 +6,7 @@ import streamlit as st
 from app.charts import base as charts
 from app.ui import training_set as dataview, frame, widgets
 from app.charts.cache import freeze
+from app.train import whichfix
 from app.ui.plot import chart
 from ltcore.data import DATASETS, PROFILES
 
@@ -24,6 +25,11 @@ log_scale = c4.toggle("Log scale", persist_state="session", key="data_log",
 if v["dataset"] == "imagefolder":
     st.text_input("Image folder (one sub-folder per class)", persist_state="session", key="data_path",
                   placeholder="/path/to/images")
+    if frame.folder_missing():
+        st.info("Type the path of your image folder above: one sub-folder of images per class "
+                "(e.g. `photos/cat/001.png`). It is shown with its own imbalance (profile `none`).",
+                icon=":material/folder_open:")
+        st.stop()
 
 with frame.guard():
     data = dataview.longtail(v)
@@ -39,6 +45,7 @@ m[4].metric("Test images", f"{sum(summary['test_counts']):,}",
                  "form the validation split that hyper-parameters are chosen on")
 for warning in split.warnings:
     st.warning(frame.plain(warning))
+whichfix.button("data")
 
 chart(dataview.view(data, ("histogram", log_scale), lambda: freeze(charts.label_histogram(
     split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale))), key="histogram")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app.charts import geometry as charts_geometry, cache as figures
-from app.compare import seeds as compare_seeds
+from app.compare import panels
 from app.ui import jobs, widgets
 from app.logic import two_stage as stages
 from app.logic.labels import run_labels
@@ -56,8 +56,8 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
                      "about twice as long with many runs.")
             panels = NC_CHOICES[shown]
             tracked_runs = [results[r] for r in tracked]
-            heads, _, groups = compare_seeds.summaries(tracked, tracked_runs)
-            view_ids, view_runs, view_labels = compare_seeds.choose(tracked, tracked_runs, [labels[r] for r in tracked])
+            heads, _, groups = panels.summaries(tracked, tracked_runs)
+            view_ids, view_runs, view_labels = panels.choose(tracked, tracked_runs, [labels[r] for r in tracked])
             grouped = view_runs is not tracked_runs   # one line (mean ± std) per configuration
             members = [[results[r] for r in group] for group in groups] if grouped else None
             chart(figures.get("nc_history", [results[r] for r in view_ids], view_labels,

@@ -1,7 +1,7 @@
 """Train page: choose methods and settings, send runs to the job system, watch them train."""
 import streamlit as st
 
-from app.train import editor
+from app.train import editor, whichfix
 from app.ui import frame, jobs, monitor, widgets
 from app.logic import state
 from ltcore.methods import PRESETS
@@ -10,7 +10,8 @@ from ltcore.models import MODELS
 st.title("Train: run methods on this training set")
 jobs.warm_up()
 v = frame.values()
-st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, ρ = {v['ratio']:g}, seed {v['seed']} "
+rho = "its own ratio" if v["profile"] == "none" else f"ρ = {v['ratio']:g}"
+st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, {rho}, seed {v['seed']} "
            f"(change them on the Data page or in the sidebar) · runs on **{frame.device_name()}**")
 
 st.multiselect("Methods", PRESETS.names(), persist_state="session", key="methods", placeholder="choose one or more methods",
@@ -30,7 +31,9 @@ if about.open:  # drawn only when opened
                      for e in PRESETS.entries()], hide_index=True)
 
 configs = []
-if v["methods"]:
+if frame.folder_missing():
+    st.info("Choose your image folder on the Data page first.", icon=":material/folder_open:")
+elif v["methods"]:
     with frame.guard():
         configs = state.make_configs(frame.values())
 left, right = st.columns([1, 4], vertical_alignment="center")
@@ -39,8 +42,10 @@ if left.button(f"Train {len(configs)} run{'s' * (len(configs) != 1)}", type="pri
     widgets.submit(configs)
 right.caption("Configurations trained before load at once from the store; the same configuration "
               "started by someone else is joined, not trained twice.")
+whichfix.button("train")
 
 run_ids = st.session_state["runs"]
+whichfix.answer(run_ids)
 if run_ids:
     head, clear, compare = st.columns([4, 1.2, 1.6], vertical_alignment="bottom")
     head.subheader("Runs")

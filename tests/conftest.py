@@ -64,6 +64,24 @@ def kill_tree(proc: subprocess.Popen) -> None:
         pass
 
 
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory):
+    """`trained_store(name, configs)` → (data folder, RunStore, run ids): `configs` trained in this
+    process as a worker trains them (history, result, checkpoint) into a fresh store in its own
+    data folder. A module's fixture calls it once, so a file's tests share their runs."""
+    from ltcore.runs import RunStore
+    from stores import train_into
+
+    def make(name: str, configs):
+        data = tmp_path_factory.mktemp(name)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("LTLAB_DATA", str(data))
+            store = RunStore()
+            return data, store, [train_into(store, config) for config in configs]
+
+    return make
+
+
 @pytest.fixture
 def spawn():
     """`spawn(argv, **popen_kwargs)`: a child as a terminal starts it (its own process group, SIGINT
@@ -96,7 +114,7 @@ _share_the_cores()
 
 # The longest test files (minutes on 2 cores: trained lessons, the browser, CLI tables, Ray), started
 # first so that `make test`'s workers do not end on one of them while the other idles.
-LONGEST_FIRST = ("app/test_lesson_claims.py", "test_reproduce.py", "app/test_app_browser.py",
+LONGEST_FIRST = ("app/test_lesson_claims.py", "reproduce/test_reproduce.py", "app/test_app_browser.py",
                  "methods/test_method_behaviour.py", "sweep/test_on_ray.py", "methods/test_method_contrastive.py")
 
 

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from ltcore.metrics.seeds import mean_std
 
+from app.logic.labels import own_ratio, ratio_text
 from app.logic.plaintext import plain
 from app.logic.tables import NO_FEW
 
@@ -285,7 +286,8 @@ def per_class_accuracy(results, labels) -> go.Figure:
         if r.class_counts not in seen:
             seen.append(r.class_counts)
             fig.add_scatter(x=names, y=[r.class_counts[k] for k in order], mode="lines+markers",
-                            name="training images" + (f" (ρ{r.config.ratio:g})" if len(results) > 1 else ""),
+                            name="training images" + (f" ({ratio_text(r.config.profile, r.config.ratio, own_ratio(r))})"
+                                                        if len(results) > 1 else ""),
                             line=dict(color="#475569", dash="dot"), secondary_y=True)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")

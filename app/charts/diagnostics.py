@@ -87,24 +87,37 @@ def tau_points(curve) -> tuple[list[float], dict[str, list]]:
     return taus, {k: [row.get(k) for row in rows] for k in keys}
 
 
-def tau_curve(results, labels) -> go.Figure:
-    """Accuracy against τ for τ-normalised classifiers w_k/‖w_k‖^τ (Kang et al. ICLR'20)."""
+def tau_curve(results, labels, members=None) -> go.Figure:
+    """Accuracy against τ for τ-normalised classifiers w_k/‖w_k‖^τ (Kang et al. ICLR'20). With
+    `members` (the seeds' results of each entry) an entry is the mean over its seeds at each τ inside
+    a band of ± one std, and its picked τs are one dotted line each."""
     fig = go.Figure()
     dash = {"balanced_acc": "solid", "overall_acc": "dot", "many_acc": "dash", "few_acc": "dashdot"}
     for i, (r, label) in enumerate(zip(results, labels)):
-        taus, series = tau_points(r.extras.get("tau_curve"))
-        for key, values in series.items():
+        seeds = [m for m in (members[i] if members is not None else [r]) if m.extras.get("tau_curve")]
+        curves = [tau_points(m.extras.get("tau_curve")) for m in seeds]
+        taus = curves[0][0]
+        color = run_color(i)
+        for key in curves[0][1]:
             if not key.endswith("acc"):
                 continue
-            fig.add_scatter(x=taus, y=values, mode="lines+markers", name=f"{label}: {key}", showlegend=True,
-                            line=dict(color=run_color(i), dash=dash.get(key, "solid")))
-        chosen = r.extras.get("tau")
-        if chosen is not None:
-            fig.add_vline(x=chosen, line_color=run_color(i), line_dash="dot",
-                          annotation_text=f"τ = {chosen:g}")
+            stats = [mean_std(c[1][key][j] for c in curves if key in c[1] and len(c[1][key]) > j)
+                     for j in range(len(taus))]
+            mean, std = [m for m, _ in stats], [sd or 0.0 for _, sd in stats]
+            if len(curves) > 1:
+                fig.add_scatter(x=taus + taus[::-1], y=[m + d for m, d in zip(mean, std)]
+                                + [m - d for m, d in zip(mean, std)][::-1], fill="toself", fillcolor=_faded(color),
+                                line=dict(width=0), hoverinfo="skip", legendgroup=label, showlegend=False)
+            fig.add_scatter(x=taus, y=mean, mode="lines+markers", name=f"{label}: {key}", showlegend=True,
+                            legendgroup=label, line=dict(color=color, dash=dash.get(key, "solid")))
+        for tau in sorted({m.extras["tau"] for m in seeds if m.extras.get("tau") is not None}):
+            fig.add_vline(x=tau, line_color=color, line_dash="dot", annotation_text=f"τ = {tau:g}")
     fig.update_xaxes(title="τ (0 = the plain classifier)")
     fig.update_yaxes(title="accuracy on the held-out split", tickformat=".1%")
-    return _layout(fig, "τ-normalisation: the sweep that picks τ (on a split held out of training)")
+    title = "τ-normalisation: the sweep that picks τ (on a split held out of training)"
+    if members is not None and any(len(m) > 1 for m in members):
+        title += "<br><sup>a configuration over several seeds: mean ± one std at each τ; dotted: each seed's τ</sup>"
+    return _layout(fig, title)
 
 
 def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:

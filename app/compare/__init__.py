@@ -1,1 +1,1 @@
-"""Streamlit parts of the Compare page: curves, seed groups, store look-ups, reproduced tables, what-ifs."""
+"""Streamlit parts of the Compare page: `panels` (seed groups, the Curves tab, store look-ups), reproduced tables, what-ifs."""

@@ -12,7 +12,7 @@ from ltcore.sweep import summarise
 
 from app.charts import base as charts, diagnostics as charts_eval, geometry as charts_geometry
 from app.charts.cache import freeze
-from app.compare import seeds as compare_seeds, lookups as compare_view, whatif
+from app.compare import panels, whatif
 from app.logic import memo as shared
 from app.ui.plot import chart
 from ltcore import lessons
@@ -42,7 +42,7 @@ class SeedView:
 def seed_view(ids: list[str], results: list) -> SeedView:
     """The lesson's runs grouped by configuration over seeds (the summaries are shared by every
     session, as on Compare)."""
-    heads, means, members = compare_seeds.summaries(ids, results)
+    heads, means, members = panels.summaries(ids, results)
     result_of = dict(zip(ids, results))
     seeds = [[result_of[rid] for rid in group] for group in members]
     return SeedView(heads, [s[0] for s in seeds], means, seeds, [m.config.method for m in means])
@@ -60,7 +60,7 @@ def figures(kind: str, view: SeedView) -> list[tuple[str, object]]:
         return [("", charts.accuracy_change(view.means, labels, view.means[0], labels[0], view.members,
                                             view.members[0]))]
     if kind == "regions":
-        grids = [(compare_view.decision_grid(str(default_data_dir()), rid), lab) for rid, lab in zip(ids, labels)]
+        grids = [(panels.decision_grid(str(default_data_dir()), rid), lab) for rid, lab in zip(ids, labels)]
         grids = [(g, lab) for g, lab in grids if g is not None]
         if grids:
             g, lab = zip(*grids)

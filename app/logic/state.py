@@ -108,10 +108,16 @@ FIELDS: dict[str, Field] = {
 """Keys mirrored in the URL (also the `st.session_state` keys of their widgets)."""
 
 
-def defaults() -> dict:
-    """A fresh copy of every default value."""
-    return {k: (list(f.default) if isinstance(f.default, list) else
-                dict(f.default) if isinstance(f.default, dict) else f.default) for k, f in FIELDS.items()}
+DATASET_DEFAULTS: dict[str, dict] = {"imagefolder": {"profile": "none"}}
+"""Defaults that depend on the data set: a practitioner's own folder is shown with its own
+imbalance (profile `none`) until they choose a profile."""
+
+
+def defaults(dataset: str | None = None) -> dict:
+    """A fresh copy of every default value (with `dataset`'s own where it has some)."""
+    out = {k: (list(f.default) if isinstance(f.default, list) else
+               dict(f.default) if isinstance(f.default, dict) else f.default) for k, f in FIELDS.items()}
+    return {**out, **DATASET_DEFAULTS.get(dataset or out["dataset"], {})}
 
 
 def parse_query(query: dict[str, str]) -> tuple[dict, list[str]]:
@@ -130,10 +136,12 @@ def parse_query(query: dict[str, str]) -> tuple[dict, list[str]]:
 
 
 def to_query(values: dict) -> dict[str, str]:
-    """The query string for a state: only values that differ from their defaults."""
+    """The query string for a state: only values that differ from their defaults (those of the
+    state's data set), so a link read back with `defaults(dataset)` gives the same state."""
+    fallback = defaults(values.get("dataset"))
     out = {}
     for key, field in FIELDS.items():
-        if key in values and values[key] != field.default and values[key] not in ("", [], {}):
+        if key in values and values[key] != fallback[key] and values[key] not in ("", [], {}):
             out[key] = field.dump(values[key])
     return out
 

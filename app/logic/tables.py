@@ -8,6 +8,7 @@ import pandas as pd
 from ltcore.metrics import shot_groups
 
 from app.logic import two_stage as stages
+from app.logic.labels import own_ratio, ratio_value
 
 GROUPS = ("many", "medium", "few")
 FEW_BELOW = inspect.signature(shot_groups).parameters["few"].default
@@ -49,7 +50,8 @@ def summary_table(run_ids, results, labels, relative: dict | None = None) -> pd.
     for rid, r, label in zip(run_ids, results, labels):
         rel = relative.get(rid) or {}
         rows.append({
-            "run": label, "method": r.config.method, "dataset": r.config.dataset, "ratio": r.config.ratio,
+            "run": label, "method": r.config.method, "dataset": r.config.dataset,
+            "ratio": ratio_value(r.config.profile, r.config.ratio, own_ratio(r)),
             "seed": r.config.seed, "epochs": r.epochs_completed, "status": r.status,
             "overall_acc": r.metrics.get("overall_acc"), "balanced_acc": r.metrics.get("balanced_acc"),
             **{f"{g}_acc": (r.metrics.get("shot_acc") or {}).get(g) for g in GROUPS},

@@ -109,7 +109,7 @@ def init_state() -> None:
     ss = st.session_state
     if "_ready" not in ss:
         parsed, problems = state.parse_query(st.query_params.to_dict())
-        values, more = _checked({**state.defaults(), **parsed})
+        values, more = _checked({**state.defaults(parsed.get("dataset")), **parsed})
         ss[VIEW] = dict(values)
         ss["_link_problems"] = problems + more
         ss["_ready"] = True
@@ -130,6 +130,22 @@ def get(key: str):
     """One view value, also during a fragment run after Streamlit dropped its widget key."""
     ss = st.session_state
     return ss[key] if key in ss else ss[VIEW][key]
+
+
+def _dataset_changed() -> None:
+    """A new data set brings its own defaults (an image folder: profile `none`) for the values the
+    user left at the old data set's defaults."""
+    ss = st.session_state
+    before, after = state.defaults(ss[VIEW]["dataset"]), state.defaults(ss["dataset"])
+    for key, value in after.items():
+        if key != "dataset" and before[key] != value and get(key) == before[key]:
+            put(key, value)
+
+
+def folder_missing() -> bool:
+    """Whether the view asks for an image folder but no path has been typed yet (not an error:
+    the practitioner has not got there)."""
+    return get("dataset") == "imagefolder" and not str(get("data_path")).strip()
 
 
 def values() -> dict:
@@ -203,10 +219,15 @@ def sidebar(page_title: str = "") -> None:
             st.caption("Lessons use their own settings; the data set and ρ of Data and Train are unchanged.")
         else:
             st.selectbox("Data set", DATASETS.names(), persist_state="session", key="dataset",
-                         help="Registered data sets; `digits` and `gaussians` need no download.")
+                         on_change=_dataset_changed,
+                         help="Registered data sets; `digits` and `gaussians` need no download; "
+                              "`imagefolder` is your own folder of class sub-folders.")
             st.caption(DATASETS.get(get("dataset")).description)
+            own = get("profile") == "none"
             st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, persist_state="session", key="ratio",
-                            help="n_max / n_min of the training set (1 = balanced).")
+                            disabled=own,
+                            help="the data's own ratio (profile `none`): choose a profile on Data to set one"
+                            if own else "n_max / n_min of the training set (1 = balanced).")
             if page_title in ("Compare", "Geometry"):
                 st.caption("Runs keep the data they were trained on: this ρ applies to Data and Train.")
             else:

@@ -2,6 +2,9 @@
 shared by every browser session; training runs in its worker processes, never on a script thread."""
 from __future__ import annotations
 
+import atexit
+import logging
+
 import streamlit as st
 
 from ltcore import Config, LTError, RunResult
@@ -10,6 +13,7 @@ from ltcore.data import default_data_dir
 from app.logic import memo as shared
 from app.ui import trash
 
+log = logging.getLogger("ltlab.app")
 ACTIVE = ("queued", "running")
 LIVE_SECONDS = 1.0
 """How old a status or store row shown to a session may be: every session watching a run shares
@@ -235,10 +239,19 @@ def any_runs() -> bool:
 def list_runs(**filters) -> list[dict]:
     """Summary rows of the store's runs, any status, newest first (filters as RunStore.list_runs);
     shared by every session for at most LIVE_SECONDS. Rows are shared: do not mutate them."""
+    _empty_bins(trash.take_ended())
     key = (str(default_data_dir()), "list", tuple(sorted(filters.items())))
     rows = _LISTS.get(key, lambda: list(store().list_runs(**filters)))
     hidden = trash.hidden()
     return [row for row in rows if row["run_id"] not in hidden] if hidden else rows
+
+
+def real_ratios(run_ids: list[str]) -> dict[str, float]:
+    """Run id → the real ratio of its training set, for runs with a stored result (what a run of
+    profile `none` is labelled with), from the shared run list."""
+    wanted = set(run_ids)
+    return {row["run_id"]: row["real_ratio"] for row in list_runs()
+            if row["run_id"] in wanted and row.get("real_ratio")}
 
 
 def started_here(run_id: str) -> bool:
@@ -259,6 +272,18 @@ def delete(run_ids: list[str], data_dir: str | None = None) -> tuple[list[str], 
     _changed(run_ids)
     _final_result.clear()
     return done, errors
+
+
+def _empty_bins(binned: list[tuple[str, str]]) -> None:
+    """Delete for good the binned runs whose session ended (or all, when the server stops)."""
+    for folder, rid in binned:
+        try:
+            delete([rid], folder)
+        except Exception:  # noqa: BLE001 — a store gone at exit: the run stays, nothing is lost
+            log.warning("could not delete binned run %s", rid)
+
+
+atexit.register(lambda: _empty_bins(trash.take_all()))
 
 
 def forget_lists() -> None:

@@ -87,7 +87,8 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
         now = jobs.statuses(run_ids)
         ids = [r for r in run_ids if r in now]
         configs = [jobs.config(r) for r in ids]
-        labels = run_labels(configs) if ids else []
+        real = jobs.real_ratios(ids)
+        labels = run_labels(configs, [real.get(r) for r in ids]) if ids else []
         for rid, label, config in zip(ids, labels, configs):
             _run_row(rid, label, now[rid], config)
         active = [r for r in ids if now[r]["status"] in jobs.ACTIVE]
@@ -97,7 +98,7 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
         with_history = [i for i, rid in enumerate(ids) if now[rid]["history"]]
         if with_history and (active or curves_when_done):
             groups = [[with_history[j] for j in g] for g in group_by_seed([configs[i] for i in with_history])]
-            names = run_labels([configs[g[0]] for g in groups])
+            names = run_labels([configs[g[0]] for g in groups], [real.get(ids[g[0]]) for g in groups])
             seen = tuple((name, tuple((ids[i], len(now[ids[i]]["history"]), now[ids[i]]["history"][-1].get("epoch"))
                                       for i in g)) for name, g in zip(names, groups))
             figure = _CURVES.get(seen, lambda: freeze(charts.training_curves(

@@ -14,6 +14,7 @@ import streamlit as st
 from ltcore.safety import shared_mode
 
 from app.logic import tables
+from app.logic.labels import ratio_text, ratio_value
 from app.ui import frame, jobs, trash
 
 FILTERS = (("dataset", "data set"), ("method", "method"), ("ratio", "ratio ρ"), ("status", "status"), ("tags", "tags"))
@@ -25,7 +26,8 @@ def table_frame(rows: list[dict], shown: list[str]) -> pd.DataFrame:
     """The table's rows (newest first): whether each run is in view, its identity and headline numbers."""
     in_view = set(shown)
     return pd.DataFrame([{
-        "shown": r["run_id"] in in_view, "method": r["method"], "dataset": r["dataset"], "ratio": r["ratio"],
+        "shown": r["run_id"] in in_view, "method": r["method"], "dataset": r["dataset"],
+        "ratio": ratio_value(r.get("profile") or "", r["ratio"], r.get("real_ratio")),
         "seed": r["seed"], "epochs": f"{r['epoch']}/{r['epochs']}", "status": r["status"],
         "balanced_acc": r["balanced_acc"], "few_acc": r["few_acc"], "tags": ", ".join(r.get("tags") or []),
         "created": dt.datetime.fromtimestamp(r["created"]) if r.get("created") else None, "run_id": r["run_id"],
@@ -40,15 +42,22 @@ def matches(row: dict, chosen: dict[str, list]) -> bool:
         if key == "tags":
             if not set(wanted) & set(row.get("tags") or []):
                 return False
-        elif row.get(key) not in wanted:
+        elif _value(row, key) not in wanted:
             return False
     return True
+
+
+def _value(row: dict, key: str):
+    """A row's value as the table shows it (the real ratio for profile `none`)."""
+    if key == "ratio":
+        return ratio_value(row.get("profile") or "", row["ratio"], row.get("real_ratio"))
+    return row.get(key)
 
 
 def _options(rows: list[dict], key: str) -> list:
     if key == "tags":
         return sorted({t for r in rows for t in r.get("tags") or []})
-    return sorted({r[key] for r in rows if r.get(key) is not None}, key=lambda v: (isinstance(v, str), v))
+    return sorted({v for r in rows if (v := _value(r, key)) is not None}, key=lambda v: (isinstance(v, str), v))
 
 
 def deletable(run_ids: list[str]) -> tuple[list[str], list[str]]:
@@ -61,7 +70,8 @@ def deletable(run_ids: list[str]) -> tuple[list[str], list[str]]:
 
 def run_name(row: dict) -> str:
     """A run as a person tells it apart from the others: method · data · ρ · seed · id."""
-    return f"{row['method']} · {row['dataset']} · ρ{row['ratio']:g} · seed {row['seed']} · {row['run_id'][:12]}"
+    rho = ratio_text(row.get("profile") or "", row["ratio"], row.get("real_ratio"))
+    return f"{row['method']} · {row['dataset']} · {rho} · seed {row['seed']} · {row['run_id'][:12]}"
 
 
 def selection_key(ss, key: str = "runs_table") -> str:
@@ -102,7 +112,7 @@ def _bin(key: str) -> None:
         frame.put("runs", frame.get("runs") + [r for r in back if r in was_shown and r not in frame.get("runs")])
         _done(ss, key)
     if empty.button("Delete for good now", icon=":material/delete_forever:", key=f"{key}_empty"):
-        _, errors = trash.purge(binned)
+        _, errors = jobs.delete(trash.restore(binned))
         for error in errors:
             st.error(frame.plain(error))
         _done(ss, key)

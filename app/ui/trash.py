@@ -1,10 +1,10 @@
 """Deleted runs stay recoverable while the browser session that deleted them lasts: "Yes, delete"
 puts them in this process-wide bin (hidden from every session's tables and pickers), Undo takes
-them out again, and they leave the store for good when that session ends, when the user empties
-the bin, or when the server stops. As in a mail client's trash, a wrong click costs nothing."""
+them out again, and they leave the store for good (`app.ui.jobs`) when that session ends, when the
+user empties the bin, or when the server stops. As in a mail client's trash, a wrong click costs
+nothing. This module only keeps the bin; it deletes nothing itself."""
 from __future__ import annotations
 
-import atexit
 import threading
 import time
 
@@ -60,36 +60,28 @@ def mine() -> list[str]:
 
 
 def hidden() -> set[str]:
-    """Every binned run (of any session): no view shows them. Sweeps the bins of ended sessions."""
-    if time.monotonic() - _SWEPT[0] > SWEEP_SECONDS:
-        _SWEPT[0] = time.monotonic()
-        with _LOCK:
-            gone = [key for key, (owner, _) in _BIN.items() if not _alive(owner)]
-        for folder, rid in gone:
-            purge([rid], folder)
+    """Every binned run of this data folder (of any session): no view shows them."""
     folder = _folder()
     with _LOCK:
         return {rid for where, rid in _BIN if where == folder}
 
 
-def purge(run_ids: list[str], folder: str | None = None) -> tuple[list[str], list[str]]:
-    """Delete binned runs from the store for good; returns (deleted ids, one message per refusal)."""
-    from . import jobs
+def take_ended() -> list[tuple[str, str]]:
+    """(data folder, run id) of the runs whose deleting session has ended, taken out of the bin for
+    the caller to delete for good; looks at most every SWEEP_SECONDS."""
+    if time.monotonic() - _SWEPT[0] < SWEEP_SECONDS:
+        return []
+    _SWEPT[0] = time.monotonic()
+    with _LOCK:
+        gone = [key for key, (owner, _) in _BIN.items() if not _alive(owner)]
+        for key in gone:
+            _BIN.pop(key, None)
+    return gone
 
-    folder = folder or _folder()
-    taken = restore(run_ids, folder)
-    return jobs.delete(taken, folder) if taken else ([], [])
 
-
-def purge_all() -> None:
-    """Empty every bin (the server is going down: no session is left to undo)."""
+def take_all() -> list[tuple[str, str]]:
+    """Every binned run, taken out of the bin (the server is going down: no session can undo)."""
     with _LOCK:
         every = list(_BIN)
-    for folder, rid in every:
-        try:
-            purge([rid], folder)
-        except Exception:  # noqa: BLE001 — at exit the store may already be gone; the run then stays
-            pass
-
-
-atexit.register(purge_all)
+        _BIN.clear()
+    return every

@@ -12,6 +12,7 @@ from ltcore.methods import PRESETS
 from app.ui import frame, jobs, runs_table
 from app.logic import state
 from app.charts.base import frequency_order
+from app.logic.labels import ratio_text
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 FIRST_METHODS = ("ce", "balanced_softmax")  # plain training, then the simplest fix (Ren et al. 2020)
@@ -83,7 +84,8 @@ def run_options() -> dict[str, dict]:
 def option_label(row: dict) -> str:
     status = "" if row["status"] == "done" else f" [{row['status']}]"
     acc = f" · bal {row['balanced_acc']:.1%}" if row.get("balanced_acc") is not None else ""
-    return (f"{row['method']} · {row['dataset']} ρ{row['ratio']:g} · seed {row['seed']} · "
+    rho = ratio_text(row.get("profile") or "", row["ratio"], row.get("real_ratio"))
+    return (f"{row['method']} · {row['dataset']} {rho} · seed {row['seed']} · "
             f"{row['epochs']} ep{acc}{status} · {row['run_id'][:8]}")
 
 

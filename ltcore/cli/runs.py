@@ -145,6 +145,10 @@ class StoreRecorder:
     def finish(self, result: RunResult, save_checkpoint: bool = True) -> str:
         """Store the result (and the model's weights for done/stopped runs); returns the run id."""
         from ..engine.checkpoints import save_checkpoint as save
+        self.finished = True
+        if not self.store.replaces(self.run_id, result.status):  # the earlier finished result stays
+            self.store.mark_finished(self.run_id, result.status, result.error or "stopped before the end")
+            return self.run_id
         checkpoint = None
         if save_checkpoint and result.model is not None and result.status in ("done", "stopped"):
             checkpoint = save(self.config, result.model, self.store.checkpoint_root(self.run_id))

@@ -9,9 +9,8 @@ import torch
 from ..engine.checkpoints import find_checkpoint, find_checkpoint_meta, load_user_checkpoint, save_checkpoint
 from ..errors import ConfigError, LTError
 from .base import Method, MethodContext
-from .experts import expert_backbone
 from .losses import build_loss
-from .registries import (AUGMENTATIONS, CLASSIFIERS, CONTRASTIVE, POSTHOC, PRETEXT, REGULARIZERS,
+from .registries import (AUGMENTATIONS, CLASSIFIERS, CONTRASTIVE, LOSSES, POSTHOC, PRETEXT, REGULARIZERS,
                          REWEIGHTING, SAMPLERS, SLOTS, STAGE2, declare, number, text)
 
 SLOT_DEFAULTS = {"sampler": "instance", "loss": "ce", "classifier": "linear", "mixing": "none",
@@ -30,7 +29,6 @@ for _name, _spec in COMMON_SPECS.items():
 COMMON = {name: spec.default for name, spec in COMMON_SPECS.items()}
 """Parameters every composed preset takes besides its slots' hyper-parameters."""
 STAGE1_SLOTS = ("sampler", "loss", "classifier", "mixing", "reweight", "regularizer", "contrast", "pretext")
-BALANCING_HEADS = ("linear", "cosine", "cosine_learned", "normed")
 MEASUREMENT_ONLY = {"nc_every": 0, "snapshot_epochs": ()}
 """Config fields that change what is measured, not the trained model (left out of stage-1 keys)."""
 
@@ -52,43 +50,17 @@ def holdout_fraction(params: dict) -> float:
 
 
 def check_combination(params: dict) -> None:
-    """Reject slot combinations that cannot train, with what to change."""
+    """Reject slot combinations that cannot train, with what to change: each chosen entry's rules
+    about the other slots live in its registry meta (`classifier` of a loss, `needs`: registries.Needs)."""
     c = slot_choices(params)
-    needs = SLOTS["loss"].get(c["loss"]).meta.get("classifier")
-    if needs and c["classifier"] != needs:
-        raise ConfigError(f"loss {c['loss']!r} needs classifier {needs!r}, got {c['classifier']!r}")
-    if c["classifier"] == "experts" and c["loss"] != "sade":
-        raise ConfigError("classifier 'experts' trains with loss 'sade'")
-    if c["stage2"] == "test_time_aggregation" and c["classifier"] != "experts":
-        raise ConfigError("stage2 'test_time_aggregation' weighs the experts of preset 'sade' "
-                          "(classifier 'experts')")
-    if c["loss"] == "ldam" and c["classifier"] == "cosine":
-        raise ConfigError("loss 'ldam' applies its own scale s to cosine logits: use classifier 'normed'")
-    if c["stage2"] in ("crt", "lws", "tau_norm") and c["classifier"] not in BALANCING_HEADS:
-        raise ConfigError(f"stage2 {c['stage2']!r} re-balances a linear/cosine classifier, not "
-                          f"{c['classifier']!r}")
-    if c["stage2"] == "tau_norm" and c["classifier"] != "linear":
-        raise ConfigError("stage2 'tau_norm' rescales the rows of a linear classifier: use classifier 'linear'")
-    if c["regularizer"] != "none" and c["mixing"] != "none":
-        raise ConfigError("the NC regulariser needs un-mixed features: use mixing 'none'")
-    if c["contrast"] != "none":
-        check_contrast(c)
-    if c["stage2"] == "crest" and (c["contrast"] != "none" or c["pretext"] != "none"):
-        raise ConfigError("stage2 'crest' retrains every generation with the preset's loss: use contrast "
-                          "'none' and pretext 'none'")
-
-
-def check_contrast(c: dict) -> None:
-    """A contrastive term contrasts views of real images with their own labels, on its own loss."""
-    if c["mixing"] != "none" or c["regularizer"] != "none":
-        raise ConfigError(f"contrast {c['contrast']!r} trains on un-mixed views with its own loss: use "
-                          "mixing 'none' and regularizer 'none'")
-    if CONTRASTIVE.get(c["contrast"]).meta.get("needs_weight") and c["classifier"] not in BALANCING_HEADS:
-        raise ConfigError(f"contrast {c['contrast']!r} builds class prototypes from the classifier's rows: "
-                          f"use classifier 'linear', 'cosine' or 'normed', not {c['classifier']!r}")
-    if c["contrast"] == "paco" and (c["loss"] != "ce" or c["classifier"] != "linear"):
-        raise ConfigError("contrast 'paco' is the whole loss (its class centres are a linear classifier's "
-                          "logit-compensated logits): use loss 'ce' and classifier 'linear'")
+    for slot, name in c.items():
+        meta = SLOTS[slot].get(name).meta
+        wanted = meta.get("classifier")
+        if wanted and c["classifier"] != wanted:
+            raise ConfigError(f"{slot} {name!r} needs classifier {wanted!r}, got {c['classifier']!r}")
+        for rule in meta.get("needs", ()):
+            if rule.broken_by(c[rule.slot]):
+                raise ConfigError(f"{slot} {name!r} " + rule.why.format(choice=c[rule.slot]))
 
 
 def stage1_params(params: dict) -> dict:
@@ -178,9 +150,11 @@ class ComposedMethod(Method):
         return head
 
     def adapt_model(self, model: torch.nn.Module) -> None:
-        """SADE's experts: the backbone becomes shared early layers + one branch per expert."""
-        if self.choice["classifier"] == "experts":
-            model.backbone = expert_backbone(model.backbone)
+        """A classifier that needs its own backbone says so in its meta (`backbone`: SADE's experts
+        make it shared early layers + one branch per expert)."""
+        rebuild = CLASSIFIERS.get(self.choice["classifier"]).meta.get("backbone")
+        if rebuild is not None:
+            model.backbone = rebuild(model.backbone)
 
     def param_groups(self, model: torch.nn.Module) -> list[dict]:
         """The model's parameters, and a contrastive term's projection head(s) beside them."""
@@ -308,7 +282,7 @@ class ComposedMethod(Method):
 
     def logits(self, model, x):
         z = model(x)
-        if self.choice["loss"] == "ldam":  # cosine logits: s·cos as in the loss (argmax unchanged)
+        if LOSSES.get(self.choice["loss"]).meta.get("scales_logits"):  # s·cos as in the loss (argmax unchanged)
             z = z * self.loss.scale
         return self.posthoc(z) if self.posthoc is not None else z
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .registries import CONTRASTIVE, integer, number
+from .registries import BALANCING_HEADS, CONTRASTIVE, Needs, integer, number
 from .views import augment_view, two_views
 
 
@@ -318,8 +318,14 @@ def _temperature(default: float, who: str):
 
 CONTRASTIVE.add("none", lambda feat_dim, num_classes, counts, device: None, "no contrastive term",
                 paper="—", params={})
+UNMIXED = tuple(Needs(slot, allowed=("none",), why="trains on un-mixed views with its own loss: use mixing 'none' "
+                      "and regularizer 'none'") for slot in ("mixing", "regularizer"))
+"""Every contrastive term contrasts views of real images with their own labels, on its own loss."""
+PROTOTYPES = Needs("classifier", allowed=BALANCING_HEADS, why="builds class prototypes from the classifier's "
+                   "rows: use classifier 'linear', 'cosine' or 'normed', not {choice!r}")
 CONTRASTIVE.add("bcl", BCL, "balanced contrastive loss (class-averaging, class prototypes) beside the "
                 "classifier loss, on two device-made views", paper="Zhu et al. CVPR'22", needs_weight=True,
+                needs=(*UNMIXED, PROTOTYPES),
                 params={"bcl_temperature": _temperature(0.07, "BCL (authors' --temp)"),
                         "bcl_weight": number(0.35, "BCL: weight β of the contrastive loss (authors' --beta)",
                                              lambda v: v >= 0, "≥ 0"),
@@ -328,7 +334,7 @@ CONTRASTIVE.add("bcl", BCL, "balanced contrastive loss (class-averaging, class p
                         "bcl_dim": integer(1024, "BCL: projection-head output size (authors' --feat_dim)",
                                            lambda v: v >= 1, "≥ 1")})
 CONTRASTIVE.add("kcl", KCL, "k-positive contrastive loss on a MoCo queue (the whole main-loop loss)",
-                paper="Kang et al. ICLR'21",
+                paper="Kang et al. ICLR'21", needs=UNMIXED,
                 params={"kcl_k": integer(6, "KCL: positives per anchor taken from the queue (authors' --posk)",
                                          lambda v: v >= 1, "≥ 1"),
                         "kcl_temperature": _temperature(0.07, "KCL (authors' --moco-t)"),
@@ -339,6 +345,10 @@ CONTRASTIVE.add("kcl", KCL, "k-positive contrastive loss on a MoCo queue (the wh
                                            "≥ 1")})
 CONTRASTIVE.add("paco", PaCo, "parametric contrastive loss: classifier centres + MoCo queue (the whole "
                 "main-loop loss)", paper="Cui et al. ICCV'21",
+                needs=(*UNMIXED, *(Needs(slot, allowed=(name,), why="is the whole loss (its class centres are a "
+                                         "linear classifier's logit-compensated logits): use loss 'ce' and "
+                                         "classifier 'linear'")
+                                   for slot, name in (("loss", "ce"), ("classifier", "linear")))),
                 params={"paco_alpha": number(0.01, "PaCo: weight α of sample positives (authors' --alpha)",
                                              lambda v: v >= 0, "≥ 0"),
                         "paco_beta": number(1.0, "PaCo: weight β of the class-centre positive (authors' --beta)",

@@ -56,7 +56,7 @@ import torch
 from ..data import DATASETS, DeviceBatches
 from ..errors import ConfigError
 from ..engine.loop import epoch_batches, train_epochs
-from .registries import STAGE2, integer, number
+from .registries import STAGE2, Needs, integer, number
 
 
 def crest_rates(counts: list[int], alpha: float) -> list[float]:
@@ -236,6 +236,8 @@ crest.before_training = prepare_pool
 STAGE2.add("crest", crest, "CReST self-training: generations that add the most confident pseudo-labels of an "
            "unlabelled pool, tail classes more often (μ_k = (N_{K+1−k}/N_1)^α), each retrained from scratch",
            paper="Wei et al. CVPR'21", reuse_stage1=False,
+           needs=tuple(Needs(slot, allowed=("none",), why="retrains every generation with the preset's loss: use "
+                             "contrast 'none' and pretext 'none'") for slot in ("contrast", "pretext")),
            stage1="generation 1: the labelled set", params={
                "crest_generations": integer(3, "CReST: generations, the first being the main loop (authors' "
                                             "--num_generation: 6 in their CIFAR command)", lambda v: v >= 1, "≥ 1"),

@@ -25,7 +25,7 @@ from torch import nn
 from ..errors import ConfigError
 from .base import MethodContext
 from .classifiers import NormedLinear
-from .registries import CLASSIFIERS, STAGE2, integer
+from .registries import CLASSIFIERS, STAGE2, Needs, integer
 
 NUM_EXPERTS = 3
 EXPERT_WIDTH = 0.75
@@ -152,10 +152,13 @@ def test_time_aggregation(method, ctx: MethodContext, tta_epochs: int = 5) -> di
 
 CLASSIFIERS.add("experts", ExpertHeads, "SADE: three experts with their own last stages and normalised "
                 "classifiers (s = 30) on shared early layers, averaged", paper="Zhang et al. NeurIPS'22 (SADE)",
-                params={})
+                params={}, needs=(Needs("loss", allowed=("sade",), why="trains with loss 'sade'"),),
+                backbone=expert_backbone)
 STAGE2.add("test_time_aggregation", test_time_aggregation, "SADE test-time self-supervised aggregation: "
            "expert weights learned on unlabelled test inputs (two augmented views agree)",
            paper="Zhang et al. NeurIPS'22 (SADE)",
+           needs=(Needs("classifier", allowed=("experts",),
+                        why="weighs the experts of preset 'sade' (classifier 'experts')"),),
            params={"tta_epochs": integer(5, "SADE test-time aggregation: epochs over the unlabelled test "
                                          "inputs (the authors use 5, stopping early when an expert's "
                                          "weight drops below 0.05)", lambda v: v >= 1, "≥ 1")})

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
-from .registries import LOSSES, number, reject_unknown
+from .registries import LOSSES, Needs, number, reject_unknown
 
 
 def as_counts(counts) -> torch.Tensor:
@@ -237,7 +237,9 @@ LOSSES.add("cb_focal", SigmoidFocalLoss, "class-balanced sigmoid focal loss: Σ 
            "w_y (1−p_t)^γ BCE, divided by the batch size", paper="Cui et al. CVPR'19",
            params={"beta": BETA, "gamma": GAMMA})
 LOSSES.add("ldam", LDAMLoss, "label-distribution-aware margin loss on cosine logits, Δ ∝ n^-1/4",
-           paper="Cao et al. NeurIPS'19",
+           paper="Cao et al. NeurIPS'19", scales_logits=True,
+           needs=(Needs("classifier", refused=("cosine",),
+                        why="applies its own scale s to cosine logits: use classifier 'normed'"),),
            params={"max_margin": number(0.5, "LDAM largest margin (of the rarest class)", lambda v: v > 0, "> 0"),
                    "scale": number(30.0, "LDAM logit scale s", lambda v: v > 0, "> 0")})
 LOSSES.add("la", LogitAdjustedLoss, "logit-adjusted loss: CE on z + τ log π",

@@ -32,6 +32,27 @@ class Param:
         return replace(self, default=default)
 
 
+@dataclass(frozen=True)
+class Needs:
+    """A slot entry's rule about another slot of the same preset, kept in the entry's meta
+    (`needs=(Needs(...), ...)`) as timm keeps a model's facts in its config: that slot's choice must
+    be one of `allowed` (when given) and none of `refused`. The error reads "<slot> <name> <why>";
+    `{choice}` in `why` is the other slot's offending choice."""
+
+    slot: str
+    allowed: tuple = ()
+    refused: tuple = ()
+    why: str = ""
+
+    def broken_by(self, choice: str) -> bool:
+        return bool(self.allowed) and choice not in self.allowed or choice in self.refused
+
+
+BALANCING_HEADS = ("linear", "cosine", "cosine_learned", "normed")
+"""Classifier heads with one weight row per class (what cRT/LWS/τ-norm re-balance and BCL's
+prototypes are made of)."""
+
+
 def number(default, help: str, check=lambda v: True, rule: str = "", optional: bool = False) -> Param:
     """A float parameter, e.g. `number(1.0, "focal exponent γ", lambda v: v >= 0, "≥ 0")`."""
     return Param("float", help, check, rule, optional, default)

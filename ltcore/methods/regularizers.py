@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .registries import REGULARIZERS, integer, number
+from .registries import REGULARIZERS, Needs, integer, number
 
 
 def nc1_loss(h: torch.Tensor, y: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
@@ -109,12 +109,14 @@ NC_PARAMS = {"lambda1": number(0.01, "NC1 regulariser weight λ1 (Liu et al.)", 
 
 REGULARIZERS.add("none", lambda feat_dim, num_classes, device: None, "no feature regulariser",
                  paper="—", params={})
+UNMIXED = (Needs("mixing", allowed=("none",), why="needs un-mixed features: use mixing 'none'"),)
+"""The NC regulariser measures class means of the batch's own features: mixing would blend them."""
 REGULARIZERS.add("nc", NCRegularizer, "neural-collapse regularisers: class-balanced NC1 to learnable "
                  "means + NC2 (each class's smallest angle, averaged; the authors' default)",
-                 paper="Liu et al. AISTATS'23", params=NC_PARAMS)
+                 paper="Liu et al. AISTATS'23", params=NC_PARAMS, needs=UNMIXED)
 REGULARIZERS.add("nc_min_angle", lambda feat_dim, num_classes, device, lambda1=0.01, lambda2=0.1,
                  means_lr=0.5, nc_start=0: NCRegularizer(feat_dim, num_classes, device, lambda1, lambda2,
                                                          means_lr, nc2="min_angle", nc_start=nc_start),
                  "neural-collapse regularisers with NC2 on the single smallest angle between class "
                  "means (the authors' v1, the paper's Eq. 7)", paper="Liu et al. AISTATS'23",
-                 params=NC_PARAMS)
+                 params=NC_PARAMS, needs=UNMIXED)

@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..engine.loop import epoch_batches, train_epochs
 from .base import MethodContext
 from .classifiers import LWSHead, NCMClassifier, ncm_centroids, tau_normalize
-from .registries import STAGE2, integer, number
+from .registries import BALANCING_HEADS, STAGE2, Needs, integer, number
 from .samplers import class_probabilities, draw_by_class
 
 TAU_GRID = [round(0.1 * i, 1) for i in range(21)]
@@ -185,12 +185,15 @@ STAGE2_PARAMS = {
 """The head re-training stages' parameters (cRT, LWS)."""
 
 STAGE2.add("none", None, "no second stage", paper="—", params={})
+REBALANCES = Needs("classifier", allowed=BALANCING_HEADS, why="re-balances a linear/cosine classifier, not {choice!r}")
 STAGE2.add("crt", crt, "classifier re-training: new classifier, class-balanced sampling, frozen "
-           "backbone", paper="Kang et al. ICLR'20", params=STAGE2_PARAMS)
+           "backbone", paper="Kang et al. ICLR'20", params=STAGE2_PARAMS, needs=(REBALANCES,))
 STAGE2.add("lws", lws, "learnable weight scaling: one scale per class, class-balanced sampling",
-           paper="Kang et al. ICLR'20", params=STAGE2_PARAMS)
+           paper="Kang et al. ICLR'20", params=STAGE2_PARAMS, needs=(REBALANCES,))
 STAGE2.add("tau_norm", tau_norm, "τ-normalised classifier weights w/‖w‖^τ without bias, τ tuned on "
            "the balanced validation split", paper="Kang et al. ICLR'20",
+           needs=(REBALANCES, Needs("classifier", allowed=("linear",),
+                                    why="rescales the rows of a linear classifier: use classifier 'linear'")),
            params={"norm_tau": number(None, "τ-normalisation exponent: fixed τ, or None to pick it on the "
                                       "balanced validation split", lambda v: v >= 0, "≥ 0", optional=True)})
 STAGE2.add("ncm", ncm, "nearest class mean of normalised features", paper="Kang et al. ICLR'20",

@@ -77,6 +77,9 @@ def execute(store: RunStore, run_id: str, save_checkpoints: bool = True,
         result = train(config, on_event=events, should_stop=should_stop, data_dir=data_dir,
                        find_run=store.run_model, checkpoint_root=store.checkpoint_root(run_id),
                        save_checkpoints=save_checkpoints)
+        if not store.replaces(run_id, result.status):  # the earlier finished result stays
+            store.mark_finished(run_id, result.status, result.error or "stopped before the end")
+            return result
         checkpoint = None
         if save_checkpoints and result.model is not None and result.status in ("done", "stopped"):
             checkpoint = save_checkpoint(config, result.model, store.checkpoint_root(run_id))

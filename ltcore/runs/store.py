@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..data import default_data_dir
+from ..data.imbalance import real_ratio
 from ..errors import LTError
 from ..result import RunResult
 from ..version import code_version, store_run_id
@@ -364,6 +365,14 @@ class RunStore:
         with self._tx() as db:
             return _end_attempt(db, run_id, status, error, condition, extra)
 
+    def replaces(self, run_id: str, status: str) -> bool:
+        """Would a new result of `status` replace what the run holds? Not when it holds a finished
+        (`done`) result and the new one is not done (stopped early, diverged): a finished result is
+        kept until a complete one replaces it. Ask before writing the new model's weights."""
+        with self._connect() as db:
+            kept = db.execute("SELECT result FROM results WHERE run_id=?", (run_id,)).fetchone()
+        return status == "done" or kept is None or json.loads(kept[0]).get("status") != "done"
+
     def save_result(self, result: RunResult, run_id: str | None = None, checkpoint: Path | None = None) -> str:
         """Store a RunResult (history, arrays as checksummed files, optional checkpoint); returns the run id."""
         run_id = run_id or self.run_id_for(result.config)
@@ -385,7 +394,7 @@ class RunStore:
                            [(run_id, k, w["file"], w["sha256"], w["dtype"], json.dumps(w["shape"]))
                             for k, w in written.items()])
             db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?)", (run_id, json.dumps(data), json.dumps(
-                {k: data.get(k) for k in ("overall_acc", "balanced_acc", "shot_acc", "wall_seconds")})))
+                {k: data.get(k) for k in SUMMARY_KEYS})))
             db.execute("UPDATE runs SET status=?, error=?, device=?, epoch=?, finished=?, checkpoint=?, "
                        "checkpoint_sha256=? WHERE run_id=?",
                        (result.status, result.error, result.device, result.epochs_completed, time.time(),
@@ -534,12 +543,20 @@ def _alive(row: dict) -> bool:
     return bool(pid) and pid_alive(int(pid))
 
 
+SUMMARY_KEYS = ("overall_acc", "balanced_acc", "shot_acc", "wall_seconds", "class_counts")
+"""What a run list needs of a result, stored beside it (class_counts: the training set's real ratio)."""
+
+
 def summarize(row: dict, config: dict, result: dict, tags: list[str] | None = None) -> dict:
-    """One line of `runs list`: identity, status, key config fields, headline metrics and tags."""
+    """One line of `runs list`: identity, status, key config fields, headline metrics and tags.
+    `real_ratio` is n_max / n_min of the classes trained on (None until a result is stored): the
+    ratio a `none` profile (the data's own distribution) really has, whatever `ratio` says."""
     shots = result.get("shot_acc") or {}
+    counts = result.get("class_counts")
     return {
         "run_id": row["run_id"], "status": row["status"], "dataset": config.get("dataset"),
         "method": config.get("method"), "ratio": config.get("ratio"), "model": config.get("model"),
+        "profile": config.get("profile"), "real_ratio": real_ratio(counts) if counts else None,
         "seed": config.get("seed"), "epoch": row["epoch"], "epochs": config.get("epochs"),
         "overall_acc": result.get("overall_acc"), "balanced_acc": result.get("balanced_acc"),
         **{f"{g}_acc": shots.get(g) for g in ("many", "medium", "few")},

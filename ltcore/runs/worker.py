@@ -11,6 +11,10 @@ import argparse
 import os
 import sys
 
+NICE = 10
+"""How much lower than the server a worker's CPU priority is (`$LTLAB_WORKER_NICE` overrides, 0 keeps
+it equal): on a machine where training and the dashboard share the cores, pages stay responsive."""
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ltcore.runs.worker")
@@ -23,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     from .store import RunStore
 
     install_sigterm()
+    lower_priority()
     store = RunStore(args.db)
     if not args.serve:
         return 0 if execute(store, args.run_id, save_checkpoints=not args.no_checkpoint) else 1
@@ -42,6 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def lower_priority() -> None:
+    """Yield the CPU to the server (and any other process at normal priority) under contention."""
+    step = int(os.environ.get("LTLAB_WORKER_NICE", NICE))
+    if step > 0:
+        try:
+            os.nice(step)
+        except OSError:  # a platform without nice: train at the priority given
+            pass
+
+
 def warm_up() -> None:
     """Set the CPU thread count the manager chose, and pay the first-use costs (the optimiser's lazy
     torch._dynamo import, the metrics report's lazy scikit-learn import: about 2 s each) before a
@@ -49,7 +64,9 @@ def warm_up() -> None:
     import sklearn.metrics  # noqa: F401
     import torch
     if os.environ.get("LTLAB_WORKER_THREADS"):
-        torch.set_num_threads(int(os.environ["LTLAB_WORKER_THREADS"]))
+        threads = int(os.environ["LTLAB_WORKER_THREADS"])
+        torch.set_num_threads(threads)
+        torch.set_num_interop_threads(threads)
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
 
 

@@ -364,6 +364,9 @@ def _save(store, run_id: str, payload: bytes) -> None:
 
     data = pickle.loads(zlib.decompress(payload))
     result = RunResult.from_dict(data["result"])
+    if not store.replaces(run_id, result.status):  # the earlier finished result stays
+        store.mark_finished(run_id, result.status, result.error or "stopped before the end")
+        return
     workers = {h["epoch"]: h.get("worker") for h in store.history(run_id)}
     for row in result.history:  # keep which node and process trained each epoch
         if workers.get(row.get("epoch")):

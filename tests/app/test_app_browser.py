@@ -8,6 +8,8 @@ import pytest
 
 import browser
 
+pytestmark = pytest.mark.slow  # a streamlit server and chromium
+
 
 @pytest.fixture(scope="module")
 def chromium():

@@ -120,3 +120,24 @@ def test_formulas_in_lessons_are_written_as_maths_for_st_markdown():
     for lesson in lessons.load():
         plain = re.sub(r"\$[^$]+\$", "", lesson.text)
         assert "^" not in plain and "_k" not in plain, f"lesson {lesson.number}: a formula outside $…$"
+
+
+def test_the_mnist1d_signal_gallery_gives_each_of_ten_classes_its_own_colour():
+    """Issue 22, item 5: with the run palette (7 colours) classes 0/7, 1/8 and 2/9 shared a colour."""
+    import numpy as np
+
+    labels = np.repeat(np.arange(10), 2)
+    fig = charts.signal_gallery(np.zeros((20, 8)), labels, [str(k) for k in range(10)], list(range(10)))
+    colours = {}
+    for trace in fig.data:
+        colours.setdefault(trace.line.color, set()).add(trace.xaxis)
+    assert len(colours) == 10 and all(len(panels) == 1 for panels in colours.values())
+
+
+def test_a_training_panel_without_values_says_why_instead_of_a_blank_axis():
+    """Issue 22, item 4: no class below 20 samples → the few-shot panel says so, on a 0–100 % axis."""
+    history = [{"epoch": 1, "loss": 1.0, "balanced_acc": 0.5, "few_acc": None}]
+    fig = charts.training_curves([("ce", [history])])
+    notes = [a.text for a in fig.layout.annotations]
+    assert "no class has < 20 training samples at this ρ" in notes
+    assert list(fig.layout.yaxis3.range) == [0, 1.02]

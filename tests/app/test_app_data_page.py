@@ -1,10 +1,11 @@
 """Data page (the first screen) through AppTest: numbers and histogram come from the core."""
 from apphelpers import decode, figures
 
+from app.logic.state import UI_RATIO
 from ltcore.data import load_split, make_longtail
 
 
-def longtail(dataset, profile="exp", ratio=50.0, seed=0):
+def longtail(dataset, profile="exp", ratio=UI_RATIO, seed=0):
     return make_longtail(load_split(dataset), profile, ratio, seed)
 
 

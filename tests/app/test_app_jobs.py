@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.charts.base import frequency_order
 
+pytestmark = pytest.mark.slow  # runs trained by worker processes through the pages
+
 TINY_LESSON = '''
 [[lesson]]
 short = "Tiny"

@@ -11,6 +11,8 @@ from apphelpers import decode, figures, page
 
 from ltcore.data import load_split, make_longtail, mnist1d_set
 
+pytestmark = pytest.mark.slow  # runs trained by worker processes through the pages
+
 LESSON = '''
 seeds = 1
 [[lesson]]

@@ -59,17 +59,12 @@ def test_train_page_offers_the_new_presets_with_every_slot_and_parameter(app, tm
 
 
 @pytest.fixture(scope="module")
-def new_runs(tmp_path_factory):
+def new_runs(trained_store):
     """One-epoch gaussians runs of plain CE and BCL (two views of vectors, a projection head)."""
-    from ltcore.runs import RunStore
-
-    data = tmp_path_factory.mktemp("newpresets")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LTLAB_DATA", str(data))
-        store = RunStore()
-        runs = {m: train_into(store, Config(dataset="gaussians", ratio=20, method=m, epochs=1, batch_size=64))
-                for m in ("ce", "bcl")}
-    return data, runs
+    methods = ("ce", "bcl")
+    data, _, ids = trained_store("newpresets", [Config(dataset="gaussians", ratio=20, method=m, epochs=1,
+                                                       batch_size=64) for m in methods])
+    return data, dict(zip(methods, ids))
 
 
 @pytest.mark.skipif("kd" not in PRESETS, reason="kd not landed")

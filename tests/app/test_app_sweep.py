@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from apphelpers import figures, page, trace_values, train_into
+from apphelpers import figures, page, trace_values
 
 GRID = {"dataset": "gaussians", "epochs": "2", "sw_methods": "ce,balanced_softmax", "sw_ratios": "10,50",
         "sw_seeds": "2"}
@@ -22,19 +22,11 @@ def grid_configs():
 
 
 @pytest.fixture(scope="module")
-def sweep_store(tmp_path_factory):
+def sweep_store(trained_store):
     """The grid's 8 runs but one (ce, ρ=50, seed 1) trained into a store, as a worker would."""
-    from ltcore.runs import RunStore
-
-    data = tmp_path_factory.mktemp("sweep_lab")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LTLAB_DATA", str(data))
-        store = RunStore()
-        configs = grid_configs()
-        missing = next(c for c in configs if (c.method, c.ratio, c.seed) == ("ce", 50, 1))
-        for config in configs:
-            if config != missing:
-                train_into(store, config)
+    configs = grid_configs()
+    missing = next(c for c in configs if (c.method, c.ratio, c.seed) == ("ce", 50, 1))
+    data, store, _ = trained_store("sweep_lab", [c for c in configs if c != missing])
     return data, store, missing
 
 

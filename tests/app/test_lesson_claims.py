@@ -13,6 +13,8 @@ from apphelpers import decode, figures, page
 from ltcore import lessons
 from app.charts.base import frequency_order
 
+pytestmark = pytest.mark.slow  # every lesson trained over three seeds
+
 LESSONS = lessons.load(lessons.LESSONS_FILE)
 
 

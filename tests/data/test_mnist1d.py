@@ -78,6 +78,7 @@ def test_models_take_40_long_signals(model):
         assert sum(p.numel() for p in net.backbone.parameters()) == 3_950
 
 
+@pytest.mark.slow
 def test_cli_trains_mnist1d_lt_for_two_epochs(tmp_path, split):
     mnist1d_set.load_signals(tmp_path / "mnist1d", 15_000)  # the generated signals, cached for the CLI
     out = subprocess.run([sys.executable, "-m", "ltcore", "train", "--dataset", "mnist1d", "--ratio", "100",

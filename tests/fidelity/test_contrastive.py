@@ -11,7 +11,6 @@ Transcribed from:
     (`PaCoLoss.forward`), with `cal_weight_for_classes` L19-22.
   github.com/YyzHarry/imbalanced-semi-self (commit b91ad29): utils.py L12-21 (`rotation`).
 """
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

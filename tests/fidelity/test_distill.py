@@ -12,11 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ltcore import Config, train
-from ltcore.engine.checkpoints import save_checkpoint
 from ltcore.errors import ConfigError
 from ltcore.methods import build_method
 from ltcore.methods.distill import DistillationLoss, BalancedDistillationLoss, high_temperature_limit, kd_term
-from ltcore.runs import RunStore
 from ltcore.engine.trainer import Trainer
 
 
@@ -100,21 +98,16 @@ def test_high_temperature_limit_matches_centred_logit_matching():
 
 
 @pytest.fixture(scope="module")
-def teacher_store(tmp_path_factory):
-    """A store holding one tiny `ce` run on digits (1 epoch) with its checkpoint."""
-    root = tmp_path_factory.mktemp("store")
-    store = RunStore(root / "runs.sqlite")
-    config = Config(dataset="digits", ratio=50, epochs=1, batch_size=64)
-    result = train(config)
-    run_id = store.run_id_for(config)
-    store.save_result(result, run_id, save_checkpoint(config, result.model, store.checkpoint_root(run_id)))
-    return store, run_id, result.model
+def teacher_store(trained_store):
+    """A store holding one tiny `ce` run on digits (1 epoch) with its checkpoint, and its weights."""
+    _, store, (run_id,) = trained_store("teacher", [Config(dataset="digits", ratio=50, epochs=1, batch_size=64)])
+    return store, run_id, store.run_model(run_id)[1]
 
 
 def test_teacher_equal_to_the_student_init_gives_zero_kd_gradient(tmp_path, teacher_store):
-    store, _, model = teacher_store
+    store, _, weights = teacher_store
     path = tmp_path / "init.pt"
-    torch.save(model.state_dict(), path)
+    torch.save(weights, path)
     trainer = Trainer(Config(dataset="digits", ratio=50, epochs=1, batch_size=64, method="kd",
                              method_params={"kd_teacher": str(path), "init_from": str(path)}))
     student, loss = trainer.model.eval(), trainer.method.loss
@@ -139,7 +132,7 @@ def test_distillation_trains_two_epochs_from_a_stored_teacher(method, teacher_st
 
 
 def test_a_teacher_that_cannot_serve_is_refused_in_one_line(tmp_path, teacher_store):
-    store, run_id, model = teacher_store
+    store, run_id, weights = teacher_store
 
     def run(ref, find_run=store.run_model):
         cfg = Config(dataset="digits", ratio=50, epochs=1, method="kd", method_params={"kd_teacher": ref})
@@ -151,9 +144,9 @@ def test_a_teacher_that_cannot_serve_is_refused_in_one_line(tmp_path, teacher_st
     assert "no run" in run("ffffffff")
     assert "no checkpoint file" in run(str(tmp_path / "missing.pt"))
     assert "run store" in run(run_id, find_run=None)
-    other = lambda ref: (Config(dataset="gaussians"), model.state_dict())  # noqa: E731
+    other = lambda ref: (Config(dataset="gaussians"), weights)  # noqa: E731
     assert "trained on gaussians" in run(run_id, find_run=other)
-    five = {k: (v[:5] if k.startswith("classifier.") else v) for k, v in model.state_dict().items()}
+    five = {k: (v[:5] if k.startswith("classifier.") else v) for k, v in weights.items()}
     torch.save(five, tmp_path / "five.pt")
     assert "has 5 classes" in run(str(tmp_path / "five.pt"))
     with pytest.raises(ConfigError, match="needs kd_teacher"):

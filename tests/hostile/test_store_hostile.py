@@ -3,7 +3,6 @@ trainings, planted or truncated stage-1 checkpoints, `--no-store` and `runs dele
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -105,6 +104,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_files(store_copy, tmp_p
     store.load_result(run_id)                        # what was stored before is intact
 
 
+@pytest.mark.slow
 def test_killed_trainings_do_not_stay_running(capsys, tmp_path, monkeypatch, spawn):
     """SIGTERM: the train command marks its run interrupted and exits 143 with one line; kill -9:
     the next `runs` command finds the dead process and marks its run interrupted."""

@@ -109,3 +109,23 @@ def test_a_store_held_locked_is_read_at_once_and_a_write_is_reported_busy(store_
     code, out, err, seconds = seen["tag"]
     line = refused(code, out, err)
     assert "busy" in line and str(folder / "runs.sqlite") in line and seconds < 20, (line, seconds)
+
+
+def test_a_rerun_stopped_from_the_dashboard_keeps_the_finished_result(store_copy):
+    """item 3, its variant: Stop during a rerun replaced the finished result by the partial one
+    (and its weights)."""
+    import os
+
+    from ltcore.runs.execute import execute
+
+    folder, store, run_id = store_copy
+    before = store.load_result(run_id)
+    weights = store.checkpoint_path(run_id).read_bytes()
+    state, same = store.claim(store.config(run_id), os.getpid(), force=True)
+    assert (state, same) == ("queued", run_id)
+    store.mark_running(run_id, os.getpid())
+    execute(store, run_id, on_event=lambda e: store.request_stop(run_id) if e["type"] == "epoch" else None)
+    row = store.get(run_id)
+    assert row["status"] == "done" and "earlier result is kept" in row["error"], row
+    assert store.load_result(run_id).balanced_acc == before.balanced_acc
+    assert store.checkpoint_path(run_id).read_bytes() == weights and store.load_checkpoint(run_id)

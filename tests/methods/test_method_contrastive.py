@@ -89,6 +89,7 @@ def test_rotation_pretext_on_vectors_is_a_clear_error():
         train(Config(dataset="gaussians_hd", epochs=1, method="ssp", method_params={"ssp_task": "rotation"}))
 
 
+@pytest.mark.slow
 def test_ssp_stage_is_trained_once_and_reused(digits, quick, tmp_path):
     from ltcore import Trainer
 
@@ -101,6 +102,7 @@ def test_ssp_stage_is_trained_once_and_reused(digits, quick, tmp_path):
     assert second.extras["ssp"]["run_id"] == first.extras["ssp"]["run_id"]
 
 
+@pytest.mark.slow
 def test_vector_data_trains_with_signal_views():
     for name in ("bcl", "ssp"):
         result = train(Config(dataset="gaussians_hd", epochs=1, batch_size=64, method=name,
@@ -109,6 +111,7 @@ def test_vector_data_trains_with_signal_views():
         assert all(math.isfinite(h["loss"]) for h in result.history)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NEW)
 def test_new_presets_train_two_epochs_on_mnist1d(name):
     if "mnist1d" not in DATASETS.names():
@@ -120,6 +123,7 @@ def test_new_presets_train_two_epochs_on_mnist1d(name):
     assert 0 <= result.balanced_acc <= 1
 
 
+@pytest.mark.slow
 def test_kcl_trains_with_its_default_queue_on_mnist1d():
     """The authors' 65536-key queue is written in place after each batch; the batch's loss must
     still backpropagate through the queue as it was (this raised an autograd in-place error)."""

@@ -30,6 +30,7 @@ def donor(tmp_path_factory):
     return str(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PRESETS.names())
 def test_every_preset_trains_two_epochs_on_digits_lt(name, digits, quick, donor):
     params = {needed: donor for needed in PRESETS.get(name).meta.get("requires", ())}  # a file / a teacher

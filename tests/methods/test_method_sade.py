@@ -29,6 +29,7 @@ def test_resnet32_experts_have_the_authors_reduced_widths():
     assert set(widths) == {24, 48}  # SADE `reduce_dimension`: 24/48 instead of 32/64
 
 
+@pytest.mark.slow
 def test_test_time_aggregation_learns_and_stores_expert_weights(digits, quick):
     result = train(Config(**quick, method="sade", method_params={"stage2": "test_time_aggregation",
                                                                   "tta_epochs": 2}), data=digits)
@@ -44,6 +45,7 @@ def test_cnn1d_experts_share_two_convolutions_and_own_the_last_at_three_quarters
     assert convs(backbone.trunk) == [25, 25] and convs(backbone.branches[0]) == [19]  # ¾ of 25 channels
 
 
+@pytest.mark.slow
 def test_sade_trains_on_mnist1d_and_learns_its_expert_weights():
     """MNIST-1D's default model is cnn1d: SADE builds its experts on it, trains, and the test-time
     aggregation (Gaussian-noise views: signals have no image augmentation) gives three weights."""

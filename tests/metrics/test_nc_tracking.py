@@ -8,7 +8,6 @@ from torch import nn
 
 from ltcore import Config, Trainer
 from ltcore.metrics import project_snapshots
-from ltcore.metrics.neural_collapse import SCALARS
 from ltcore.metrics.tracking import balanced_points, classifier_params, stratified_subsample
 
 

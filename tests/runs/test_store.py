@@ -125,7 +125,7 @@ def _hammer(path, worker, barrier, errors):
             store.request_stop(run_id)
             store.mark_finished(run_id, "stopped", "test")
             store.list_runs(limit=5)
-    except Exception as exc:  # noqa: BLE001 - reported to the parent
+    except Exception:  # noqa: BLE001 - reported to the parent
         import traceback
         errors.put(traceback.format_exc())
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ltcore import Config, LTError
+from ltcore import Config
 from ltcore.cli import main
 from ltcore.runs import RunStore
 from ltcore.sweep import SweepSpec, run_sweep

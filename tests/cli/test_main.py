@@ -61,6 +61,7 @@ def test_listings_show_registries_with_descriptions(command, needle, capsys):
     assert needle in out and len(out.splitlines()) >= 2
 
 
+@pytest.mark.slow
 def test_sweep_prints_mean_and_std_over_seeds_and_reuses_stored_runs(tmp_path, capsys):
     args = ["sweep", "--methods", "ce,balanced_softmax", "--seeds", "0,1", "--epochs", "2",
             "--csv", str(tmp_path / "s.csv")]
@@ -73,6 +74,7 @@ def test_sweep_prints_mean_and_std_over_seeds_and_reuses_stored_runs(tmp_path, c
     assert len(store_for().list_runs()) == 4  # the second sweep trained nothing new
 
 
+@pytest.mark.slow
 def test_relative_accuracy_trains_the_balanced_references_once(capsys):
     assert main(["train", "--epochs", "2", "--relative", "--quiet"]) == 0
     assert "relative accuracy" in capsys.readouterr().out

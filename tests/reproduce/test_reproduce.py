@@ -82,6 +82,7 @@ def test_a_failed_seed_is_reported_and_left_out_of_the_mean():
     assert "Failed runs: ce ρ=100: out of GPU memory" in format_markdown(spec, rows, "t")
 
 
+@pytest.mark.slow
 def test_offline_smoke_table_end_to_end_then_resumes_from_the_store(tmp_path):
     args = ["reproduce", "cifar10-lt", "--dataset", "synthetic_cifar", "--seeds", "0", "--epochs", "1",
             "--methods", "ce", "--ratios", "100", "--workers", "1", "--out", str(tmp_path)]
@@ -126,6 +127,7 @@ def test_mnist1d_table_is_every_preset_but_those_needing_a_users_file(monkeypatc
     assert trainable_presets()[-1] == "newcomer"  # joins the table without editing it
 
 
+@pytest.mark.slow
 def test_kd_and_bkd_distil_from_the_tables_own_ce_run_of_the_same_ratio_and_seed(tmp_path):
     configs = table_configs(TABLES["mnist1d-lt"], [0, 1], methods=["bkd", "kd"], ratios=[100, 10])
     assert [c.method for c in configs[:2]] == ["ce", "ce"]  # the teacher joins the table, first
@@ -153,6 +155,7 @@ def test_a_generated_unlabelled_pool_is_drawn_once_before_the_workers_only_for_c
         assert calls == [([0] * 10, 0)]
 
 
+@pytest.mark.slow
 def test_local_queue_starts_teachers_then_the_slowest_presets(tmp_path):
     from ltcore.reproduce import queue_order
 
@@ -173,6 +176,7 @@ def test_spearman_matches_scipy_with_ties():
     assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic)
 
 
+@pytest.mark.slow
 def test_preset_table_ranks_by_balanced_with_shot_groups_and_the_cifar_ordering(tmp_path):
     spec = TABLES["mnist1d-lt"]
     configs = table_configs(spec, [0, 1], methods=["ce", "balanced_softmax", "sade", "crt"], ratios=[100])
@@ -193,6 +197,7 @@ def test_preset_table_ranks_by_balanced_with_shot_groups_and_the_cifar_ordering(
     assert {"many_std", "medium_std", "few_std", "reference_published", "family"} <= set(row)
 
 
+@pytest.mark.slow
 def test_cifar_table_csv_carries_the_shot_groups_with_std(tmp_path):
     spec = TABLES["cifar10-lt"]
     configs = table_configs(spec, [0, 1], methods=["ce"], ratios=[100])
@@ -202,6 +207,7 @@ def test_cifar_table_csv_carries_the_shot_groups_with_std(tmp_path):
     assert (row["many_mean"], row["many_std"], row["few_mean"], row["few_std"]) == ("90.0", "0.0", "15.0", "7.07")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif("mnist1d" not in DATASETS.names(), reason="the mnist1d data set is not registered yet")
 def test_mnist1d_table_trains_the_teacher_first_then_kd_on_two_workers(tmp_path):
     data = tmp_path / "data"
