@@ -23,10 +23,10 @@ page = st.navigation([
     st.Page(PAGES / "geometry.py", title="Geometry", icon=":material/scatter_plot:"),
     st.Page(PAGES / "learn.py", title="Learn", icon=":material/school:"),
 ])
-frame.sidebar(page.title)
 frame.sync_url()
 try:
-    with frame.guard():  # any error of a page is a one-line message, never a traceback
+    with frame.guard():  # any error of the sidebar or a page is a one-line message, never a traceback
+        frame.sidebar(page.title)
         page.run()
 finally:  # also after st.stop() in a page: the URL always mirrors the view
     frame.sync_url()

@@ -1,11 +1,12 @@
 """Learn page: short lessons, each one button, the charts that show the point, the claims its
-text makes checked on its own runs (mean ± std over seeds), one question — and, in teacher mode,
-notes and the answer."""
+text makes checked on its own runs (mean ± std over seeds), one question — and, in teacher mode
+(the server's LTLAB_TEACHER_KEY typed in this tab, never in a link), notes, the answer, what
+they claim checked on the runs, "Prepare the class" with its board, and the student link."""
 import streamlit as st
 
+from app.learn import lesson_charts as lesson_view, teacher, teacher_view
 from app.ui import frame, jobs, monitor, widgets
-from app.learn import lesson_charts as lesson_view
-from app.logic import lessons
+from ltcore import lessons
 from ltcore.methods import PRESETS
 
 LESSONS = lessons.load()
@@ -13,16 +14,24 @@ st.title(f"Learn: {len(LESSONS)} lessons on long-tailed learning")
 jobs.warm_up()
 if frame.get("lesson") not in range(1, len(LESSONS) + 1):
     frame.put("lesson", 1)
-c1, c2 = st.columns([6, 1], vertical_alignment="bottom")
-c1.segmented_control("Lesson", [l.number for l in LESSONS], persist_state="session", key="lesson", required=True,
-                     format_func=lambda n: f"{n}. {LESSONS[n - 1].short}")
-teacher = c2.toggle("Teacher mode", persist_state="session", key="teacher", help="show the teacher's notes and the answers")
+number = frame.get("lesson")
+prev_col, pick_col, next_col, teacher_col = st.columns([1.3, 5, 1.1, 1.6], vertical_alignment="bottom")
+prev_col.button("Previous", icon=":material/chevron_left:", key="lesson_prev", disabled=number <= 1,
+                on_click=frame.put, args=("lesson", number - 1), use_container_width=True)
+pick_col.selectbox("Lesson", [l.number for l in LESSONS], persist_state="session", key="lesson",
+                   format_func=lambda n: f"{n}. {LESSONS[n - 1].short} — {LESSONS[n - 1].title}")
+next_col.button("Next", icon=":material/chevron_right:", key="lesson_next", disabled=number >= len(LESSONS),
+                on_click=frame.put, args=("lesson", number + 1), use_container_width=True)
+with teacher_col.popover("Teacher" + (" ✓" if teacher.active() else ""), icon=":material/co_present:",
+                         use_container_width=True):
+    teacher_view.lock_panel()
+is_teacher = teacher.active()
 lesson = LESSONS[frame.get("lesson") - 1]
+if is_teacher:
+    teacher_view.tools(LESSONS, lesson)
 
 st.header(f"{lesson.number}. {lesson.title}")
 st.markdown(lesson.text)
-if teacher and lesson.notes:
-    st.info(f"**Teacher's notes.** {lesson.notes}", icon=":material/co_present:")
 absent = [m for m in lesson.methods() if m not in PRESETS]
 if absent:
     st.error(f"This lesson needs the method(s) {', '.join(absent)}, which this installation does not have.")
@@ -40,6 +49,7 @@ if st.button(label, type="primary", icon=":material/play_arrow:", key="lesson_ru
         st.error(frame.plain(error))
     statuses = jobs.statuses(ids)
 
+results = None
 if statuses:
     monitor.show([rid for rid in ids if rid in statuses], key=f"lesson{lesson.number}", curves_when_done=False)
     results = [jobs.result(rid) for rid in ids]
@@ -51,10 +61,12 @@ if statuses:
         if st.button("Open these runs on the Compare page", icon=":material/compare_arrows:"):
             widgets.show_runs(ids, replace=True)
             st.switch_page(widgets.PAGES / "compare.py")
-    st.info(f"**Try this:** {lesson.question}", icon=":material/help:")
-    if teacher and lesson.answer:
-        st.success(f"**Answer.** {lesson.answer}", icon=":material/lightbulb:")
+    else:
+        results = None
 else:
     st.info("Press the button: the runs take seconds, and once anyone in the class has run them they load at once.")
-    if teacher and lesson.answer:
-        st.success(f"**Question:** {lesson.question}  \n**Answer.** {lesson.answer}", icon=":material/lightbulb:")
+st.info(f"**Try this:** {lesson.question}", icon=":material/help:")
+if is_teacher:
+    teacher_view.notes(lesson, results, key=f"lesson{lesson.number}")
+else:
+    teacher_view.class_answer(lesson, results)

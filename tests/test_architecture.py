@@ -17,7 +17,7 @@ LAYERS = [  # lowest first: a module may import its own layer and the layers bef
     ("config", ["ltcore.config", "ltcore.recipes", "ltcore.result"]),
     ("metrics", ["ltcore.metrics"]),
     ("train", ["ltcore.engine", "ltcore.inference", "ltcore.whatif"]),
-    ("runs", ["ltcore.runs", "ltcore.sweep", "ltcore.reproduce"]),
+    ("runs", ["ltcore.runs", "ltcore.sweep", "ltcore.reproduce", "ltcore.lessons", "ltcore.classroom"]),
     ("cli", ["ltcore.cli", "ltcore.__main__", "ltcore"]),
     ("app logic", ["app.logic"]),   # the view's state and numbers: no streamlit
     ("app charts", ["app.charts"]), # figure builders: no streamlit

@@ -11,10 +11,11 @@ from ltcore.data import default_data_dir
 from ltcore.sweep import summarise
 
 from app.charts import base as charts, diagnostics as charts_eval, geometry as charts_geometry
-from app.compare import panels, whatif
-from app.logic import lessons, memo as shared
 from app.charts.cache import freeze
+from app.compare import panels, whatif
+from app.logic import memo as shared
 from app.ui.plot import chart
+from ltcore import lessons
 
 _FIGURES = shared.Memo(max_entries=128)
 MEAN_CHARTS = ("per_class", "shots", "change", "norms", "cosines")
@@ -84,7 +85,7 @@ def draw(kind: str, view: SeedView, key: str) -> None:
     """One chart kind for the lesson's runs, built once per process for these results (the entry
     keeps the result objects alive, so their ids in the key stay theirs)."""
     if kind == "whatif":  # interactive: the first (plain) run re-scored live, never memoised
-        whatif.panel(view.ids[:1], view.labels[:1], key=key)
+        whatif.panel(view.ids[:1], view.labels[:1], key="lesson_whatif")  # one lesson at a time: its τs in the link
         return
     memo_key = (str(default_data_dir()), kind, tuple(view.ids), tuple(view.labels),
                 tuple(id(r) for r in view.means), tuple(id(r) for r in view.first))
@@ -92,11 +93,33 @@ def draw(kind: str, view: SeedView, key: str) -> None:
                                                                           in figures(kind, view)]))
     for suffix, figure in built:
         chart(figure, key=f"{key}{suffix}")
+    if built and kind == "nc":
+        for note in stage_notes(view):
+            st.caption(note)
     if built and view.seeds > 1:
         st.caption(f"Mean over the {view.seeds} seeds (hover a cell for ± one std)." if kind == "cosines" else
                    f"Mean ± one std over the {view.seeds} seeds (what the claims above are checked on)."
                    if kind in MEAN_CHARTS else
                    f"One run per method: its first seed ({view.first[0].config.seed}) of {view.seeds}.")
+
+
+def stage_notes(view: SeedView) -> list[str]:
+    """One sentence per two-stage run of the lesson: where its stage 1 ends, what it reused (a
+    reused plain `ce` model draws the same line as `ce` until then), and that the last point is after
+    stage 2 — so a jump at the last epoch reads as the stage change it is."""
+    out = []
+    for label, run in zip(view.labels, view.first):
+        stages = (run.extras or {}).get("stages") or []
+        if len(stages) != 2:
+            continue
+        one, two = stages
+        twin = next((lab for lab, r in zip(view.labels, view.first) if lab != label and r.config.method == "ce"
+                     and r.config.epochs == one["epochs"]), None)
+        reuse = (f"it reuses a plain-CE model, so until then its curves lie on `{twin}`'s" if one["reused"] and twin
+                 else "reused from an earlier run" if one["reused"] else f"{one['what']}")
+        out.append(f"`{label}` is two-stage: epochs 1–{one['epochs']} are stage 1 ({reuse}); its final values "
+                   f"come after stage 2 ({two['what']}, the classifier re-trained), so they jump at the last epoch.")
+    return out
 
 
 def _value(side, name: str, stats: tuple[float, float, int]) -> str:
@@ -120,13 +143,20 @@ def claims(lesson, results: list, key: str) -> None:
                               for name, k in (("balanced", "balanced_acc"), ("many-shot", "many"),
                                               ("medium-shot", "medium"), ("few-shot", "few"))}} for row in rows])
     seeds = max(len(v) for v in by_method.values())
-    with st.container(border=True, key=f"{key}_claims"):
-        st.markdown(f"**What the text claims, checked on these runs** (mean ± std over {seeds} seeds)")
-        for c in lesson.claims:
+    checked_claims(lesson.claims, by_method, f"What the text claims, checked on these runs (mean ± std over "
+                   f"{seeds} seeds)", key=f"{key}_claims", table=table, table_key=f"{key}_seed_table")
+
+
+def checked_claims(found: tuple, by_method: dict, title: str, key: str, table=None, table_key: str = "") -> None:
+    """A box of claims, each marked as holding or not on `by_method` (method → the seeds' results)."""
+    with st.container(border=True, key=key):
+        st.markdown(f"**{title}**")
+        for c in found:
             result = lessons.check(c, by_method)
-            name = c.left.partition(".")[2]
-            right = _value(c.right, name, result.right) if isinstance(c.right, str) else _value(
-                "", name, result.right)
+            name = (c.left if isinstance(c.left, str) else c.right).partition(".")[2]
+            left, right = (_value(side if isinstance(side, str) else "", name, stats)
+                           for side, stats in ((c.left, result.left), (c.right, result.right)))
             mark = ":green[✓ holds]" if result.holds else ":red[✗ does not hold]"
-            st.markdown(f"{mark}: {c.say} — {_value(c.left, name, result.left)} vs {right}")
-        st.dataframe(table, hide_index=True, key=f"{key}_seed_table")
+            st.markdown(f"{mark}: {c.say} — {left} vs {right}")
+        if table is not None:
+            st.dataframe(table, hide_index=True, key=table_key)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ltcore import Config
+from ltcore.lessons import geometry_schedule
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ FIELDS: dict[str, Field] = {
     "geometry_nc": Field("NC1", str),
     "compare_whatif_la_tau": Field(0.0, _number, lambda v: f"{v:g}"),    # the what-if tab's two τs
     "compare_whatif_norm_tau": Field(0.0, _number, lambda v: f"{v:g}"),
+    "lesson_whatif_la_tau": Field(0.0, _number, lambda v: f"{v:g}"),     # the same on a lesson (4, 5)
+    "lesson_whatif_norm_tau": Field(0.0, _number, lambda v: f"{v:g}"),
     # the Sweep page's grid (methods × ratios × seeds, optional parameter search)
     "sw_methods": Field(["ce", "balanced_softmax"], _names, _dump_names),
     "sw_ratios": Field("10,50,100", str),
@@ -101,7 +104,6 @@ FIELDS: dict[str, Field] = {
     "sw_param": Field("", str),
     "sw_samples": Field(4, int),
     "sw_backend": Field("local", str),
-    "teacher": Field(False, _bool, _dump_bool),
 }
 """Keys mirrored in the URL (also the `st.session_state` keys of their widgets)."""
 
@@ -142,14 +144,6 @@ def to_query(values: dict) -> dict[str, str]:
         if key in values and values[key] != fallback[key] and values[key] not in ("", [], {}):
             out[key] = field.dump(values[key])
     return out
-
-
-def geometry_schedule(epochs: int, measurements: int = 20, snapshots: int = 8) -> dict:
-    """Config fields that make a run record neural-collapse metrics about `measurements` times and
-    keep about `snapshots` feature snapshots (first epoch, evenly spaced, last) for the Geometry page."""
-    every = max(epochs // measurements, 1)
-    marks = {1, epochs} | {round(1 + i * (epochs - 1) / max(snapshots - 1, 1)) for i in range(snapshots)}
-    return {"nc_every": every, "snapshot_epochs": tuple(sorted(m for m in marks if 1 <= m <= epochs))}
 
 
 def make_config(values: dict, method: str, seed: int | None = None) -> Config:

@@ -22,7 +22,8 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "epochs": (1, 1000),
           "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10),
           "sw_seeds": (1, 10), "sw_samples": (1, 64), "compare_whatif_la_tau": (0.0, 2.0),
-          "compare_whatif_norm_tau": (0.0, 2.0)}
+          "compare_whatif_norm_tau": (0.0, 2.0), "lesson_whatif_la_tau": (0.0, 2.0),
+          "lesson_whatif_norm_tau": (0.0, 2.0)}
 """The ranges of the numeric widgets (a link outside them is clamped, with a warning)."""
 log = logging.getLogger("ltlab.app")
 _MARKDOWN = re.compile(r"([\\`\[\]<>!:$@|])")
@@ -190,12 +191,13 @@ def _real_ratio(values: dict) -> None:
 
 
 def _lesson_data() -> dict | None:
-    """The view values of the current lesson's data (lessons train on their own settings)."""
-    from app.logic import lessons
+    """The view values of the current lesson's data (lessons train on their own settings); None
+    when the lessons file is unusable (the Learn page itself says why, once)."""
+    from ltcore import lessons
 
     try:
         found = lessons.load()
-    except (OSError, ValueError, KeyError):
+    except LTError:
         return None
     number = get("lesson")
     config = found[number - 1].configs()[0] if 1 <= number <= len(found) else None

@@ -1,12 +1,12 @@
-"""Command line: `python -m ltcore train|sweep|reproduce|datasets|models|methods|runs ...`.
+"""Command line: `python -m ltcore train|sweep|reproduce|datasets|models|methods|runs|lessons ...`.
 
 Bad input (ranges, unknown names, missing data, unusable paths, an unreadable store) prints one
 `error:` line and exits with code 2; SIGTERM marks the run in progress `interrupted` (exit 143).
 
 This module builds the parser from each command's module and turns every failure into one line:
-`train`, `sweep`, `reproduce`, `listings` (datasets/models/methods) and `runs` are one command a
-module; `options` (a configuration's flags → Config) and `output` (printed tables, progress,
-output files) serve them.
+`train`, `sweep`, `reproduce`, `listings` (datasets/models/methods), `runs` and `lessons` (prepare
+a class) are one command a module; `options` (a configuration's flags → Config) and `output`
+(printed tables, progress, output files) serve them.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import signal
 import sys
 
 from ..errors import LTError, Terminated
+from .lessons import add_parser as add_lessons_parser
 from .listings import add_listing_parsers
 from .reproduce import add_parser as add_reproduce_parser
 from .runs import add_subparser
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reproduce_parser(sub)
     add_listing_parsers(sub)
     add_subparser(sub)
+    add_lessons_parser(sub)
     return parser
 
 

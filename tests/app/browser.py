@@ -78,8 +78,8 @@ def serve(data_dir: Path, timeout: float = 90, root: Path = ROOT, log_name: str 
 
 
 @contextlib.contextmanager
-def browser(executable: str, scratch: Path):
-    """A chromium page of 1400×900 (headless); the browser writes only under `scratch`."""
+def browser(executable: str, scratch: Path, viewport: tuple[int, int] = (1400, 900)):
+    """A chromium page of `viewport` pixels (headless); the browser writes only under `scratch`."""
     from playwright.sync_api import sync_playwright
 
     os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
@@ -87,7 +87,7 @@ def browser(executable: str, scratch: Path):
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            page = chromium.new_page(viewport={"width": 1400, "height": 900})
+            page = chromium.new_page(viewport={"width": viewport[0], "height": viewport[1]})
             yield page
         finally:
             chromium.close()

@@ -28,7 +28,7 @@ def test_lesson_one_trains_in_the_browser_and_draws_the_per_class_chart(chromium
         seen = browser.run_lesson_one(page, url, shot, timeout=180)
         assert page.locator('[data-testid="stException"]').count() == 0
         first = page.locator(".st-key-lesson1_per_class").inner_text()
-        page.get_by_text("2. Re-sampling", exact=True).click()
+        page.get_by_role("button", name="Next").click()
         page.wait_for_url("**lesson=2**", timeout=30_000)     # the view is mirrored in the link
         browser.settle(page)
         assert page.get_by_role("heading", name="2. Re-sampling: show the tail more often").is_visible()

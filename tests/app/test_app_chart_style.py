@@ -115,7 +115,7 @@ def test_tensorboard_smoothing_is_a_debiased_ema():
 def test_formulas_in_lessons_are_written_as_maths_for_st_markdown():
     import re
 
-    from app.logic import lessons
+    from ltcore import lessons
 
     for lesson in lessons.load():
         plain = re.sub(r"\$[^$]+\$", "", lesson.text)

@@ -58,12 +58,12 @@ def store():
 
 
 def test_learn_page_shows_every_lesson_on_a_fresh_store(app):
-    from app.logic import lessons
+    from ltcore import lessons
 
     at = app.run()
     at.switch_page(page("learn")).run()
     for lesson in lessons.load():
-        at.segmented_control(key="lesson").set_value(lesson.number).run()
+        at.selectbox(key="lesson").set_value(lesson.number).run()
         assert not at.exception and not at.error
         assert at.header[0].value == f"{lesson.number}. {lesson.title}"
         assert all(run["method"] in at.button(key="lesson_run").label for run in lesson.runs)

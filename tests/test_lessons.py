@@ -1,7 +1,7 @@
 """The lessons of the Learn page: each runs registered presets on offline data in a few epochs."""
 import pytest
 
-from app.logic import lessons
+from ltcore import lessons
 from ltcore.data import DATASETS
 from ltcore.methods import PRESETS
 
@@ -54,7 +54,7 @@ def test_an_unknown_chart_name_is_an_error(tmp_path):
     bad = tmp_path / "lessons.toml"
     bad.write_text('[[lesson]]\nshort = "x"\ntitle = "x"\ntext = "x"\nquestion = "x?"\ncharts = ["pie"]\n'
                    'runs = [ { method = "ce" } ]\n')
-    with pytest.raises(ValueError, match="pie"):
+    with pytest.raises(lessons.LessonsError, match=r"lesson 1 \('x'\), key `charts`: unknown chart\(s\) \['pie'\]"):
         lessons.load(bad)
 
 
@@ -71,5 +71,30 @@ def test_a_lesson_student_distils_from_the_lessons_own_teacher_run_of_the_same_s
     assert [resolve_reference(b, "@ce") for b in (bkd0, bkd1)] == [store_run_id(ce0), store_run_id(ce1)]
     bad = tmp_path / "bad.toml"
     bad.write_text(head + 'runs = [ { method = "bkd", method_params = { kd_teacher = "@ce" } }, { method = "ce" } ]\n')
-    with pytest.raises(ValueError, match="kd_teacher '@ce' must name a run listed before 'bkd'"):
+    with pytest.raises(lessons.LessonsError, match="kd_teacher`: '@ce' must name a run listed before 'bkd'"):
         lessons.load(bad)
+
+
+def test_notes_figures_are_filled_from_the_runs_and_comparisons_are_checked(tmp_path):
+    from types import SimpleNamespace
+
+    path = tmp_path / "l.toml"
+    path.write_text('seeds = 2\n[[lesson]]\nshort = "x"\ntitle = "x"\ntext = "x"\nquestion = "x?"\ncharts = ["shots"]\n'
+                    'runs = [ { method = "ce", dataset = "gaussians" } ]\nnotes = "few {ce.few}, cosine {ce.tail_cos}"\n'
+                    'teacher_claims = [ { say = "under half", left = 0.5, right = "ce.few" } ]\n')
+    lesson = lessons.load(path)[0]
+    runs = [SimpleNamespace(metrics={"shot_acc": {"few": f}}, extras={"minority_collapse": {"mean_cos_tail": c}})
+            for f, c in ((0.1, 0.3), (0.2, 0.1))]
+    assert lessons.fill(lesson.notes, {"ce": runs}) == "few 15.0 % (± 7.1), cosine +0.20 (± 0.14)"
+    assert "measured after the run" in lessons.fill(lesson.notes, None)
+    assert lessons.check(lesson.teacher_claims[0], {"ce": runs}).holds
+    assert not lessons.check(lesson.teacher_claims[0], {"ce": runs[:0]}).holds       # no runs: nothing holds
+
+
+@pytest.mark.parametrize("notes, key", [("{cbs.few}", "notes"), ("{ce.speed}", "notes")])
+def test_a_placeholder_must_name_a_method_of_the_lesson_and_a_metric(tmp_path, notes, key):
+    path = tmp_path / "l.toml"
+    path.write_text('[[lesson]]\nshort = "x"\ntitle = "x"\ntext = "x"\nquestion = "x?"\ncharts = ["shots"]\n'
+                    f'runs = [ {{ method = "ce" }} ]\nnotes = "{notes}"\n')
+    with pytest.raises(lessons.LessonsError, match=f"key `{key}`: .* must be <method>.<metric>"):
+        lessons.load(path)
