@@ -222,7 +222,7 @@ class ComposedMethod(Method):
         if self.pretext is not None:
             self.info["ssp"] = self.pretext.run(self, ctx)
         if self.contrast is not None:
-            self.contrast.attach(ctx)
+            self.contrast.attach(ctx, kept)
         return False
 
     def reuses_stage1(self) -> bool:
