@@ -222,3 +222,48 @@ def test_projection_head_is_the_authors_mlp():
     head = mlp_head(16, 4)
     kinds = [type(m) for m in head]
     assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear] and head[3].out_features == 4
+
+
+def kcl_context(n=40, classes=4, batch=8, seed=0):
+    """A KCL term's MethodContext on n tiny random images (a flatten-linear backbone)."""
+    from contextlib import nullcontext
+    from types import SimpleNamespace
+
+    from ltcore.data.device_loader import DeviceBatches
+    from ltcore.methods.base import MethodContext
+
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 256, (n, 3, 8, 8), generator=gen, dtype=torch.uint8)
+    y = torch.arange(n) % classes
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Sequential(nn.Flatten(), nn.Linear(192, 16), nn.BatchNorm1d(16))
+            self.classifier = nn.Linear(16, classes)
+
+        def features(self, x):
+            return self.backbone(x)
+
+    batches = DeviceBatches(x, y, "cpu", mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), augment="crop_flip")
+    return MethodContext(config=SimpleNamespace(batch_size=batch), model=Net(), train_batches=batches,
+                         device=torch.device("cpu"), gen=gen, autocast=nullcontext, emit=lambda e: None,
+                         should_stop=lambda: False)
+
+
+def test_kcl_queue_holds_real_labelled_keys_after_the_first_step():
+    """The authors' `init_key_queue` (BalFeat main_kcl.py L193-229) fills the queue with the key
+    encoder's keys of moco_k // batch training batches before epoch 0: after the first step every
+    slot of a 32-key queue holds a training label (none is the empty −1) and a unit-norm key."""
+    from ltcore.methods.contrastive import KCL
+
+    ctx = kcl_context()
+    term = KCL(16, 4, [10] * 4, torch.device("cpu"), kcl_queue=32, kcl_dim=8)
+    term.attach(ctx)
+    x, y = next(iter(ctx.train_batches.batches(torch.arange(8), 8)))
+    term.training_loss(None, ctx.model, x, y)
+    labels = term.queue.labels
+    assert (labels >= 0).all(), f"{int((labels < 0).sum())} of 32 queue slots are still empty after the first step"
+    assert torch.equal(labels[:8], y)                            # the first step's keys at the pointer
+    assert torch.bincount(labels[8:], minlength=4).max() <= 10   # one pass: no image twice (10 per class)
+    assert torch.allclose(term.queue.keys.norm(dim=1), torch.ones(32))
