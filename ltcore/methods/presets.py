@@ -68,7 +68,8 @@ preset("transfer", "cross-entropy starting from a previous run's weights (init_f
 preset("kd", "knowledge distillation from a teacher run: CE + α·T²·KL to its softened outputs (T = 2)",
        "Hinton et al. 2015", AUG, requires=("kd_teacher",), loss="kd")
 preset("bkd", "balanced knowledge distillation: plain CE + KL to the teacher's class-balanced outputs, "
-       "weights from DRW", "Zhang et al. 2021 (BKD)", AUG, requires=("kd_teacher",), loss="bkd", reweight="drw")
+       "weights deferred (DRW) on CIFAR-10 and from epoch 0 on other data sets, as the authors",
+       "Zhang et al. 2021 (BKD)", AUG, requires=("kd_teacher",), loss="bkd", reweight="by_dataset")
 preset("crt", "decoupling: CE stage 1, then classifier re-training with class-balanced sampling",
        "Kang et al. ICLR'20", MOD, stage2="crt")
 preset("tau_norm", "decoupling: CE stage 1, then τ-normalised classifier without bias (τ picked on the "
