@@ -86,8 +86,9 @@ preset("etf_dr", "fixed simplex-ETF classifier + dot-regression loss (per-sample
        classifier="etf", loss="dot_regression", mixing="mixup")
 preset("nc_reg", "cross-entropy + neural-collapse regularisers NC1/NC2 (λ1, λ2)",
        "Liu et al. AISTATS'23", MOD, regularizer="nc")
-preset("sade", "three experts (plain, balanced, inverse-prior) on a shared backbone, averaged",
-       "Zhang et al. NeurIPS'22", ENS, classifier="experts", loss="sade")
+preset("sade", "SADE's training stage without test-time aggregation: three experts (plain, balanced, "
+       "inverse-prior) on a shared backbone, averaged; stage2=test_time_aggregation adds the authors' "
+       "expert weighting", "Zhang et al. NeurIPS'22 (averaged experts)", ENS, classifier="experts", loss="sade")
 preset("bcl", "BCL: balanced supervised contrastive loss (class-averaging, class prototypes) on two views "
        "beside a logit-compensated cosine classifier", "Zhu et al. CVPR'22", MOD, contrast="bcl", loss="la",
        classifier="cosine", cos_scale=30.0)
