@@ -37,11 +37,16 @@ class TableSpec:
     description: str = ""
     reference: str | None = None   # a published table shown beside ours for the ordering (no Δ)
     method_params: tuple = ()      # ((preset, ((param, value), ...)), ...): a table's scale for a preset
+    classes: tuple = ()            # the data set's class names: an image folder of them gets the published column
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 TABLES = {
     "cifar10-lt": TableSpec("cifar10-lt", "cifar10", (100.0, 50.0, 10.0), CIFAR_METHODS, "ldam",
-                            description="CIFAR-10-LT (exp. profile), ResNet-32, LDAM-DRW recipe, 200 epochs"),
+                            description="CIFAR-10-LT (exp. profile), ResNet-32, LDAM-DRW recipe, 200 epochs",
+                            classes=CIFAR10_CLASSES),
     "cifar100-lt": TableSpec("cifar100-lt", "cifar100", (100.0, 50.0, 10.0), CIFAR_METHODS, "ldam",
                              description="CIFAR-100-LT (exp. profile), ResNet-32, LDAM-DRW recipe, 200 epochs"),
     "mnist1d-lt": TableSpec("mnist1d-lt", "mnist1d", (100.0, 50.0, 10.0), None,
@@ -99,7 +104,8 @@ def load_published(path: Path = PUBLISHED_FILE) -> dict[tuple[str, float, str], 
 
 
 def table_configs(spec: TableSpec, seeds, dataset: str | None = None, epochs: int | None = None,
-                  methods=None, ratios=None, eval_every: int | None = None, device: str = "auto") -> list[Config]:
+                  methods=None, ratios=None, eval_every: int | None = None, device: str = "auto",
+                  data_path: str = "") -> list[Config]:
     """Every (ratio, method, seed) run of a table as validated Configs (ratio-major order).
 
     Without `methods`, the table's presets that apply to the data set (see `inapplicable`). A preset
@@ -110,11 +116,11 @@ def table_configs(spec: TableSpec, seeds, dataset: str | None = None, epochs: in
     unknown = sorted(set(methods or ()) - set(_preset_names()))
     if unknown:
         raise LTError(f"unknown method(s) {', '.join(unknown)}; see `python -m ltcore methods`")
-    base = _base(spec, dataset, epochs, eval_every, device)
+    base = _base(spec, dataset, epochs, eval_every, device, data_path)
     if methods:
         methods = list(methods)
     else:
-        skip = inapplicable(spec, dataset, device)
+        skip = inapplicable(spec, dataset, device, data_path)
         methods = [m for m in table_methods(spec) if m not in skip]
     needs_file = sorted(m for m in methods if set(_requires(m)) - {TEACHER_PARAM})
     if needs_file:
@@ -135,12 +141,16 @@ def table_configs(spec: TableSpec, seeds, dataset: str | None = None, epochs: in
     return configs
 
 
-def _base(spec: TableSpec, dataset: str | None, epochs: int | None, eval_every: int | None, device: str) -> dict:
-    """The table's recipe as Config fields (epochs shortened with the milestones scaled along)."""
+def _base(spec: TableSpec, dataset: str | None, epochs: int | None, eval_every: int | None, device: str,
+          data_path: str = "") -> dict:
+    """The table's recipe as Config fields (epochs shortened with the milestones scaled along);
+    `data_path` for an image folder (`imagefolder`)."""
     base = dict(RECIPES.get(spec.recipe).obj)
     base.update(dict(spec.overrides))
     base.update(dataset=dataset or spec.dataset, profile="exp", device=device,
                 eval_every=eval_every or spec.eval_every)
+    if data_path:
+        base["data_path"] = str(data_path)
     if epochs is not None:
         base["epochs"] = epochs
         base["warmup_epochs"] = min(base.get("warmup_epochs", 0), max(epochs - 1, 0))
@@ -151,12 +161,12 @@ def _base(spec: TableSpec, dataset: str | None, epochs: int | None, eval_every: 
     return base
 
 
-def inapplicable(spec: TableSpec, dataset: str | None = None, device: str = "auto") -> dict:
+def inapplicable(spec: TableSpec, dataset: str | None = None, device: str = "auto", data_path: str = "") -> dict:
     """The table's default presets that cannot train on the data set → the one-line reason (e.g.
     `cmo` pastes image patches: MNIST-1D has 1-D signals)."""
     from ..errors import ConfigError
 
-    base = _base(spec, dataset, None, None, device)
+    base = _base(spec, dataset, None, None, device, data_path)
     out = {}
     for m in table_methods(spec):
         params = {TEACHER_PARAM: "teacher"} if needs_teacher(m) else {}
