@@ -1,11 +1,13 @@
-"""Fill the README's "Fidelity" table from the measured output of tests/fidelity.
+"""Fill the "Fidelity" table from the measured output of tests/fidelity.
 
 Runs `pytest tests/fidelity` with LTLAB_FIDELITY_OUT set (each test records preset, authors'
 source, what was compared and the measured max |diff|), then writes one row per (preset, source,
-what) between the README markers. Nothing is typed by hand: rerun after changing a method.
+what) between the markers of a Markdown file, followed by the stated differences from the authors
+(`ltcore.methods.differences`). Nothing is typed by hand: rerun after changing a method.
 
-    python benchmarks/fidelity_table.py            # run the checks, update README.md
-    python benchmarks/fidelity_table.py --print    # print the table only
+    python benchmarks/fidelity_table.py                       # run the checks, update README.md
+    python benchmarks/fidelity_table.py --file docs/methods.md
+    python benchmarks/fidelity_table.py --print               # print the tables only
 """
 from __future__ import annotations
 
@@ -51,21 +53,34 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def differences() -> str:
+    """The stated differences from the authors, one row each."""
+    sys.path.insert(0, str(ROOT))
+    from ltcore.methods.differences import DIFFERENCES
+
+    lines = ["Where a preset knowingly differs from its authors (stated in its docstring):", "",
+             "| preset | authors' repository / file | what differs | why |", "|---|---|---|---|"]
+    lines += [f"| `{d.preset}` | {d.source} | {d.differs} | {d.why} |" for d in DIFFERENCES]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--print", action="store_true", help="print the table, leave README.md alone")
+    parser.add_argument("--print", action="store_true", help="print the tables, leave the file alone")
+    parser.add_argument("--file", default="README.md", help="Markdown file (relative to the repository) whose "
+                        "markers receive the tables (default README.md)")
     args = parser.parse_args()
-    text = table(measure())
+    text = table(measure()) + "\n\n" + differences()
     if args.print:
         print(text)
         return
-    readme = ROOT / "README.md"
-    body = readme.read_text()
+    target = ROOT / args.file
+    body = target.read_text()
     if START not in body or END not in body:
-        sys.exit(f"README.md lacks the {START} … {END} markers")
+        sys.exit(f"{args.file} lacks the {START} … {END} markers")
     head, rest = body.split(START, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+    target.write_text(f"{head}{START}\n{text}\n{END}{tail}")
     print(text)
 
 

@@ -202,7 +202,7 @@ class BCL(ContrastTerm):
     go through the MLP head in one call (`BCLModel.forward`, `models/resnext.py` L306: its
     BatchNorm sees 3B samples) to 1024-d normalised features, of which views 1-2 enter the loss;
     the class prototypes are another MLP head (`head_fc`) applied to the classifier's weight rows,
-    normalised. Views 1-2 follow their `augmentation_sim` (`main.py` L168-176: crop 0.08-1, flip,
+    normalised. Views 1-2 follow their `augmentation_sim` (`main.py` L172-180: crop 0.08-1, flip,
     ColorJitter(0.4, 0.4, 0.4, 0.1) p = 0.8, grey p = 0.2; `BCL_SIM`) on top of the run's own
     crop/flip, view 0 is the run's batch (their RandAugment view 0 is not applied). Defaults are the authors'
     `main.py` flags: `--temp 0.07`, `--alpha 1.0`, `--beta 0.35`, `--feat_dim 1024`, with their
@@ -241,7 +241,7 @@ class KCL(ContrastTerm):
     (m = 0.999), a queue of 65536 keys with their labels (empty slots labelled −1), positives = the
     own key + the first k = 6 queue keys of the class (`--posk 6`), soft-target CE at τ = 0.07
     (`util.SoftCrossEntropyLoss`). Both views are random views of the batch as their `--slaug`
-    (`helper.py` L363-368: RandomResizedCrop 0.08-1 and a flip, no colour; `SLAUG`). Before the
+    (`helper.py` L355-361: RandomResizedCrop 0.08-1 and a flip, no colour; `SLAUG`). Before the
     first epoch the queue is filled with real labelled keys as their `init_key_queue`
     (`main_kcl.py` L193-229): up to `kcl_queue // batch` full batches of one pass over the training
     set through query and key encoder in train mode, without loss or momentum step; slots beyond

@@ -90,7 +90,7 @@ class Cycle:
 
 class ClassAwareSampler:
     """Class-aware sampling as the decoupling authors' cRT and LWS (facebookresearch/classifier-
-    balancing `data/ClassAwareSampler.py` L49-86; `config/*/cls_crt.yaml`, `cls_lws.yaml`:
+    balancing `data/ClassAwareSampler.py` L24-86; `config/*/cls_crt.yaml`, `cls_lws.yaml`:
     `num_samples_cls: 4`): the next class of a random cycle over the classes, then the next
     `per_class` images of that class's own random cycle, one after the other; K·n_max draws an
     epoch. The cycles carry over from one epoch to the next as their iterators do; a last run cut

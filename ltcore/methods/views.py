@@ -5,9 +5,9 @@ A `ViewRecipe` says what one view does; each method names the recipe of its auth
 - `SIM` (MoCo v2 / SimCLR, e.g. dvlab-research/Parametric-Contrastive-Learning
   `PaCo/LT/paco_cifar.py` L322-332 `augmentation_sim_cifar`): `RandomResizedCrop(scale=(0.2, 1))`,
   flip, `ColorJitter(0.4, 0.4, 0.4, 0.1)` with p = 0.8, `RandomGrayscale(p=0.2)`.
-- `BCL_SIM` (FlamieZhu/Balanced-Contrastive-Learning `main.py` L168-176 `augmentation_sim`): the same
+- `BCL_SIM` (FlamieZhu/Balanced-Contrastive-Learning `main.py` L172-180 `augmentation_sim`): the same
   with torchvision's default crop scale (0.08, 1).
-- `SLAUG` (bingykang/BalFeat `helper.py` L363-368, the `--slaug` branch of `get_transforms`):
+- `SLAUG` (bingykang/BalFeat `helper.py` L355-361, the `--slaug` branch of `get_transforms`):
   `RandomResizedCrop` (0.08, 1) and a flip, no colour.
 
 The crop is one batched `affine_grid`/`grid_sample`. Colour follows torchvision's `ColorJitter` in
