@@ -8,7 +8,7 @@ if str(ROOT) not in sys.path:  # streamlit puts app/ on the path; the packages l
 
 import streamlit as st  # noqa: E402
 
-from app import frame  # noqa: E402
+from app.ui import frame  # noqa: E402
 
 PAGES = ROOT / "pages"
 

@@ -44,13 +44,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def lesson_configs() -> dict[int, list]:
-    from app import lessons
+    from app.logic import lessons
     return {lesson.number: lesson.configs() for lesson in lessons.load()}
 
 
 def lesson_of(student: int) -> int:
     """The lesson number student i opens: the lessons in turn."""
-    from app import lessons
+    from app.logic import lessons
     return student % len(lessons.load()) + 1
 
 

@@ -1,13 +1,12 @@
-"""Fill the "Fidelity" table from the measured output of tests/fidelity.
+"""Fill the "Fidelity" table of docs/methods.md from the measured output of tests/fidelity.
 
 Runs `pytest tests/fidelity` with LTLAB_FIDELITY_OUT set (each test records preset, authors'
 source, what was compared and the measured max |diff|), then writes one row per (preset, source,
-what) between the markers of a Markdown file, followed by the stated differences from the authors
+what) between the page's markers, followed by the stated differences from the authors
 (`ltcore.methods.differences`). Nothing is typed by hand: rerun after changing a method.
 
-    python benchmarks/fidelity_table.py                       # run the checks, update README.md
-    python benchmarks/fidelity_table.py --file docs/methods.md
-    python benchmarks/fidelity_table.py --print               # print the tables only
+    python benchmarks/fidelity_table.py            # run the checks, update docs/methods.md
+    python benchmarks/fidelity_table.py --print    # print the tables only
 """
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- fidelity-table:start -->", "<!-- fidelity-table:end -->"
+PAGE = ROOT / "docs" / "methods.md"  # the page that holds the table between START and END
 
 
 def measure() -> list[dict]:
@@ -66,21 +66,18 @@ def differences() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--print", action="store_true", help="print the tables, leave the file alone")
-    parser.add_argument("--file", default="README.md", help="Markdown file (relative to the repository) whose "
-                        "markers receive the tables (default README.md)")
+    parser.add_argument("--print", action="store_true", help="print the table, leave docs/methods.md alone")
     args = parser.parse_args()
     text = table(measure()) + "\n\n" + differences()
     if args.print:
         print(text)
         return
-    target = ROOT / args.file
-    body = target.read_text()
+    body = PAGE.read_text()
     if START not in body or END not in body:
-        sys.exit(f"{args.file} lacks the {START} … {END} markers")
+        sys.exit(f"{PAGE.relative_to(ROOT)} lacks the {START} … {END} markers")
     head, rest = body.split(START, 1)
     _, tail = rest.split(END, 1)
-    target.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+    PAGE.write_text(f"{head}{START}\n{text}\n{END}{tail}")
     print(text)
 
 

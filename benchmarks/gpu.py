@@ -15,7 +15,7 @@ process) can use them: `run` trains with the fastest setting `throughput`/`compi
     ltcore: Trainer.train_epoch (device-resident uint8 data, batched augmentation) as fp32 eager,
     bf16+channels_last eager, and fp32 / bf16 with the CUDA-graph step (the default).
 (2) sync — synchronising CUDA calls in one epoch (torch.cuda.set_sync_debug_mode), default path.
-(3) compile — torch.compile of the backbone (LTLAB_COMPILE=<mode>, ltcore/compiling.py) under the
+(3) compile — torch.compile of the backbone (LTLAB_COMPILE=<mode>, ltcore/engine/compiling.py) under the
     CUDA-graph step, each mode in its own process with its own time limit: compilation time (first
     epoch minus a steady epoch) apart from steady-state images/s, against the uncompiled graph step.
 (4) run — wall time of one ResNet-32 ρ=100 run (ldam_drw, LDAM-DRW recipe, eval every 10 epochs)
@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from ltcore import Config  # noqa: E402
 from ltcore.data import load_split, make_longtail  # noqa: E402
 from ltcore.recipes import RECIPES  # noqa: E402
-from ltcore.train import Trainer  # noqa: E402
+from ltcore.engine.trainer import Trainer  # noqa: E402
 
 ARGS: argparse.Namespace
 _SPLIT = None

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from ltcore import Config  # noqa: E402
 from ltcore.data import LongTailData  # noqa: E402
 from ltcore.data.mnist1d_set import paper_split  # noqa: E402
-from ltcore.train import Trainer, prepare_data  # noqa: E402
+from ltcore.engine.trainer import Trainer, prepare_data  # noqa: E402
 
 
 def recipe(model: str, epochs: int, seed: int, **extra) -> Config:

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from ltcore.errors import ConfigError  # noqa: E402
 from ltcore.methods import PRESETS  # noqa: E402
 from ltcore.reproduce import TABLES, run_local, summarise, table_configs, warm_unlabelled  # noqa: E402
-from ltcore.runs.cli import store_for  # noqa: E402
+from ltcore.cli.runs import store_for  # noqa: E402
 
 NEW = ("bcl", "kcl", "paco", "ssp", "cmo", "kd", "bkd", "crest")
 BASELINES = ("ce", "balanced_softmax")

@@ -16,9 +16,9 @@ and the authors' optimiser recipe (5 warm-up epochs, weight decay 5e-4, Pepper-l
     python benchmarks/nc_reg_study.py --epochs 100 --seeds 3 --only 'default;l1=0.1,l2=10'
     python benchmarks/nc_reg_study.py --dataset mnist1d --seeds 3 --lambdas 0.1:100 \
         --only "default;l1=0.01,l2=10;l1=0.1,l2=10;l1=0.1,l2=100;nc2=min_angle;start=0.5·E"
-    (MNIST-1D: 60 epochs, as in the README's whole-preset table; about 45 s a run on one thread)
+    (MNIST-1D: 60 epochs, as in the whole-preset table of docs/reproducing.md; about 45 s a run on one thread)
 
-The README's "`nc_reg` against `ce`" paragraph holds the measured tables and what they mean.
+docs/methods.md, "`nc_reg` against `ce`", holds the measured tables and what they mean.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from ltcore.config import Config  # noqa: E402
-from ltcore.train import Trainer, prepare_data  # noqa: E402
+from ltcore.engine.trainer import Trainer, prepare_data  # noqa: E402
 
 AUTHORS_RECIPE = {"warmup_epochs": 5, "weight_decay": 5e-4}
 """Pepper-lll/NCfeature train.py: `--wd 5e-4` (line 83), lr warm-up over 5 epochs (lines 242-245)."""

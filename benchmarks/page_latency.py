@@ -97,7 +97,7 @@ def train_store(folder: Path, epochs: int, wanted: int = 10) -> list[str]:
     `folder`: the ones already there (any code version, so a store survives code edits) topped up
     by training the methods still missing."""
     os.environ["LTLAB_DATA"] = str(folder)
-    from app.state import geometry_schedule
+    from app.logic.state import geometry_schedule
     from ltcore import Config
     from ltcore.runs import RunStore
     from ltcore.runs.execute import execute

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ltcore import Config, train  # noqa: E402
 from ltcore.data import load_split, make_longtail  # noqa: E402
 from ltcore.models import build_model  # noqa: E402
-from ltcore.train import Trainer, resolve_device  # noqa: E402
+from ltcore.engine.trainer import Trainer, resolve_device  # noqa: E402
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
 

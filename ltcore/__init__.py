@@ -8,7 +8,7 @@ Usable alone (`python -m ltcore ...`) or from a notebook::
 from .config import Config
 from .errors import ConfigError, DataMissingError, LTError
 from .result import RunResult
-from .train import Trainer, train
+from .engine.trainer import Trainer, train
 
 __version__ = "0.1.0"
 __all__ = ["Config", "ConfigError", "DataMissingError", "LTError", "RunResult", "Trainer", "train"]

@@ -1,4 +1,4 @@
-"""`python -m ltcore ...` (see ltcore/cli.py)."""
+"""`python -m ltcore ...`: the command line of the `ltcore/cli/` package."""
 import sys
 
 from .cli import main

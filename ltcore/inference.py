@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .config import Config
-from .train import Trainer
+from .engine.trainer import Trainer
 
 
 @torch.no_grad()

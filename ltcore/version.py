@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent
 # Parts of ltcore that cannot change a run's numbers: the store/jobs package, the sweep drivers
 # (local job queue, Ray Tune), the listings, the command line and the paper-table package (its
 # configs are hashed into the run ids themselves). A path ending in "/" covers a whole package.
-IGNORED = ("runs/", "sweep/", "cli/", "listings.py", "__main__.py", "reproduce/")
+IGNORED = ("runs/", "sweep/", "cli/", "__main__.py", "reproduce/")
 
 
 @functools.lru_cache(maxsize=1)

@@ -47,7 +47,7 @@ def prepare(config: Config, state: dict, grid_steps: int = 100, margin: float = 
     """Rebuild the run's model (a Trainer that never trains), load its weights and record the test
     set's features and logits — with the method's own evaluation logits minus any post-hoc
     adjustment, so the what-if starts from the classifier the method trained."""
-    from .train import Trainer
+    from .engine.trainer import Trainer
 
     trainer = Trainer(config.replace(device="cpu"))
     trainer.model.load_state_dict(state)

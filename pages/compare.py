@@ -1,9 +1,11 @@
 """Compare page: per-class and shot-group accuracy of chosen runs against training frequency."""
 import streamlit as st
 
-from app import (charts, charts_eval, compare_curves, compare_seeds, compare_view, figures, frame, jobs,
-                 reproduced, tables, whatif, widgets)
-from app.labels import run_labels
+from app.charts import base as charts, diagnostics as charts_eval, cache as figures
+from app.compare import curves as compare_curves, seeds as compare_seeds, lookups as compare_view, reproduced, whatif
+from app.ui import frame, jobs, widgets
+from app.logic import tables
+from app.logic.labels import run_labels
 from ltcore.data import DATASETS, default_data_dir
 
 st.title("Compare: which classes does each method fix?")

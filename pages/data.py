@@ -3,8 +3,9 @@ import io
 
 import streamlit as st
 
-from app import charts, dataview, frame, widgets
-from app.figures import freeze
+from app.charts import base as charts
+from app.ui import training_set as dataview, frame, widgets
+from app.charts.cache import freeze
 from ltcore.data import DATASETS, PROFILES
 
 st.title("Data: what does the long tail look like?")

@@ -1,8 +1,10 @@
 """Geometry page: neural collapse and minority collapse of the penultimate features."""
 import streamlit as st
 
-from app import charts_geometry, figures, jobs, stages, widgets
-from app.labels import run_labels
+from app.charts import geometry as charts_geometry, cache as figures
+from app.ui import jobs, widgets
+from app.logic import two_stage as stages
+from app.logic.labels import run_labels
 from ltcore.data import default_data_dir
 from ltcore.metrics import project_snapshots
 

@@ -3,7 +3,9 @@ text makes checked on its own runs (mean ± std over seeds), one question — an
 notes and the answer."""
 import streamlit as st
 
-from app import frame, jobs, lesson_view, lessons, monitor, widgets
+from app.ui import frame, jobs, monitor, widgets
+from app.learn import lesson_charts as lesson_view
+from app.logic import lessons
 from ltcore.methods import PRESETS
 
 LESSONS = lessons.load()

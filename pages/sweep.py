@@ -4,7 +4,10 @@ import json
 
 import streamlit as st
 
-from app import charts_sweep, frame, jobs, sweep_jobs, sweep_view, widgets
+from app.charts import sweep as charts_sweep
+from app.ui import frame, jobs, widgets
+from app.sweep import launch as sweep_jobs
+from app.logic import sweep_tables as sweep_view
 from ltcore.methods import PRESETS
 from ltcore.runs import default_workers
 from ltcore.sweep import OBJECTIVE, best_points, estimate, format_seconds, plan, search_table

@@ -1,7 +1,9 @@
 """Train page: choose methods and settings, send runs to the job system, watch them train."""
 import streamlit as st
 
-from app import editor, frame, jobs, monitor, state, widgets
+from app.train import editor
+from app.ui import frame, jobs, monitor, widgets
+from app.logic import state
 from ltcore.methods import PRESETS
 from ltcore.models import MODELS
 

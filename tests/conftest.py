@@ -1,5 +1,7 @@
 """Suite-wide isolation: no network, and every run store/checkpoint under a temporary data dir."""
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +21,64 @@ def isolated_data_dir(tmp_path_factory, monkeypatch):
 
 
 os.environ.setdefault("LTLAB_OFFLINE", "1")
+
+
+def _signals_at_default() -> None:
+    """In the child before exec: SIGINT and SIGTERM at their default handlers. A shell without job
+    control starts background commands with SIGINT ignored and a child inherits that, so a test that
+    sends a signal sets the disposition it relies on itself."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc's parent links), children before grandchildren."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(0), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """Kill `proc`, its process group and every process it started (workers with their own session
+    too), so nothing keeps running after a failed test."""
+    pids = _descendants(proc.pid)
+    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), *(lambda p=p: os.kill(p, signal.SIGKILL) for p in pids)):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        proc.kill()
+        proc.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+
+
+@pytest.fixture
+def spawn():
+    """`spawn(argv, **popen_kwargs)`: a child as a terminal starts it (its own process group, SIGINT
+    and SIGTERM at their defaults); at teardown, passed or failed, the child and everything it
+    started are killed."""
+    started = []
+
+    def start(argv, **kwargs):
+        proc = subprocess.Popen(argv, start_new_session=True, preexec_fn=_signals_at_default, **kwargs)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        kill_tree(proc)
 
 
 def _share_the_cores() -> None:

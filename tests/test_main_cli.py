@@ -69,7 +69,7 @@ def test_sweep_prints_mean_and_std_over_seeds_and_reuses_stored_runs(tmp_path, c
     assert "balanced_softmax" in out.out and "±" in out.out
     assert len((tmp_path / "s.csv").read_text().splitlines()) == 3  # header + one row per method
     assert main(args) == 0
-    from ltcore.runs.cli import store_for
+    from ltcore.cli.runs import store_for
     assert len(store_for().list_runs()) == 4  # the second sweep trained nothing new
 
 

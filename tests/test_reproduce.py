@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ltcore import Config
-from ltcore.cuda_graph import sgd_update
+from ltcore.engine.cuda_graph import sgd_update
 from ltcore.data import DATASETS
 from ltcore.methods import PRESETS
 from ltcore.reproduce import (CIFAR_METHODS, TABLES, format_markdown, format_preset_table, inapplicable,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import checkpoint_dir
+from ..engine.checkpoints import checkpoint_dir
 from ..data import DATASETS
 from ..errors import ConfigError
 from ..models import MODELS

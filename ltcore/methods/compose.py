@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checkpoints import find_checkpoint, find_checkpoint_meta, load_user_checkpoint, save_checkpoint
+from ..engine.checkpoints import find_checkpoint, find_checkpoint_meta, load_user_checkpoint, save_checkpoint
 from ..errors import ConfigError, LTError
 from .base import Method, MethodContext
 from .experts import expert_backbone

@@ -277,7 +277,7 @@ class KCL(ContrastTerm):
     @torch.no_grad()
     def fill_queue(self, ctx) -> None:
         """The authors' `init_key_queue`: full batches of a shuffled pass, keys pushed with labels."""
-        from ..loop import epoch_batches
+        from ..engine.loop import epoch_batches
 
         batches, bs = ctx.train_batches, ctx.config.batch_size
         idx = self.kept if self.kept is not None else torch.arange(len(batches.y), device=batches.y.device)

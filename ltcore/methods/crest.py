@@ -55,7 +55,7 @@ import torch
 
 from ..data import DATASETS, DeviceBatches
 from ..errors import ConfigError
-from ..loop import epoch_batches, train_epochs
+from ..engine.loop import epoch_batches, train_epochs
 from .registries import STAGE2, integer, number
 
 

@@ -1,5 +1,6 @@
-"""The methods tables for the README and the docs, rendered from the registries; README parts
-between `<!-- generated:NAME -->` markers are rewritten by `python -m ltcore.methods.listing README.md`."""
+"""The methods tables of docs/methods.md and the preset count of the README, rendered from the
+registries; parts between `<!-- generated:NAME -->` markers are rewritten by
+`python -m ltcore.methods.listing` (both files) or `python -m ltcore.methods.listing FILE...`."""
 from __future__ import annotations
 
 import re
@@ -66,8 +67,12 @@ GENERATED = {
     "methods-table": methods_table,
     "params-table": params_table,
 }
-"""README parts rendered from the registries, each between `<!-- generated:NAME -->` and
-`<!-- /generated:NAME -->` (regenerate with `python -m ltcore.methods.listing README.md`)."""
+"""Documentation parts rendered from the registries, each between `<!-- generated:NAME -->` and
+`<!-- /generated:NAME -->` (regenerate with `python -m ltcore.methods.listing`)."""
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = ("README.md", "docs/methods.md")
+"""The files, relative to the repository root, that hold generated parts: the README the preset
+count, docs/methods.md the presets and parameters tables."""
 MARKED = re.compile(r"(<!-- generated:([a-z-]+) -->)(.*?)(<!-- /generated:\2 -->)", re.S)
 
 
@@ -86,12 +91,14 @@ def render_generated(text: str) -> str:
 
 
 def main(argv=None) -> int:
-    """`python -m ltcore.methods.listing FILE...` rewrites the generated parts of each file;
-    with `--check` it only reports the files that are out of date (exit 1)."""
+    """`python -m ltcore.methods.listing [FILE...]` rewrites the generated parts of each file (by
+    default the DOCUMENTS of this repository); with `--check` it only reports the files that are
+    out of date (exit 1)."""
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
     stale = []
-    for name in [a for a in args if a != "--check"] or ["README.md"]:
+    names = [a for a in args if a != "--check"] or [str(ROOT / name) for name in DOCUMENTS]
+    for name in names:
         path = Path(name)
         old = path.read_text()
         new = render_generated(old)

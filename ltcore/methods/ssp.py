@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checkpoints import find_checkpoint, save_checkpoint
+from ..engine.checkpoints import find_checkpoint, save_checkpoint
 from ..errors import ConfigError
-from ..loop import Batches, epoch_batches, train_epochs
+from ..engine.loop import Batches, epoch_batches, train_epochs
 from .contrastive import mlp_head
 from .registries import PRETEXT, integer, number, text
 from .views import SIM, two_views

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..loop import epoch_batches, train_epochs
+from ..engine.loop import epoch_batches, train_epochs
 from .base import MethodContext
 from .classifiers import LWSHead, NCMClassifier, ncm_centroids, tau_normalize
 from .registries import STAGE2, integer, number

@@ -14,11 +14,11 @@ reports balanced and many/medium/few accuracy (mean ± std over seeds) beside th
 CIFAR-10-LT value of each preset at the same ratio, for the ordering only (another data set).
 
 The package, one job a module: `tables` (the table specs, published values, a table's configs),
-`report` (rows, Markdown, CSV), `runners` (local job queue, Ray), `cli` (the `reproduce` command).
+`report` (rows, Markdown, CSV), `runners` (local job queue, Ray); the `reproduce` command is
+`ltcore.cli.reproduce`.
 None of it changes a run's numbers (a table's configs are in its run ids), so the code version
 ignores it (version.IGNORED).
 """
-from .cli import add_parser, cmd_reproduce, comma_list, train_table
 from .report import (CSV_FIELDS, format_markdown, format_preset_table, read_table, saved_tables, spearman,
                      summarise, write_outputs)
 from .runners import (RUN_COST, queue_order, run_local, run_ray, stored_outcomes, teacher_of,
@@ -28,8 +28,8 @@ from .tables import (CIFAR_METHODS, PUBLISHED_FILE, REFERENCE_LABEL, TABLES, TEA
                      table_methods, trainable_presets)
 
 __all__ = ["CIFAR_METHODS", "CSV_FIELDS", "PUBLISHED_FILE", "REFERENCE_LABEL", "RUN_COST", "TABLES",
-           "TEACHER_METHOD", "TEACHER_PARAM", "Published", "TableSpec", "add_parser", "cmd_reproduce",
-           "comma_list", "format_markdown", "format_preset_table", "inapplicable", "load_published",
-           "needs_teacher", "queue_order", "read_table", "run_local", "run_ray", "saved_tables", "spearman",
-           "stored_outcomes", "summarise", "table_configs", "table_methods", "teacher_of",
-           "threads_per_worker", "train_table", "trainable_presets", "warm_unlabelled", "write_outputs"]
+           "TEACHER_METHOD", "TEACHER_PARAM", "Published", "TableSpec", "format_markdown",
+           "format_preset_table", "inapplicable", "load_published", "needs_teacher", "queue_order",
+           "read_table", "run_local", "run_ray", "saved_tables", "spearman", "stored_outcomes", "summarise",
+           "table_configs", "table_methods", "teacher_of", "threads_per_worker", "trainable_presets",
+           "warm_unlabelled", "write_outputs"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoints import atomic_write, file_sha256  # noqa: F401  (file_sha256: for the store)
+from ..engine.checkpoints import atomic_write, file_sha256  # noqa: F401  (file_sha256: for the store)
 from ..errors import LTError
 
 REF = "__array__"

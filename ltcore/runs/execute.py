@@ -7,10 +7,10 @@ import time
 import traceback
 from typing import Callable
 
-from ..checkpoints import save_checkpoint
+from ..engine.checkpoints import save_checkpoint
 from ..errors import DataMissingError, LTError, Terminated
 from ..result import RunResult
-from ..train import train
+from ..engine.trainer import train
 from .store import RunStore
 
 

@@ -196,7 +196,7 @@ class RunStore:
 
     def load_checkpoint(self, run_id: str) -> dict:
         """The run's model state dict, checksum-verified and loaded with `weights_only=True`."""
-        from ..checkpoints import load_state
+        from ..engine.checkpoints import load_state
         row = self.get(run_id)
         if not row or not row["checkpoint"]:
             raise LTError(f"run {run_id!r} has no checkpoint in the store")

@@ -50,7 +50,7 @@ def train_trial(trial_config: dict) -> None:
     from ray import tune
 
     from ..version import code_version
-    from ..train import train
+    from ..engine.trainer import train
 
     config = job_config(trial_config)
     wanted = trial_config.get("code_version")
@@ -267,7 +267,7 @@ def make_stopper(runs: RunMap, sweep_ids: list[str]):
 
 
 def _save(store, run_id: str, payload: bytes) -> None:
-    from ..checkpoints import checkpoint_path
+    from ..engine.checkpoints import checkpoint_path
     from ..result import RunResult
 
     data = pickle.loads(zlib.decompress(payload))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import LTError
 from ..metrics.relative import reference_accuracy, reference_configs, relative_accuracy
-from ..train import train
+from ..engine.trainer import train
 
 
 def relative_accuracy_for(result, references: dict | None = None, metric: str = "balanced_acc",

@@ -1,6 +1,6 @@
 """The dashboard in a real browser: start `streamlit run app/main.py` on a free loopback port and
 drive Debian's chromium with Playwright. Used by test_browser.py and, standalone, to make the
-README's screenshots of every page:
+screenshots of every page in docs/screenshots (shown in the README):
 
     .venv/bin/python tests/app/browser.py --screenshots docs/screenshots
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -174,7 +175,7 @@ def wait_trained(page, timeout: float) -> None:
 def screenshots(out: Path, timeout: float = 600) -> list[Path]:
     """A new user's path through the app, one full-page PNG per view: Data → first experiment →
     the same two methods over 3 seeds on Train (one line and a band per method) → Compare (mean ±
-    std error bars), its Curves tab and the run table → Geometry → Learn."""
+    std error bars), its Curves tab and the run table → Geometry → Sweep (its default grid) → Learn."""
     out.mkdir(parents=True, exist_ok=True)
     executable = find_chromium()
     if executable is None:
@@ -223,6 +224,14 @@ def screenshots(out: Path, timeout: float = 600) -> list[Path]:
         chart(page, "features", timeout)
         settle(page)
         shot("geometry_scatter")
+        page.goto(f"{url}/sweep?{query}")  # the Sweep page's default grid: ce, balanced_softmax × ρ 10, 50, 100
+        settle(page)
+        page.get_by_role("button", name=re.compile(r"^Run \d+ runs?$")).click()
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
+                               ".some(e => /(\\d+)\\/\\1 runs finished/.test(e.innerText))", timeout=timeout * 1000)
+        chart(page, "sweep_gain", timeout)
+        settle(page)
+        shot("sweep")
         run_lesson_one(page, url, out / "learn.png", timeout)
         shots.append(out / "learn.png")
     return shots

@@ -25,7 +25,7 @@ def lab(tmp_path_factory) -> Lab:
     """A run store with three tiny finished gaussians runs, trained once per session in-process
     through the same code path as a worker (history, result, checkpoint), and the balanced
     reference runs of relative accuracy for two of them."""
-    from app.state import geometry_schedule
+    from app.logic.state import geometry_schedule
     from ltcore import Config
     from ltcore.metrics import reference_configs
     from ltcore.runs import RunStore
@@ -53,7 +53,7 @@ def lab_env(lab, monkeypatch) -> Lab:
 def stop_job_managers():
     """Every test module ends with no job manager or worker left running."""
     yield
-    from app import jobs
+    from app.ui import jobs
 
     jobs.shutdown_all()
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app import charts, charts_geometry, charts_runs
+from app.charts import base as charts, geometry as charts_geometry, curves as charts_runs
 
 
 def test_log_ticks_are_powers_of_ten_written_out_or_one_two_five_within_a_decade():
@@ -115,7 +115,7 @@ def test_tensorboard_smoothing_is_a_debiased_ema():
 def test_formulas_in_lessons_are_written_as_maths_for_st_markdown():
     import re
 
-    from app import lessons
+    from app.logic import lessons
 
     for lesson in lessons.load():
         plain = re.sub(r"\$[^$]+\$", "", lesson.text)

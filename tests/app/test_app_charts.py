@@ -1,8 +1,8 @@
 """Chart builders and labels as pure functions (values derived by hand)."""
-from app.charts import frequency_order, label_histogram
-from app.charts_eval import tau_points
-from app.charts_geometry import ideal_etf_cosines
-from app.labels import run_labels
+from app.charts.base import frequency_order, label_histogram
+from app.charts.diagnostics import tau_points
+from app.charts.geometry import ideal_etf_cosines
+from app.logic.labels import run_labels
 from ltcore import Config
 
 

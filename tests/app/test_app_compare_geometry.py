@@ -3,7 +3,7 @@ the stored run's numbers."""
 import pytest
 from apphelpers import decode, figures, page
 
-from app.charts import frequency_order
+from app.charts.base import frequency_order
 
 
 @pytest.fixture

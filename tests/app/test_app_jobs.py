@@ -6,7 +6,7 @@ import pytest
 from apphelpers import ENTRY, decode, figures, page
 from streamlit.testing.v1 import AppTest
 
-from app.charts import frequency_order
+from app.charts.base import frequency_order
 
 TINY_LESSON = '''
 [[lesson]]
@@ -56,7 +56,7 @@ def store():
 
 
 def test_learn_page_shows_every_lesson_on_a_fresh_store(app):
-    from app import lessons
+    from app.logic import lessons
 
     at = app.run()
     at.switch_page(page("learn")).run()

@@ -1,7 +1,7 @@
 """The lessons of the Learn page: each runs registered presets on offline data in a few epochs."""
 import pytest
 
-from app import lessons
+from app.logic import lessons
 from ltcore.data import DATASETS
 from ltcore.methods import PRESETS
 

@@ -21,7 +21,7 @@ def test_digits_at_rho_100_shows_the_real_124_and_says_it_cannot_reach_100(app, 
 
 def test_the_learn_page_sidebar_shows_the_lessons_data_not_the_views(app, tmp_path, monkeypatch):
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
-    from app import lessons
+    from app.logic import lessons
 
     app.query_params.update({"dataset": "gaussians", "ratio": "20"})
     at = app.run()

@@ -1,6 +1,6 @@
 """The Compare page's reproduced tables: the MNIST-1D-LT table's shot groups and reference column
 show; an older CSV (no shot-group std, no reference) still reads."""
-from app.reproduced import table_frame
+from app.compare.reproduced import table_frame
 
 BASE = {"ratio": "100.0", "method": "ce", "epochs": "60", "seeds": "3", "ours_mean": "56.3", "ours_std": "1.2",
         "published": "", "delta": "", "many_mean": "97.1", "few_mean": "6.5", "source": ""}

@@ -6,8 +6,8 @@ import statistics
 import pytest
 from apphelpers import decode, figures, page, train_into
 
-from app import shared
-from app.charts import frequency_order
+from app.logic import memo as shared
+from app.charts.base import frequency_order
 
 METHODS = ("ce", "balanced_softmax")
 

@@ -9,7 +9,7 @@ import pytest
 import streamlit.testing.v1.local_script_runner as local_runner
 from apphelpers import page
 
-from app import state
+from app.logic import state
 
 PAGES = ("data", "compare", "geometry", "learn", "train", "data")
 
@@ -19,7 +19,7 @@ def fresh_store(tmp_path, monkeypatch):
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
     monkeypatch.delenv("LTLAB_WORKERS", raising=False)
     yield tmp_path
-    from app import jobs
+    from app.ui import jobs
 
     jobs.stop_all()
 

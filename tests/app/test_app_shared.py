@@ -1,8 +1,8 @@
-"""Process-wide memos (app.shared): what 30 sessions watching one run share instead of each
+"""Process-wide memos (app.logic.memo): what 30 sessions watching one run share instead of each
 reading the store and building the figure."""
 import threading
 
-from app import shared
+from app.logic import memo as shared
 
 
 def test_a_value_is_computed_once_per_key_until_forgotten():

@@ -1,7 +1,8 @@
 """Two-stage runs are reported as stage 1 + stage 2 (issue 14, bug 2), never as "done after 0/60"."""
 from types import SimpleNamespace
 
-from app import monitor, stages, tables
+from app.ui import monitor
+from app.logic import two_stage as stages, tables
 from ltcore import Config
 
 STAGES = [{"stage": 1, "what": "representation learning (plain sampling)", "reused": True, "epochs": 60,

@@ -1,7 +1,7 @@
 """The view state ↔ URL query string, and the configs the Train page builds from it (pure)."""
 import pytest
 
-from app import state
+from app.logic import state
 from ltcore import ConfigError
 
 

@@ -5,7 +5,7 @@ import os
 import pytest
 from apphelpers import decode, figures, page
 
-from app.charts import frequency_order
+from app.charts.base import frequency_order
 from ltcore import Config
 
 BASE = dict(dataset="gaussians", ratio=50, epochs=3, batch_size=64)

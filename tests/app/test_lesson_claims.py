@@ -7,8 +7,8 @@ import statistics
 import pytest
 from apphelpers import decode, figures, page
 
-from app import lessons
-from app.charts import frequency_order
+from app.logic import lessons
+from app.charts.base import frequency_order
 
 LESSONS = lessons.load(lessons.LESSONS_FILE)
 
@@ -96,7 +96,7 @@ def test_the_learn_page_shows_the_claims_with_mean_and_std_and_teacher_mode_the_
 
 
 def test_a_lessons_norm_and_cosine_charts_are_means_over_its_seeds(lesson_results):
-    from app import lesson_view
+    from app.learn import lesson_charts as lesson_view
 
     for kind, key in (("norms", "weight_norms_sorted"), ("cosines", "weight_cosine")):
         lesson = next(l for l in LESSONS if kind in l.charts)

@@ -3,7 +3,7 @@ repository, file and lines cited beside it) and ltcore's on identical random inp
 
 `fidelity(preset, source, what, diff)` asserts max |diff| ≤ 1e-5 and records the row; with
 LTLAB_FIDELITY_OUT set the rows are written there as JSON at the end of the session, which is how
-`benchmarks/fidelity_table.py` fills the README's Fidelity table from measured values.
+`benchmarks/fidelity_table.py` fills the Fidelity table of docs/methods.md from measured values.
 """
 import json
 import os

@@ -17,7 +17,7 @@ from ltcore import Config, train
 from ltcore.errors import ConfigError
 from ltcore.methods.cmo import CMO, cutmix_box, paste_box
 from ltcore.methods.losses import build_loss
-from ltcore.train import prepare_data
+from ltcore.engine.trainer import prepare_data
 
 
 # --- the authors' code, transcribed --------------------------------------------------------------

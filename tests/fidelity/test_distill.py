@@ -13,12 +13,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ltcore import Config, train
-from ltcore.checkpoints import save_checkpoint
+from ltcore.engine.checkpoints import save_checkpoint
 from ltcore.errors import ConfigError
 from ltcore.methods import build_method
 from ltcore.methods.distill import DistillationLoss, BalancedDistillationLoss, high_temperature_limit, kd_term
 from ltcore.runs import RunStore
-from ltcore.train import Trainer
+from ltcore.engine.trainer import Trainer
 
 
 # --- the authors' code, transcribed (torch.cuda.FloatTensor → CPU tensors) -----------------------

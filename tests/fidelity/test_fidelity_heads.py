@@ -318,7 +318,7 @@ def test_nc_reg_training_epoch_equals_the_authors_loop(fidelity):
     import copy
 
     from ltcore import Config, Trainer
-    from ltcore.train import lr_at, prepare_data
+    from ltcore.engine.trainer import lr_at, prepare_data
 
     config = Config(dataset="gaussians_hd", ratio=10, epochs=1, batch_size=256, method="nc_reg",
                     method_params={"lambda1": 0.05, "lambda2": 0.5}, device="cpu")

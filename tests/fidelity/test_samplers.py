@@ -10,7 +10,7 @@ import random
 import torch
 
 from ltcore import Config, train
-from ltcore.train import prepare_data
+from ltcore.engine.trainer import prepare_data
 from ltcore.methods import samplers, stage2
 from ltcore.methods.samplers import ClassAwareSampler
 

@@ -77,7 +77,7 @@ def test_shared_server_paths_never_leave_the_allowed_roots(capsys, shared):
 
 
 def test_json_output_has_null_for_non_finite_numbers(capsys, tmp_path, monkeypatch):
-    """A diverged run's NaN/inf metrics are written as null (strict JSON), as the README says."""
+    """A diverged run's NaN/inf metrics are written as null (strict JSON), as docs/metrics.md says."""
     import importlib
 
     from ltcore import RunResult
@@ -89,7 +89,7 @@ def test_json_output_has_null_for_non_finite_numbers(capsys, tmp_path, monkeypat
                           "shot_groups": ["many", "few"], "shot_rule": "test", "ece": float("-inf")},
                          [{"epoch": 1, "loss": float("inf")}], 0.1, 1, error="loss became nan in epoch 2")
 
-    monkeypatch.setattr(importlib.import_module("ltcore.cli"), "train", diverged)
+    monkeypatch.setattr(importlib.import_module("ltcore.cli.train"), "train", diverged)
     out = tmp_path / "out.json"
     code, _, err = cli(capsys, "train", "--dataset", "gaussians", "--epochs", "2", "--no-store", "--json", out)
     assert code == 1 and "Traceback" not in err
@@ -123,8 +123,8 @@ def test_init_from_that_fits_nothing_is_refused_and_a_fitting_one_is_counted(cap
     assert "none of the 1 tensors" in line
 
     from ltcore import Config
-    from ltcore.checkpoints import save_checkpoint
-    from ltcore.train import Trainer
+    from ltcore.engine.checkpoints import save_checkpoint
+    from ltcore.engine.trainer import Trainer
 
     trainer = Trainer(Config(dataset="gaussians", epochs=1))
     good = save_checkpoint(trainer.config, trainer.model, tmp_path)

@@ -17,7 +17,7 @@ UNESCAPED = re.compile(r"(?<!\\)[\[\]<>`!:$@]")
 @pytest.fixture(autouse=True)
 def no_job_managers():
     yield
-    from app import jobs
+    from app.ui import jobs
 
     jobs.shutdown_all()
 

@@ -47,7 +47,8 @@ LINK_TEXT = st.one_of(st.text(max_size=30), st.sampled_from(
                                          "model", "epochs", "lr", "batch_size", "seeds", "params", "lesson"]),
                        LINK_TEXT, max_size=5))
 def test_any_link_gives_in_range_values_and_a_config_or_a_message(query):
-    from app import frame, state
+    from app.ui import frame
+    from app.logic import state
 
     parsed, problems = state.parse_query(query)
     values, more = frame._checked({**state.defaults(), **parsed})
@@ -64,7 +65,7 @@ def test_any_link_gives_in_range_values_and_a_config_or_a_message(query):
 @FAST
 @given(st.text(max_size=60))
 def test_plain_text_shows_every_character_and_starts_no_markup(text):
-    from app.frame import plain
+    from app.ui.frame import plain
 
     shown = plain(text)
     assert not re.search(r"(?<!\\)[\[\]<>`!:$@]", shown.replace("\\\\", ""))

@@ -105,7 +105,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_files(store_copy, tmp_p
     store.load_result(run_id)                        # what was stored before is intact
 
 
-def test_killed_trainings_do_not_stay_running(capsys, tmp_path, monkeypatch):
+def test_killed_trainings_do_not_stay_running(capsys, tmp_path, monkeypatch, spawn):
     """SIGTERM: the train command marks its run interrupted and exits 143 with one line; kill -9:
     the next `runs` command finds the dead process and marks its run interrupted."""
     from ltcore.runs import RunStore
@@ -113,10 +113,8 @@ def test_killed_trainings_do_not_stay_running(capsys, tmp_path, monkeypatch):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LTLAB_DATA": str(tmp_path)}
     argv = [sys.executable, "-m", "ltcore", "train", "--dataset", "gaussians", "--epochs", "1000",
             "--batch-size", "16", "--quiet"]
-    term = subprocess.Popen(argv + ["--seed", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    kill = subprocess.Popen(argv + ["--seed", "2"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    term = spawn(argv + ["--seed", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    kill = spawn(argv + ["--seed", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = RunStore(tmp_path / "runs.sqlite")
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -125,8 +123,7 @@ def test_killed_trainings_do_not_stay_running(capsys, tmp_path, monkeypatch):
             break
         time.sleep(0.1)
     else:
-        term.kill(), kill.kill()
-        pytest.fail("the trainings did not start")
+        pytest.fail("the trainings did not start")       # `spawn` kills both
     term.send_signal(signal.SIGTERM)
     kill.send_signal(signal.SIGKILL)
     out, err = term.communicate(timeout=240)   # a deadline, not a timing assertion

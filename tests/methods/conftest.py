@@ -2,7 +2,7 @@
 import pytest
 
 from ltcore import Config
-from ltcore.train import prepare_data
+from ltcore.engine.trainer import prepare_data
 
 
 def pytest_configure(config):

@@ -5,7 +5,7 @@ import statistics
 import pytest
 
 from ltcore import Config, train
-from ltcore.train import prepare_data
+from ltcore.engine.trainer import prepare_data
 
 SEEDS = (0, 1, 2)
 # la_loss at τ = 1 is Balanced Softmax (tested as an identity), so post-hoc LA stands for LA here

@@ -12,7 +12,7 @@ Where the newer presets (bcl, kcl, paco, ssp, cmo, kd, bkd, crest) stand against
 `benchmarks/mnist1d_new_presets.py` (balanced and few-shot, mean ± std, differences to both; its
 docstring holds the measured numbers): not part of this test, because its 27 runs take several
 minutes of CPU, far over this test's budget. Every preset at 60 epochs: `python -m ltcore reproduce
-mnist1d-lt` (README).
+mnist1d-lt` (docs/reproducing.md).
 """
 import statistics
 
@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from ltcore import Config, train
-from ltcore.train import prepare_data
+from ltcore.engine.trainer import prepare_data
 
 SEEDS = (0, 1, 2)
 METHODS = ("balanced_softmax", "la_loss", "ldam_drw", "crt")

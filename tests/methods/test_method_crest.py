@@ -12,7 +12,7 @@ from ltcore.data import load_split
 from ltcore.data.mnist1d_set import unlabelled_signals
 from ltcore.errors import ConfigError
 from ltcore.methods.crest import crest_rates
-from ltcore.train import Trainer, train
+from ltcore.engine.trainer import Trainer, train
 
 TINY = dict(crest_generations=2)
 

@@ -1,5 +1,5 @@
 """Registry-driven checks: every preset trains on digits-LT, every entry is described, overrides
-and bad combinations are handled, and the README table is in sync with the registries."""
+and bad combinations are handled, and the generated docs tables are in sync with the registries."""
 import math
 from pathlib import Path
 
@@ -9,7 +9,7 @@ import torch
 from ltcore import Config, Trainer, train
 from ltcore.errors import ConfigError, UnknownNameError
 from ltcore.methods import PRESETS, SLOTS, build_method, check_params, resolve_params
-from ltcore.methods.listing import GENERATED, render_generated
+from ltcore.methods.listing import DOCUMENTS, GENERATED, render_generated
 
 REQUIRED = ["ce", "focal", "cb_focal", "ros", "rus", "cbs", "ldam_drw", "ce_drw", "la_posthoc", "la_loss",
             "balanced_softmax", "mixup", "remix_drw", "crt", "tau_norm", "lws", "ncm", "etf_dr", "nc_reg",
@@ -117,11 +117,13 @@ def test_mixup_trains_on_mixed_pairs(digits, quick):
     assert not torch.equal(seen["x"], x)  # the network sees x̃ = λx + (1 − λ)x_perm, not x
 
 
-def test_readme_generated_parts_are_in_sync_with_the_registries():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    for name in GENERATED:
-        assert f"<!-- generated:{name} -->" in readme, name
-    assert render_generated(readme) == readme, "run: python -m ltcore.methods.listing README.md"
+def test_generated_parts_of_the_readme_and_docs_are_in_sync_with_the_registries():
+    root = Path(__file__).resolve().parents[2]
+    texts = {name: (root / name).read_text() for name in DOCUMENTS}
+    for part in GENERATED:
+        assert any(f"<!-- generated:{part} -->" in text for text in texts.values()), part
+    for name, text in texts.items():
+        assert render_generated(text) == text, f"{name} is out of date: run python -m ltcore.methods.listing"
 
 
 def test_generated_parts_are_rewritten_between_their_markers_only():

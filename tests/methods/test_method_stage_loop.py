@@ -1,10 +1,10 @@
 """Methods' own training stages (CReST's generations, SSP's pre-training) run the Trainer's loop
-(ltcore/loop.py): Stop ends them as it ends the main loop, their progress reaches the listeners,
+(ltcore/engine/loop.py): Stop ends them as it ends the main loop, their progress reaches the listeners,
 and a diverged stage fails with the main loop's message instead of storing a broken model."""
 import pytest
 
 from ltcore import Config, Trainer
-from ltcore.loop import TrainingDiverged
+from ltcore.engine.loop import TrainingDiverged
 
 
 def test_stop_during_a_crest_generation_keeps_what_was_trained(digits, quick):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from ltcore import Config, Trainer, train
-from ltcore.checkpoints import checkpoint_path, load_state, save_checkpoint
+from ltcore.engine.checkpoints import checkpoint_path, load_state, save_checkpoint
 from ltcore.errors import ConfigError
 from ltcore.methods.stage2 import TAU_GRID
 

@@ -8,7 +8,7 @@ from ltcore import Config, LTError
 from ltcore.metrics import minority_collapse, reference_configs, relative_accuracy
 from ltcore.sweep import relative_accuracy_for
 from ltcore.result import RunResult
-from ltcore.train import prepare_data
+from ltcore.engine.trainer import prepare_data
 
 
 def test_minority_collapse_sorted_norms_and_tail_cosines():

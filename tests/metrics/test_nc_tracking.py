@@ -97,7 +97,7 @@ def test_classifier_params():
 
 @pytest.fixture(scope="module")
 def digits_lt():
-    from ltcore.train import prepare_data
+    from ltcore.engine.trainer import prepare_data
 
     return prepare_data(Config(dataset="digits", ratio=100, seed=0))
 

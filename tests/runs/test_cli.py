@@ -6,8 +6,8 @@ import pytest
 from ltcore import Config
 from ltcore.cli import main
 from ltcore.runs import RunStore
-from ltcore.runs.cli import store_recorder
-from ltcore.train import train
+from ltcore.cli.runs import store_recorder
+from ltcore.engine.trainer import train
 
 
 def test_train_records_the_run_and_runs_commands_see_it(tmp_path, capsys):

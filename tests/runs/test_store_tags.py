@@ -31,7 +31,7 @@ def test_cli_tags_runs_and_lists_them_by_tag(tmp_path, capsys):
     import argparse
     import json
 
-    from ltcore.runs.cli import add_subparser, run_command
+    from ltcore.cli.runs import add_subparser, run_command
 
     store = RunStore(tmp_path / "runs.sqlite")
     a = store.claim(Config(seed=0), owner_pid=1)[1]

@@ -67,7 +67,9 @@ def test_optuna_and_asha_need_the_ray_backend(capsys):
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_sweep_and_marks_its_runs_stopped(isolated_data_dir):
+def test_ctrl_c_stops_the_sweep_and_marks_its_runs_stopped(isolated_data_dir, spawn):
+    """Ctrl-C (SIGINT, its default handler set by `spawn` even when the suite runs in a background
+    job that ignores it) stops the sweep: exit 130, both runs `stopped`, no worker left training."""
     import os
     import signal
     import subprocess
@@ -75,20 +77,27 @@ def test_ctrl_c_stops_the_sweep_and_marks_its_runs_stopped(isolated_data_dir):
     import time
     from pathlib import Path
 
+    from ltcore.runs.procs import pid_alive
+
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(root))
-    proc = subprocess.Popen([sys.executable, "-m", "ltcore", "sweep", "--dataset", "digits", "--methods",
-                             "ce,balanced_softmax", "--ratios", "10", "--seeds", "0", "--epochs", "400",
-                             "--workers", "1", "--quiet"], env=env, cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn([sys.executable, "-m", "ltcore", "sweep", "--dataset", "digits", "--methods",
+                  "ce,balanced_softmax", "--ratios", "10", "--seeds", "0", "--epochs", "400",
+                  "--workers", "1", "--quiet"], env=env, cwd=root,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     store = RunStore(isolated_data_dir / "runs.sqlite")
     deadline = time.monotonic() + 180
     while not any(r["status"] == "running" and r["epoch"] >= 1 for r in store.list_runs()):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "slow"
         time.sleep(0.3)
+    workers = {store.get(r["run_id"])["worker_pid"] for r in store.list_runs() if r["status"] == "running"}
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "run the same command again" in err
     rows = store.list_runs()
     assert len(rows) == 2 and {r["status"] for r in rows} == {"stopped"}    # the running one and the queued one
+    deadline = time.monotonic() + 60
+    while any(pid_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert workers and not any(pid_alive(pid) for pid in workers), "a worker kept running after the sweep"

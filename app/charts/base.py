@@ -1,0 +1,347 @@
+"""Chart builders for data and accuracy: pure functions from numbers/RunResults to plotly Figures.
+
+Accuracies stay fractions in the figure data (axes formatted as %), so a chart's numbers equal the
+run's numbers exactly."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ltcore.metrics.seeds import mean_std
+
+GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
+CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
+                "#AA4499", "#555555"]
+"""Class colours: Paul Tol's colour-blind-safe "muted" scheme (9 colours) and a dark grey; beyond
+10 classes the colours repeat with another marker symbol (CLASS_SYMBOLS)."""
+CLASS_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "triangle-down", "star"]
+RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+"""Run colours: the Okabe–Ito colour-blind-safe set without its yellow, none of them a class colour
+(so a run is never mistaken for a class); beyond 7 runs lines dash and bars are hatched."""
+RUN_DASHES = ["solid", "dash", "dot"]
+RUN_PATTERNS = ["", "/", "."]
+PALETTE = RUN_COLORS  # older name, kept for callers that colour runs
+PCT = dict(tickformat=".0%", rangemode="tozero")
+
+
+MARKERS_UP_TO = 150
+"""Curves carry a marker per point only while a chart has at most this many points in all: every
+marker is an SVG element the browser draws, and ten runs' curves with markers took 1.4–1.7× the
+drawing time of the same lines without (docs/benchmarks.md, "Page latency"). Hover still shows each value."""
+
+
+def curve_mode(points: int) -> str:
+    """Plotly `mode` of the curves of a chart drawing `points` points in all (single points always
+    keep their marker, or they would not show)."""
+    return "lines+markers" if points <= MARKERS_UP_TO else "lines"
+
+
+def class_color(k: int) -> str:
+    return CLASS_COLORS[k % len(CLASS_COLORS)]
+
+
+def class_symbol(k: int) -> str:
+    return CLASS_SYMBOLS[(k // len(CLASS_COLORS)) % len(CLASS_SYMBOLS)]
+
+
+def run_color(i: int) -> str:
+    return RUN_COLORS[i % len(RUN_COLORS)]
+
+
+def run_dash(i: int) -> str:
+    return RUN_DASHES[(i // len(RUN_COLORS)) % len(RUN_DASHES)]
+
+
+def run_bar(i: int) -> dict:
+    """Bar marker of the i-th run: its colour, hatched after the first 7 runs."""
+    pattern = RUN_PATTERNS[(i // len(RUN_COLORS)) % len(RUN_PATTERNS)]
+    return dict(color=run_color(i), pattern=dict(shape=pattern)) if pattern else dict(color=run_color(i))
+
+
+def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Tick values and labels of a log axis over [low, high] (both > 0): the powers of ten (1, 10,
+    100 or 0.01, 0.1, 1), written out in full; where the range holds fewer than two of them, the
+    1-2-5 steps in between, also written out (no bare minor digits such as "2" or "5")."""
+    low, high = min(low, high), max(low, high)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    values = [10.0 ** e for e in range(first, last + 1)]
+    inside = [v for v in values if low <= v * (1 + 1e-9) and v <= high * (1 + 1e-9)]
+    if len(inside) < 2:
+        values = [m * 10.0 ** e for e in range(first, last + 1) for m in (1, 2, 5)]
+    values = [v for v in values if low / 1.5 <= v <= high * 1.5] or values
+    return values, [_tick_text(v) for v in values]
+
+
+def _tick_text(value: float) -> str:
+    if 1e-4 <= value < 1e6:
+        return f"{value:.6f}".rstrip("0").rstrip(".") if value < 1 else f"{value:,.0f}"
+    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def log_axis(values, floor: float | None = None) -> dict:
+    """Axis settings of a log axis showing `values` (and `floor`) with clean ticks (log_ticks)."""
+    positive = [float(v) for v in values if v is not None and v > 0 and math.isfinite(v)]
+    if floor is not None:
+        positive.append(floor)
+    if not positive:
+        return dict(type="log")
+    low, high = min(positive), max(positive)
+    tickvals, ticktext = log_ticks(low, high)
+    pad = 0.08 * max(math.log10(high) - math.log10(low), 0.5)
+    return dict(type="log", tickvals=tickvals, ticktext=ticktext,
+                range=[math.log10(low) - pad, math.log10(high) + pad])
+
+
+def zero_floor(values) -> float:
+    """Where a log axis draws values of 0: one decade below the smallest positive value's decade
+    (1e-3 when there is none)."""
+    positive = [float(v) for v in values if v is not None and v > 0]
+    return 10.0 ** (math.ceil(math.log10(min(positive))) - 1) if positive else 1e-3
+
+
+def frequency_order(counts) -> list[int]:
+    """Class indices from the most to the least frequent in training (ties keep index order)."""
+    return sorted(range(len(counts)), key=lambda k: (-counts[k], k))
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    """Title on top, legend on the right (clear of subplot titles and axis titles)."""
+    fig.update_layout(title=title, height=height, margin=dict(l=50, r=30, t=70, b=40))
+    return fig
+
+
+def label_histogram(class_names, train_counts, test_counts, groups, log: bool = False) -> go.Figure:
+    """Training counts sorted by frequency, coloured by shot group, next to the balanced test set;
+    both panels share one count axis (linear from 0, or log with ticks 1, 10, 100), so the test
+    set's bars compare with the training set's."""
+    order = frequency_order(train_counts)
+    names = [str(class_names[k]) for k in order]
+    fig = make_subplots(1, 2, column_widths=[0.62, 0.38], horizontal_spacing=0.08, shared_yaxes=True,
+                        subplot_titles=("training set (long-tailed)", "test set (balanced)"))
+    for group, color in GROUP_COLORS.items():
+        ks = [k for k in order if groups[k] == group]
+        if ks:
+            fig.add_bar(x=[str(class_names[k]) for k in ks], y=[train_counts[k] for k in ks], name=group,
+                        marker_color=color, row=1, col=1, hovertemplate="class %{x}: %{y} images")
+    fig.add_bar(x=names, y=[test_counts[k] for k in order], name="test", marker_color="#94a3b8",
+                row=1, col=2, hovertemplate="class %{x}: %{y} images")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
+                     title="class (most → least frequent)")
+    counts = [*train_counts, *test_counts]
+    if log:
+        axis = log_axis(counts)
+        axis["range"][0] = min(axis["range"][0], -0.1)  # bars start at 1 image, so 1 stays in view
+        axis["tickvals"], axis["ticktext"] = log_ticks(10 ** axis["range"][0], 10 ** axis["range"][1])
+    else:
+        axis = dict(type="linear", range=[0, 1.05 * max(counts, default=1)])
+    fig.update_yaxes(**axis)
+    fig.update_yaxes(title="images" + (" (log scale)" if log else ""), row=1, col=1)
+    return _layout(fig, "How many images each class has")
+
+
+def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8):
+    """A mosaic picture (PIL RGB image): one row per class (in `order`, its name on the left), up to
+    `per_class` training images; blanks show how few images the tail has. `images` is uint8
+    (N, C, H, W); small images are enlarged (nearest pixel) to about 40 px. A picture, not a
+    plotly chart: the page shows it as one <img>, where a plotly image trace cost about as much
+    browser time as a whole chart on every visit of the Data page (docs/benchmarks.md, "Page latency")."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    n, c, h, w = images.shape
+    mosaic = np.full((len(order) * (h + 1), per_class * (w + 1), 3), 255, dtype=np.uint8)
+    for row, k in enumerate(order):
+        picks = images[labels == k][:per_class]
+        for col, img in enumerate(picks):
+            rgb = 255 - np.repeat(img, 3, 0) if c == 1 else img[:3]   # grey images as dark ink on white
+            mosaic[row * (h + 1):row * (h + 1) + h, col * (w + 1):col * (w + 1) + w] = rgb.transpose(1, 2, 0)
+    scale = max(1, round(40 / h))
+    grid = Image.fromarray(mosaic, "RGB").resize((mosaic.shape[1] * scale, mosaic.shape[0] * scale), Image.NEAREST)
+    font = ImageFont.load_default(size=14)
+    names = [str(class_names[k]) for k in order]
+    margin = 12 + max((int(font.getlength(name)) for name in names), default=0)
+    picture = Image.new("RGB", (margin + grid.width, grid.height), "white")
+    picture.paste(grid, (margin, 0))
+    draw = ImageDraw.Draw(picture)
+    for row, name in enumerate(names):
+        draw.text((margin - 8, (row * (h + 1) + h / 2) * scale), name, fill="#334155", font=font, anchor="rm")
+    return picture
+
+
+def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
+    """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
+    signals drawn over each other; a tail panel with few lines shows how little the tail has."""
+    cols = 5
+    rows = -(-len(order) // cols)
+    counts = [int((labels == k).sum()) for k in order]
+    fig = make_subplots(rows, cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.12,
+                        subplot_titles=[f"{class_names[k]} (n={n})" for k, n in zip(order, counts)])
+    t = np.arange(signals.shape[1])
+    for i, k in enumerate(order):
+        for sig in signals[labels == k][:per_class]:
+            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=PALETTE[k % len(PALETTE)]),
+                            opacity=0.6, showlegend=False, hoverinfo="skip", row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(showticklabels=False)
+    return _layout(fig, f"Training signals per class (up to {per_class}; most → least frequent)",
+                   height=max(300, 170 * rows))
+
+
+def scatter_2d(x: np.ndarray, y: np.ndarray, class_names) -> go.Figure:
+    """2-D training points coloured by class (tail classes drawn last, so on top)."""
+    fig = go.Figure()
+    counts = [int((y == k).sum()) for k in range(len(class_names))]
+    for k in frequency_order(counts):
+        pts = x[y == k]
+        fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{class_names[k]} ({len(pts)})",
+                        marker=dict(size=5, color=class_color(k), symbol=class_symbol(k), opacity=0.7))
+    fig.update_yaxes(scaleanchor="x")
+    return _layout(fig, "Training points", height=420)
+
+
+CURVE_PANELS = (("loss", "training loss"), ("balanced_acc", "balanced accuracy (test)"),
+                ("few_acc", "few-shot accuracy (test)"))
+
+
+def training_curves(groups: list[tuple[str, list[list[dict]]]], panels=CURVE_PANELS) -> go.Figure:
+    """Loss, balanced and few-shot accuracy per epoch, one colour per configuration; a
+    configuration run over several seeds is one line (the mean) inside a band (± one std)."""
+    from ltcore.metrics.seeds import history_band
+
+    fig = make_subplots(1, len(panels), subplot_titles=[t for _, t in panels], horizontal_spacing=0.07)
+    lengths = [max((len(h) for h in histories), default=0) for _, histories in groups]
+    mode = curve_mode(len(panels) * sum(lengths))
+    for i, (label, histories) in enumerate(groups):
+        color = run_color(i)
+        several = len(histories) > 1
+        name = f"{label} ({len(histories)} seeds, mean ± std)" if several else label
+        for col, (key, _) in enumerate(panels, start=1):
+            band = history_band(histories, key)
+            if several:
+                fig.add_scatter(x=band["epoch"] + band["epoch"][::-1], y=band["high"] + band["low"][::-1],
+                                fill="toself", fillcolor=_faded(color), line=dict(width=0), hoverinfo="skip",
+                                legendgroup=label, showlegend=False, row=1, col=col)
+            fig.add_scatter(x=band["epoch"], y=band["mean"], mode=mode if len(band["epoch"]) > 1 else "lines+markers",
+                            name=name, legendgroup=label,
+                            showlegend=col == 1, line=dict(color=color, dash=run_dash(i)), marker=dict(size=4),
+                            customdata=band["std"], hovertemplate=f"{label}: %{{y:.3f}}"
+                            + (" ± %{customdata:.3f}" if several else "") + "<extra></extra>", row=1, col=col)
+    fig.update_xaxes(title="epoch")
+    for col, (key, _) in enumerate(panels, start=1):
+        if key.endswith("acc"):
+            fig.update_yaxes(**PCT, row=1, col=col)
+    return _layout(fig, "Training progress", height=320)
+
+
+def _faded(color: str, alpha: float = 0.18) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _error(r, key: str, order=None, group=None) -> dict | None:
+    """Error bars (± std over seeds) of a SeedSummary's metric; None for a single run."""
+    std = getattr(r, "std", None) if not isinstance(r, dict) else None
+    if not std or key not in std or getattr(r, "n", 1) < 2:
+        return None
+    values = std[key]
+    values = [values.get(g) for g in group] if group else [values[k] for k in order]
+    return dict(type="data", array=[v if v is not None else 0 for v in values], visible=True, thickness=1.2)
+
+
+def per_class_accuracy(results, labels) -> go.Figure:
+    """Per-class test accuracy of each run (or mean ± std of each seed group), classes sorted by
+    training frequency (of the first run), with the training counts on a second axis."""
+    counts = results[0].class_counts
+    order = frequency_order(counts)
+    names = [str(results[0].class_names[k]) for k in order]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for i, (r, label) in enumerate(zip(results, labels)):
+        fig.add_bar(x=names, y=[r.per_class_acc[k] for k in order], name=label, marker=run_bar(i),
+                    error_y=_error(r, "per_class_acc", order=order), secondary_y=False)
+    seen = []
+    for r in results:
+        if r.class_counts not in seen:
+            seen.append(r.class_counts)
+            fig.add_scatter(x=names, y=[r.class_counts[k] for k in order], mode="lines+markers",
+                            name="training images" + (f" (ρ{r.config.ratio:g})" if len(results) > 1 else ""),
+                            line=dict(color="#475569", dash="dot"), secondary_y=True)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
+                     title="class (most → least frequent)")
+    fig.update_yaxes(title="test accuracy", range=[0, 1.02], tickformat=".0%", secondary_y=False)
+    fig.update_yaxes(title="training images", rangemode="tozero", showgrid=False, tickmode="auto",
+                     secondary_y=True)
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Per-class accuracy, classes sorted by training frequency")
+
+
+def shot_accuracy(results, labels) -> go.Figure:
+    """Many/medium/few-shot accuracy as grouped bars, one bar per run (± std for seed groups)."""
+    fig = go.Figure()
+    groups = ["many", "medium", "few"]
+    for i, (r, label) in enumerate(zip(results, labels)):
+        fig.add_bar(x=groups, y=[r.shot_acc.get(g) for g in groups], name=label, marker=run_bar(i),
+                    error_y=_error(r, "shot_acc", group=groups))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="mean per-class accuracy", range=[0, 1.02], tickformat=".0%")
+    rule = results[0].shot_rule if results else ""
+    return _layout(fig, f"Many / medium / few-shot accuracy<br><sup>{rule}</sup>")
+
+
+def change_spread(members: list, base_members: list, order: list[int]) -> list[float] | None:
+    """± one sample std over seeds of a seed group's per-class change against the baseline, in
+    points: paired by seed (seed s of the run against seed s of the baseline: the seed picks the
+    training subset, so a pair shares its data) when at least two seeds are shared; else the std
+    of the difference of the two groups' means, √(σ² + σ_b²). None for single runs on both sides."""
+    if len(members) < 2 and len(base_members) < 2:
+        return None
+    base_by_seed = {b.config.seed: b for b in base_members}
+    pairs = [(r, base_by_seed[r.config.seed]) for r in members if r.config.seed in base_by_seed]
+    out = []
+    for k in order:
+        if len(pairs) >= 2:
+            _, std = mean_std(_points(r.per_class_acc[k], b.per_class_acc[k]) for r, b in pairs)
+        else:
+            _, s_run = mean_std(100 * r.per_class_acc[k] for r in members)
+            _, s_base = mean_std(100 * b.per_class_acc[k] for b in base_members)
+            std = None if s_run is None or s_base is None else (s_run ** 2 + s_base ** 2) ** 0.5
+        out.append(0.0 if std is None else std)
+    return out
+
+
+def accuracy_change(results, labels, baseline, baseline_label: str = "the baseline", members=None,
+                    base_members=None) -> go.Figure:
+    """Per-class accuracy of each run minus the baseline run's, in percentage points, classes by
+    training frequency; the title names the baseline. With seed groups (`results` are their means,
+    `members[i]` the seeds' own results, `base_members` the baseline's), each bar has an error bar
+    of ± one std over seeds (`change_spread`)."""
+    order = frequency_order(baseline.class_counts)
+    names = [str(baseline.class_names[k]) for k in order]
+    fig = go.Figure()
+    spread = False
+    for i, (r, label) in enumerate(zip(results, labels)):
+        if r is baseline:
+            continue
+        error = None
+        if members is not None and base_members is not None:
+            std = change_spread(members[i], base_members, order)
+            if std is not None:
+                spread = True
+                error = dict(type="data", array=std, visible=True, thickness=1.2)
+        fig.add_bar(x=names, y=[_points(r.per_class_acc[k], baseline.per_class_acc[k]) for k in order],
+                    name=label, marker=run_bar(i), error_y=error,
+                    hovertemplate=f"{label}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
+    fig.add_hline(y=0, line_color="#475569")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
+                     title="class (most → least frequent)")
+    fig.update_yaxes(title=f"change against {baseline_label} (points)", tickformat="+.0f", ticksuffix=" pts")
+    fig.update_layout(barmode="group")
+    title = f"Change in per-class accuracy against {baseline_label}, in percentage points"
+    if spread:
+        title += "<br><sup>mean over seeds ± one std of the change (seed s against the baseline's seed s)</sup>"
+    return _layout(fig, title)
+
+
+def _points(value, base) -> float | None:
+    """value − base as percentage points (None when either is undefined)."""
+    return None if value is None or base is None else 100 * (value - base)

@@ -1,0 +1,98 @@
+"""Chart builders for test-set diagnostics: confusion matrix, reliability diagram, τ-norm curve and
+decision regions. Pure functions of RunResults (and grids the core computed)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.charts.base import _layout, class_color, class_symbol, frequency_order, run_color
+
+
+def confusion_matrix(result, label: str, normalized: bool = True) -> go.Figure:
+    """Rows = true class, columns = predicted class, both sorted by training frequency."""
+    order = frequency_order(result.class_counts)
+    names = [str(result.class_names[k]) for k in order]
+    source = result.confusion_matrix_normalized if normalized else result.confusion_matrix
+    z = [[source[i][j] for j in order] for i in order]
+    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, colorscale="Blues", zmin=0,
+                               zmax=1 if normalized else None, texttemplate="%{z:.2f}" if normalized else "%{z}",
+                               hovertemplate="true %{y} → predicted %{x}: %{z}<extra></extra>"))
+    fig.update_xaxes(title="predicted class", type="category")
+    fig.update_yaxes(title="true class", autorange="reversed", type="category")
+    what = "fraction of each true class" if normalized else "test images"
+    return _layout(fig, f"Confusion matrix of {label} ({what})", height=460)
+
+
+def reliability_diagram(results, labels) -> go.Figure:
+    """Accuracy against mean confidence per confidence bin (Guo et al. 2017); the diagonal is perfect."""
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                    line=dict(color="#94a3b8", dash="dash"))
+    for i, (r, label) in enumerate(zip(results, labels)):
+        bins = r.reliability
+        keep = [b for b, n in enumerate(bins["count"]) if n > 0]
+        ece = f" (ECE {r.ece:.3f})" if r.metrics.get("ece") is not None else ""
+        fig.add_scatter(x=[bins["confidence"][b] for b in keep], y=[bins["accuracy"][b] for b in keep],
+                        mode="lines+markers", name=label + ece, line=dict(color=run_color(i)),
+                        customdata=[bins["count"][b] for b in keep],
+                        hovertemplate="confidence %{x:.2f}, accuracy %{y:.2f}, %{customdata} images")
+    fig.update_xaxes(title="confidence (max softmax)", range=[0, 1])
+    fig.update_yaxes(title="accuracy", range=[0, 1])
+    return _layout(fig, "Reliability diagram")
+
+
+def tau_points(curve) -> tuple[list[float], dict[str, list]]:
+    """(τ values, {metric: values}) from a τ-norm sweep: [[τ, balanced acc], ...] as the core stores
+    it, or rows {tau, metric...}, or columns {tau: [...], metric: [...]}."""
+    if isinstance(curve, dict):
+        taus = list(curve.get("tau") or curve.get("taus") or [])
+        return taus, {k: list(v) for k, v in curve.items()
+                      if k not in ("tau", "taus") and isinstance(v, list) and len(v) == len(taus)}
+    rows = list(curve or [])
+    if rows and isinstance(rows[0], (list, tuple)):
+        return [float(r[0]) for r in rows], {"balanced_acc": [float(r[1]) for r in rows]}
+    taus = [row["tau"] for row in rows]
+    keys = [k for k in (rows[0] if rows else {}) if k != "tau" and isinstance(rows[0][k], (int, float))]
+    return taus, {k: [row.get(k) for row in rows] for k in keys}
+
+
+def tau_curve(results, labels) -> go.Figure:
+    """Accuracy against τ for τ-normalised classifiers w_k/‖w_k‖^τ (Kang et al. ICLR'20)."""
+    fig = go.Figure()
+    dash = {"balanced_acc": "solid", "overall_acc": "dot", "many_acc": "dash", "few_acc": "dashdot"}
+    for i, (r, label) in enumerate(zip(results, labels)):
+        taus, series = tau_points(r.extras.get("tau_curve"))
+        for key, values in series.items():
+            if not key.endswith("acc"):
+                continue
+            fig.add_scatter(x=taus, y=values, mode="lines+markers", name=f"{label}: {key}", showlegend=True,
+                            line=dict(color=run_color(i), dash=dash.get(key, "solid")))
+        chosen = r.extras.get("tau")
+        if chosen is not None:
+            fig.add_vline(x=chosen, line_color=run_color(i), line_dash="dot",
+                          annotation_text=f"τ = {chosen:g}")
+    fig.update_xaxes(title="τ (0 = the plain classifier)")
+    fig.update_yaxes(title="accuracy on the held-out split", tickformat=".1%")
+    return _layout(fig, "τ-normalisation: the sweep that picks τ (on a split held out of training)")
+
+
+def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:
+    """Side-by-side maps of the predicted class over the plane with the test points on top.
+    Each grid: {xs, ys, pred (len(ys)×len(xs)), points (N×2), point_labels (N)}."""
+    n = len(grids)
+    fig = make_subplots(1, n, subplot_titles=list(labels), horizontal_spacing=0.04, shared_yaxes=True)
+    k = len(class_names)
+    scale = [[i / max(k - 1, 1), class_color(i)] for i in range(k)]
+    for col, g in enumerate(grids, start=1):
+        fig.add_heatmap(x=np.asarray(g["xs"]), y=np.asarray(g["ys"]), z=np.asarray(g["pred"], dtype=np.int16),
+                        colorscale=scale, zmin=0, zmax=k - 1, opacity=0.35,
+                        showscale=False, hoverinfo="skip", row=1, col=col)
+        pts, y = np.asarray(g["points"]), np.asarray(g["point_labels"])
+        for c, name in enumerate(class_names):
+            sel = pts[y == c]
+            fig.add_scatter(x=sel[:, 0], y=sel[:, 1], mode="markers", name=str(name), legendgroup=str(name),
+                            showlegend=col == 1, marker=dict(size=3, color=class_color(c), symbol=class_symbol(c)),
+                            row=1, col=col)
+    fig.update_xaxes(constrain="domain")
+    return _layout(fig, "Decision regions (shaded) and test points", height=420)

@@ -1,0 +1,1 @@
+"""Streamlit parts of the Learn page: a lesson's charts."""

@@ -1,0 +1,1 @@
+"""Streamlit parts of the Sweep page: starting sweeps (local queue or Ray)."""

@@ -1,0 +1,1 @@
+"""Streamlit parts of the Train page: the advanced method editor."""
