@@ -52,9 +52,9 @@ TABLES = {
     "mnist1d-lt": TableSpec("mnist1d-lt", "mnist1d", (100.0, 50.0, 10.0), None,
                             "quick", (("epochs", 60),), eval_every=5, reference="cifar10-lt",
                             # KCL's queue of 65,536 keys is the authors' ImageNet-LT size (~0.57 of an
-                            # epoch there); on 2,478 signals it would hold random keys for 26 epochs and
-                            # cost ~36 s an epoch on a CPU. 1,024 keys (~0.4 of an epoch, PaCo's CIFAR
-                            # queue) keep the authors' proportion.
+                            # epoch there); on 2,478 signals the initial fill (one pass) leaves ~96% of
+                            # it random keys for 26 epochs, at ~36 s an epoch on a CPU. 1,024 keys (~0.4
+                            # of an epoch, PaCo's CIFAR queue) keep the authors' proportion.
                             method_params=(("kcl", (("kcl_queue", 1024),)),),
                             description="MNIST-1D-LT (exp. profile), every preset (kd/bkd taught by the "
                                         "table's ce run), the data set's default model, 60 epochs cosine; "
