@@ -204,8 +204,8 @@ class BCL(ContrastTerm):
     the class prototypes are another MLP head (`head_fc`) applied to the classifier's weight rows,
     normalised. Views 1-2 follow their `augmentation_sim` (`main.py` L172-180: crop 0.08-1, flip,
     ColorJitter(0.4, 0.4, 0.4, 0.1) p = 0.8, grey p = 0.2; `BCL_SIM`) on top of the run's own
-    crop/flip, view 0 is the run's batch (their RandAugment view 0 is not applied). Defaults are the authors'
-    `main.py` flags: `--temp 0.07`, `--alpha 1.0`, `--beta 0.35`, `--feat_dim 1024`, with their
+    crop/flip; view 0 is the run's batch (their RandAugment on view 0 is not applied). Defaults
+    are the authors' `main.py` flags: `--temp 0.07`, `--alpha 1.0`, `--beta 0.35`, `--feat_dim 1024`, with their
     cosine classifier (`NormedLinear`, s = 30). Their optimiser settings (cosine lr, weight decay
     5e-4, RandAugment on view 0) are the run's, not the preset's; the published code covers
     ImageNet-LT/iNaturalist only, so there are no CIFAR-specific flags to copy.
@@ -246,7 +246,8 @@ class KCL(ContrastTerm):
     (`main_kcl.py` L193-229): up to `kcl_queue // batch` full batches of one pass over the training
     set through query and key encoder in train mode, without loss or momentum step; slots beyond
     one pass keep their random keys labelled −1. The contrastive loss is the whole main-loop loss;
-    the classifier is learnt afterwards on the frozen features (the preset's second stage). Where this differs from the authors: the preset's
+    the classifier is learnt afterwards on the frozen features (the preset's second stage). Where
+    this differs from the authors: the preset's
     second stage is cRT (class-balanced sampling, Kang et al. ICLR'20), while the authors' README
     long-tailed command trains the linear classifier with `main_lincls.py` (lr 30, no weight decay,
     100 epochs, steps at 60/80) without its `--balanced` flag.
