@@ -4,7 +4,7 @@
 `methods.check_config`) runs it on a config's paths (`config_paths`: the image folder and
 `init_from`), so a config is checked where it is made (CLI, dashboard, a link), when it is
 submitted (`JobManager.submit`) and again in the worker (the Trainer validates its config); the
-image-folder loader and `checkpoints.load_user_checkpoint` check the path they open themselves,
+image-folder loader and `engine.checkpoints.load_user_checkpoint` check the path they open themselves,
 so the Data page's preview is covered too.
 
 Settings (environment): `LTLAB_SHARED=1` turns the path check on (off for a single local user);
@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .data.base import default_data_dir
 from .errors import LTError
+from .paths import default_data_dir
 
 TRUE = ("1", "true", "yes", "on")
 

@@ -6,6 +6,7 @@ from app.compare import curves as compare_curves, seeds as compare_seeds, lookup
 from app.ui import frame, jobs, widgets
 from app.logic import tables
 from app.logic.labels import run_labels
+from app.ui.plot import chart
 from ltcore.data import DATASETS, default_data_dir
 
 st.title("Compare: which classes does each method fix?")
@@ -37,17 +38,17 @@ acc_tab, table_tab, curves_tab, diag_tab, tau_tab, region_tab, whatif_tab = st.t
     TABS, key="compare_tab", on_change="rerun")
 if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
     with acc_tab:
-        st.plotly_chart(figures.get("per_class", view_runs, view_labels, charts.per_class_accuracy), key="per_class")
-        st.plotly_chart(figures.get("shots", view_runs, view_labels, charts.shot_accuracy), key="shots")
+        chart(figures.get("per_class", view_runs, view_labels, charts.per_class_accuracy), key="per_class")
+        chart(figures.get("shots", view_runs, view_labels, charts.shot_accuracy), key="shots")
         if len(view_ids) > 1:
             ss = st.session_state
             view_label_of = dict(zip(view_ids, view_labels))
             if ss["baseline"] not in view_ids:
                 ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
-            st.selectbox("Baseline run", view_ids, key="baseline", format_func=view_label_of.get)
+            st.selectbox("Baseline run", view_ids, persist_state="session", key="baseline", format_func=view_label_of.get)
             base = view_runs[view_ids.index(ss["baseline"])]
             seeds = compare_seeds.seed_results(ids, runs) if grouped else None   # error bars over seeds
-            st.plotly_chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
+            chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
                 r, lab, base, view_label_of[ss["baseline"]], *((
                     [seeds[v] for v in view_ids], seeds[ss["baseline"]]) if grouped else ())),
                 ss["baseline"]), key="change")
@@ -58,15 +59,21 @@ if table_tab.open:
     with table_tab:
         if grouped:
             table = compare_seeds.table(view_ids, view_runs, view_labels)
-            st.dataframe(table, hide_index=True, column_config=compare_seeds.column_config(table))
+            shown, spelled = tables.spell_out_few(table)
+            st.dataframe(shown, hide_index=True, column_config=compare_seeds.column_config(table) | (
+                {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
             st.caption("One row per configuration: mean over its seeds, and ± one sample standard deviation.")
         else:
             relative, missing = compare_view.relative_accuracies(ids, runs)
             table = tables.summary_table(ids, runs, labels, relative)
-            st.dataframe(table, hide_index=True, column_config={
+            shown, spelled = tables.spell_out_few(table)
+            st.dataframe(shown, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(format="percent") for c in tables.PERCENT_COLUMNS} | {
                 "ece": st.column_config.NumberColumn(format="%.3f"),
-                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
+                "wall_seconds": st.column_config.NumberColumn("wall time (s)", format="%.1f")} | (
+                {"few_acc": st.column_config.TextColumn("few_acc")} if spelled else {}))
+        if spelled:
+            st.caption(f"few_acc says “{tables.NO_FEW}” for a run whose training set has no few-shot class.")
         widgets.download_table(table, "comparison")
         crest = tables.crest_generations(ids, runs, labels)
         if not crest.empty:
@@ -90,23 +97,34 @@ if curves_tab.open:
 if diag_tab.open:
     with diag_tab:
         c1, c2 = st.columns([3, 1])
-        chosen = c1.selectbox("Confusion matrix of", ids, format_func=label_of.get, key="confusion_run")
-        normalized = c2.toggle("Row-normalised", value=True, key="confusion_norm")
+        chosen = c1.selectbox("Confusion matrix of", ids, format_func=label_of.get, persist_state="session",
+                              key="confusion_run")
+        normalized = c2.toggle("Row-normalised", value=True, persist_state="session", key="confusion_norm")
         if "confusion_matrix" in results[chosen].metrics:
-            st.plotly_chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
+            chart(figures.get("confusion", [results[chosen]], [label_of[chosen]], lambda r, lab: charts_eval.
                             confusion_matrix(r[0], lab[0], normalized), normalized), key="confusion")
-        with_bins = [(r, lab) for r, lab in zip(runs, labels) if r.metrics.get("reliability")]
-        if with_bins:
-            st.plotly_chart(figures.get("reliability", *map(list, zip(*with_bins)), charts_eval.reliability_diagram),
-                            key="reliability")
+        seeds = compare_seeds.seed_results(ids, runs) if grouped else {rid: [r] for rid, r in zip(ids, runs)}
+        with_bins = [(r, lab, [m for m in seeds[rid] if m.metrics.get("reliability")])
+                     for rid, r, lab in zip(view_ids, view_runs, view_labels)]
+        with_bins = [entry for entry in with_bins if entry[2]]
+        if with_bins:    # one line per configuration (mean ± std over its seeds) while the seed switch is on
+            shown, names, members = map(list, zip(*with_bins))
+            chart(figures.get("reliability", shown, names, lambda r, lab: charts_eval.reliability_diagram(
+                r, lab, members if grouped else None), grouped), key="reliability")
 
 if tau_tab.open:
     with tau_tab:
         with_tau = [(r, lab) for r, lab in zip(runs, labels) if r.extras.get("tau_curve")]
         if with_tau:
-            st.plotly_chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
-        else:
-            st.info("None of these runs has a τ-norm sweep: train a τ-norm method (e.g. `tau_norm`) to see it.")
+            chart(figures.get("tau", *map(list, zip(*with_tau)), charts_eval.tau_curve), key="tau")
+        given = [(lab, r.extras.get("tau")) for r, lab in zip(runs, labels)
+                 if (r.extras.get("method_slots") or {}).get("stage2") == "tau_norm" and not r.extras.get("tau_curve")]
+        if given:    # τ-norm runs whose τ was given (norm_tau): the core sweeps τ only when it picks it
+            st.info("No τ sweep for " + "; ".join(f"{lab} (τ = {tau:g} given)" if tau is not None else lab
+                                                   for lab, tau in given)
+                    + ": the sweep runs only when `norm_tau` is left automatic (the Advanced editor on Train).")
+        elif not with_tau:
+            st.info("None of these runs is a τ-norm run: train a τ-norm method (e.g. `tau_norm`) to see the τ sweep.")
 
 if region_tab.open:
     with region_tab:
@@ -122,9 +140,10 @@ if region_tab.open:
                            "classifier head the plain model cannot rebuild.")
             if grids:
                 g, lab = zip(*grids)
-                st.plotly_chart(figures.get("regions", runs, list(lab), lambda *_: charts_eval.decision_regions(
+                chart(figures.get("regions", runs, list(lab), lambda *_: charts_eval.decision_regions(
                     list(g), list(lab), first.class_names)), key="regions")
 
 if whatif_tab.open:
     with whatif_tab:
-        whatif.panel(ids, labels, key="compare_whatif")
+        whatif.panel(view_ids, view_labels, key="compare_whatif",
+                     groups=compare_seeds.summaries(ids, runs)[2] if grouped else None)

@@ -6,6 +6,7 @@ import streamlit as st
 from app.charts import base as charts
 from app.ui import training_set as dataview, frame, widgets
 from app.charts.cache import freeze
+from app.ui.plot import chart
 from ltcore.data import DATASETS, PROFILES
 
 st.title("Data: what does the long tail look like?")
@@ -13,13 +14,15 @@ widgets.first_experiment_box()
 
 v = frame.values()
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-c1.selectbox("Imbalance profile", list(PROFILES), key="profile", format_func=lambda p: f"{p}: {PROFILES[p]}")
-c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, key="seed")
+c1.selectbox("Imbalance profile", list(PROFILES), persist_state="session", key="profile",
+             format_func=lambda p: f"{p}: {PROFILES[p]}")
+c2.number_input("Seed (which images are kept)", *frame.BOUNDS["seed"], step=1, persist_state="session", key="seed")
 if v["profile"] == "step":
-    c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, key="mu")
-log_scale = c4.toggle("Log scale", key="data_log", help="Counts on a log axis (ticks 1, 10, 100), both panels alike")
+    c3.slider("Minority fraction μ", *frame.BOUNDS["mu"], step=0.05, persist_state="session", key="mu")
+log_scale = c4.toggle("Log scale", persist_state="session", key="data_log",
+                      help="Counts on a log axis (ticks 1, 10, 100), both panels alike")
 if v["dataset"] == "imagefolder":
-    st.text_input("Image folder (one sub-folder per class)", key="data_path",
+    st.text_input("Image folder (one sub-folder per class)", persist_state="session", key="data_path",
                   placeholder="/path/to/images")
 
 with frame.guard():
@@ -37,7 +40,7 @@ m[4].metric("Test images", f"{sum(summary['test_counts']):,}",
 for warning in split.warnings:
     st.warning(frame.plain(warning))
 
-st.plotly_chart(dataview.view(data, ("histogram", log_scale), lambda: freeze(charts.label_histogram(
+chart(dataview.view(data, ("histogram", log_scale), lambda: freeze(charts.label_histogram(
     split.classes, data.counts, summary["test_counts"], summary["groups"], log=log_scale))), key="histogram")
 st.caption(f"Colours: many / medium / few-shot classes ({summary['rule']}).")
 widgets.download_table(widgets.counts_table(split.classes, data.counts, summary["test_counts"],
@@ -50,13 +53,15 @@ if split.x_train.dim() == 4:
         charts.gallery_image(images, labels, split.classes, charts.frequency_order(data.counts)).save(buffer, "PNG")
         return buffer.getvalue()
     with st.container(key="gallery"):
+        shown = min(split.num_classes, charts.GALLERY_CLASSES)
         st.image(dataview.view(data, "gallery", gallery), caption="Training images per class, most → least "
-                 "frequent (up to 8; blanks: the class has no more)")
+                 "frequent (up to 8; blanks: the class has no more)"
+                 + (f"; the {shown} most frequent of {split.num_classes:,} classes" if shown < split.num_classes else ""))
 elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
     def signals():
         x, y = dataview.examples(data)
         return charts.signal_gallery(x, y, split.classes, charts.frequency_order(data.counts))
-    st.plotly_chart(dataview.view(data, "signals", signals), key="signals")
+    chart(dataview.view(data, "signals", signals), key="signals")
 elif split.x_train.dim() == 2 and split.x_train.shape[1] == 2:
-    st.plotly_chart(dataview.view(data, "scatter", lambda: freeze(charts.scatter_2d(
+    chart(dataview.view(data, "scatter", lambda: freeze(charts.scatter_2d(
         data.x_train.numpy(), data.y_train.numpy(), split.classes))), key="scatter")

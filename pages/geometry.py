@@ -2,9 +2,11 @@
 import streamlit as st
 
 from app.charts import geometry as charts_geometry, cache as figures
+from app.compare import seeds as compare_seeds
 from app.ui import jobs, widgets
 from app.logic import two_stage as stages
 from app.logic.labels import run_labels
+from app.ui.plot import chart
 from ltcore.data import default_data_dir
 from ltcore.metrics import project_snapshots
 
@@ -48,14 +50,19 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
             if st.session_state["geometry_nc"] not in NC_CHOICES:  # a link from another version
                 st.session_state["geometry_nc"] = "NC1"
             shown = st.segmented_control(
-                "Measure", list(NC_CHOICES), key="geometry_nc", required=True,
+                "Measure", list(NC_CHOICES), persist_state="session", key="geometry_nc", required=True,
                 format_func=lambda c: "all four" if c == "all" else c,
                 help="One measure at a time draws at once; all four (Papyan et al.'s figure) take the browser "
                      "about twice as long with many runs.")
             panels = NC_CHOICES[shown]
-            st.plotly_chart(figures.get("nc_history", [results[r] for r in tracked], [labels[r] for r in tracked],
-                                        lambda runs, names: charts_geometry.nc_history(runs, names, panels), shown),
-                            key="nc_history")
+            tracked_runs = [results[r] for r in tracked]
+            heads, _, groups = compare_seeds.summaries(tracked, tracked_runs)
+            view_ids, view_runs, view_labels = compare_seeds.choose(tracked, tracked_runs, [labels[r] for r in tracked])
+            grouped = view_runs is not tracked_runs   # one line (mean ± std) per configuration
+            members = [[results[r] for r in group] for group in groups] if grouped else None
+            chart(figures.get("nc_history", [results[r] for r in view_ids], view_labels,
+                              lambda runs, names: charts_geometry.nc_history(runs, names, panels, members),
+                              shown, grouped), key="nc_history")
             for rid in (r for r in ids if r not in tracked):
                 st.caption(f"Not in these curves: **{labels[rid]}**, because {stages.nc_missing_reason(results[rid])}.")
             two_stage = [labels[r] for r in tracked if stages.describe(results[r])]
@@ -66,7 +73,7 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
             st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
                        "record it along the way.")
 else:
-    chosen = picker.selectbox("Look inside run", ids, format_func=labels.get, key="geometry_run")
+    chosen = picker.selectbox("Look inside run", ids, format_func=labels.get, persist_state="session", key="geometry_run")
     result = results[chosen]
     if "neural_collapse" not in result.extras:
         st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")
@@ -82,9 +89,9 @@ if norms_tab.open:
             if mc.get(key) is not None:
                 col.metric(f"Mean classifier cosine, {name}", f"{mc[key]:.2f}",
                            help=f"tail = {mc.get('tail_rule', '')}; a simplex ETF has {etf_cos:.2f}")
-        st.plotly_chart(figures.get("norms", [result], [labels[chosen]],
+        chart(figures.get("norms", [result], [labels[chosen]],
                                     lambda r, _: charts_geometry.norms_vs_frequency(r[0])), key="norms")
-        st.plotly_chart(figures.get("cosines", [result], [labels[chosen]],
+        chart(figures.get("cosines", [result], [labels[chosen]],
                                     lambda r, _: charts_geometry.cosine_heatmaps(r[0])), key="cosines")
 
 if scatter_tab.open:
@@ -96,12 +103,12 @@ if scatter_tab.open:
         if st.session_state["geometry_dim"] not in (2, 3):
             st.session_state["geometry_dim"] = 2
         dim = st.radio("Feature scatter", [2, 3], format_func=lambda d: f"{d}-D", horizontal=True,
-                       key="geometry_dim")
+                       persist_state="session", key="geometry_dim")
         feature_dim = len(snapshots[-1]["features"][0]) if snapshots[-1]["features"] else 0
         if feature_dim < dim:
             st.info(f"The features have {feature_dim} dimensions: showing 2-D.")
             dim = 2
-        st.plotly_chart(figures.get("features", [result], [labels[chosen]], lambda r, _: charts_geometry.feature_scatter(
+        chart(figures.get("features", [result], [labels[chosen]], lambda r, _: charts_geometry.feature_scatter(
             projected(str(default_data_dir()), chosen, dim), r[0].class_names, dim, r[0].class_counts), dim),
             key="features")
         st.caption("Drag the epoch slider or press play. Points: training features (tail classes larger, on top); "

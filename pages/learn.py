@@ -14,9 +14,9 @@ jobs.warm_up()
 if frame.get("lesson") not in range(1, len(LESSONS) + 1):
     frame.put("lesson", 1)
 c1, c2 = st.columns([6, 1], vertical_alignment="bottom")
-c1.segmented_control("Lesson", [l.number for l in LESSONS], key="lesson", required=True,
+c1.segmented_control("Lesson", [l.number for l in LESSONS], persist_state="session", key="lesson", required=True,
                      format_func=lambda n: f"{n}. {LESSONS[n - 1].short}")
-teacher = c2.toggle("Teacher mode", key="teacher", help="show the teacher's notes and the answers")
+teacher = c2.toggle("Teacher mode", persist_state="session", key="teacher", help="show the teacher's notes and the answers")
 lesson = LESSONS[frame.get("lesson") - 1]
 
 st.header(f"{lesson.number}. {lesson.title}")

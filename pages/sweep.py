@@ -8,6 +8,8 @@ from app.charts import sweep as charts_sweep
 from app.ui import frame, jobs, widgets
 from app.sweep import launch as sweep_jobs
 from app.logic import sweep_tables as sweep_view
+from app.logic import tables
+from app.ui.plot import chart
 from ltcore.methods import PRESETS
 from ltcore.runs import default_workers
 from ltcore.sweep import OBJECTIVE, best_points, estimate, format_seconds, plan, search_table
@@ -17,24 +19,25 @@ v = frame.values()
 st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, base seed {v['seed']} · epochs {v['epochs']}, "
            f"lr {v['lr']:g}, batch {v['batch_size']} (set on the Train page and in the sidebar)")
 
-st.multiselect("Methods", PRESETS.names(), key="sw_methods", placeholder="choose methods (include ce for the gain)")
+st.multiselect("Methods", PRESETS.names(), persist_state="session", key="sw_methods",
+               placeholder="choose methods (include ce for the gain)")
 c = st.columns([2, 1, 1])
-c[0].text_input("Imbalance ratios ρ", key="sw_ratios", help="comma-separated, e.g. 10,50,100")
-c[1].number_input("Seeds", *frame.BOUNDS["sw_seeds"], step=1, key="sw_seeds",
+c[0].text_input("Imbalance ratios ρ", persist_state="session", key="sw_ratios", help="comma-separated, e.g. 10,50,100")
+c[1].number_input("Seeds", *frame.BOUNDS["sw_seeds"], step=1, persist_state="session", key="sw_seeds",
                   help=f"seeds {v['seed']}, {v['seed'] + 1}, … (each seed draws another training subset)")
-c[2].number_input("Epochs", *frame.BOUNDS["epochs"], step=5, key="epochs")
+c[2].number_input("Epochs", *frame.BOUNDS["epochs"], step=5, persist_state="session", key="epochs")
 with st.expander("Parameter search (optional)", expanded=bool(v["sw_param"])):
     p = st.columns([2, 1])
-    p[0].text_input("Range NAME=LOW:HIGH (append :log for a log scale)", key="sw_param",
+    p[0].text_input("Range NAME=LOW:HIGH (append :log for a log scale)", persist_state="session", key="sw_param",
                     placeholder="e.g. tau=0.5:2 for la_loss", help="a numeric method parameter every chosen "
                     "method takes; values are drawn at random, the same ones for every method, ratio and seed")
-    p[1].number_input("Values to try", *frame.BOUNDS["sw_samples"], step=1, key="sw_samples")
+    p[1].number_input("Values to try", *frame.BOUNDS["sw_samples"], step=1, persist_state="session", key="sw_samples")
     st.caption("The best value is the one with the highest balanced accuracy on the **validation** split; "
                "the test set only reports it.")
 
 address = sweep_jobs.ray_address()
 if address:
-    st.radio("Run on", ["local", "ray"], key="sw_backend", horizontal=True,
+    st.radio("Run on", ["local", "ray"], persist_state="session", key="sw_backend", horizontal=True,
              format_func={"local": "this server", "ray": f"Ray cluster at {address}"}.get)
 backend = v["sw_backend"] if address else "local"
 
@@ -105,25 +108,29 @@ if not results:
 runs = sweep_view.results_frame(results, names)
 summary = sweep_view.summary_frame(runs)
 st.subheader("Accuracy against the imbalance ratio")
-st.plotly_chart(charts_sweep.accuracy_vs_ratio(summary, "balanced_acc", "balanced accuracy"), key="sweep_balanced")
+chart(charts_sweep.accuracy_vs_ratio(summary, "balanced_acc", "balanced accuracy"), key="sweep_balanced")
 if "few_acc" in summary:
-    st.plotly_chart(charts_sweep.accuracy_vs_ratio(summary, "few_acc", "few-shot accuracy"), key="sweep_few")
+    chart(charts_sweep.accuracy_vs_ratio(summary, "few_acc", "few-shot accuracy"), key="sweep_few")
+else:
+    st.caption(f"No few-shot accuracy to draw: {tables.NO_FEW.replace('this ρ', 'any ρ of this grid')}.")
 gain = sweep_view.gain_over_ce(summary)
 if gain is not None:
-    st.plotly_chart(charts_sweep.gain_heatmap(gain), key="sweep_gain")
+    chart(charts_sweep.gain_heatmap(gain), key="sweep_gain")
 else:
     st.caption("Add `ce` to the methods to see each method's gain over plain cross-entropy.")
 if names:
     by_value = sweep_view.summary_frame(runs, ("method", "ratio", names[0]))
     st.subheader(f"Accuracy against {names[0]}")
-    st.plotly_chart(charts_sweep.accuracy_vs_param(by_value, names[0], OBJECTIVE), key="sweep_param")
+    chart(charts_sweep.accuracy_vs_param(by_value, names[0], OBJECTIVE), key="sweep_param")
     for row in best_points(search_table(list(results.values()), names)):
         st.markdown(f"Best **{names[0]} = {row[names[0]]:g}** for `{row['method']}` at ρ = {row['ratio']:g}: "
                     f"validation balanced {row[OBJECTIVE]:.2%} → test balanced {row['balanced_acc']:.2%}, "
                     f"few-shot {row['few'] if row['few'] is None else format(row['few'], '.2%')}")
 
 st.subheader("Numbers")
-st.dataframe(summary, hide_index=True, key="sweep_summary")
+st.dataframe(summary, hide_index=True, key="sweep_summary", column_config={  # % like the trials table above
+    c: st.column_config.NumberColumn(c, format="percent") for c in summary.columns
+    if c.removesuffix("_std") in sweep_view.METRICS})
 widgets.download_table(runs, "sweep_runs")
 st.download_button("Whole sweep (JSON)", json.dumps({"spec": spec.to_dict(), "summary": summary.to_dict("records"),
                                                       "runs": runs.to_dict("records")}, default=str, indent=1),

@@ -13,15 +13,15 @@ v = frame.values()
 st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, ρ = {v['ratio']:g}, seed {v['seed']} "
            f"(change them on the Data page or in the sidebar) · runs on **{frame.device_name()}**")
 
-st.multiselect("Methods", PRESETS.names(), key="methods", placeholder="choose one or more methods",
+st.multiselect("Methods", PRESETS.names(), persist_state="session", key="methods", placeholder="choose one or more methods",
                help="Each method is a preset of the core; one run per method and seed.")
 c = st.columns(5)
-c[0].selectbox("Model", ["auto", *MODELS.names()], key="model",
+c[0].selectbox("Model", ["auto", *MODELS.names()], persist_state="session", key="model",
                help="`auto` = the data set's default model")
-c[1].number_input("Epochs", *frame.BOUNDS["epochs"], step=5, key="epochs")
-c[2].number_input("Learning rate", *frame.BOUNDS["lr"], step=0.01, format="%g", key="lr")
-c[3].number_input("Batch size", *frame.BOUNDS["batch_size"], step=32, key="batch_size")
-c[4].number_input("Seeds", *frame.BOUNDS["seeds"], step=1, key="seeds",
+c[1].number_input("Epochs", *frame.BOUNDS["epochs"], step=5, persist_state="session", key="epochs")
+c[2].number_input("Learning rate", *frame.BOUNDS["lr"], step=0.01, format="%g", persist_state="session", key="lr")
+c[3].number_input("Batch size", *frame.BOUNDS["batch_size"], step=32, persist_state="session", key="batch_size")
+c[4].number_input("Seeds", *frame.BOUNDS["seeds"], step=1, persist_state="session", key="seeds",
                   help=f"runs seeds {v['seed']}, {v['seed'] + 1}, … (each seed draws another training subset)")
 editor.method_params(v["methods"])
 about = st.expander("What the methods do", key="train_about", on_change="rerun")

@@ -5,6 +5,7 @@ hashes and words about who measured when do not belong there (issue 24). The REA
 short page with the two commands on its first screen, and every relative link points at a file
 (and heading) that exists.
 """
+import importlib
 import re
 from pathlib import Path
 
@@ -157,3 +158,38 @@ def test_the_readme_layout_names_existing_folders_and_every_package_and_page():
     assert sorted(packages - named) == []
     pages_line = dict(rows)["pages/"]
     assert [p.stem for p in (ROOT / "pages").glob("*.py") if p.stem not in pages_line] == []
+
+
+CODE_NAME = re.compile(r"`(ltcore(?:\.\w+)+)")
+CODE_PATH = re.compile(r"`((?:app|ltcore|pages|tests|benchmarks|assets)/[\w/.-]*(?:\.py|\.toml|\.csv|\.sh|/))`")
+
+
+def resolves(dotted: str) -> bool:
+    """Whether `dotted` (a module, or attributes of the longest importable module) exists."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[i:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_modules_names_and_files_the_docs_cite_exist(page):
+    """After a module moves, the docs that name it by its old place fail here."""
+    text = page.read_text()
+    assert sorted({n for n in CODE_NAME.findall(text) if not resolves(n)}) == []
+    assert sorted({p for p in CODE_PATH.findall(text) if not (ROOT / p.rstrip("/")).exists()}) == []
+
+
+def test_a_moved_module_or_file_is_reported():
+    assert resolves("ltcore.sweep.relative_accuracy_for")
+    assert not resolves("ltcore.metrics.relative_accuracy_for")
+    assert CODE_PATH.findall("see `ltcore/cuda_graph.py` and `app/charts/`") == ["ltcore/cuda_graph.py", "app/charts/"]

@@ -12,6 +12,9 @@ from plotly.subplots import make_subplots
 
 from ltcore.metrics.seeds import mean_std
 
+from app.logic.plaintext import plain
+from app.logic.tables import NO_FEW
+
 GROUP_COLORS = {"many": "#2563eb", "medium": "#f59e0b", "few": "#dc2626"}
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
                 "#AA4499", "#555555"]
@@ -143,13 +146,14 @@ def label_histogram(class_names, train_counts, test_counts, groups, log: bool = 
 
 
 def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8):
-    """A mosaic picture (PIL RGB image): one row per class (in `order`, its name on the left), up to
-    `per_class` training images; blanks show how few images the tail has. `images` is uint8
+    """A mosaic picture (PIL RGB image): one row per class (the first GALLERY_CLASSES of `order`, its
+    name on the left), up to `per_class` training images; blanks show how few images the tail has. `images` is uint8
     (N, C, H, W); small images are enlarged (nearest pixel) to about 40 px. A picture, not a
     plotly chart: the page shows it as one <img>, where a plotly image trace cost about as much
     browser time as a whole chart on every visit of the Data page (docs/benchmarks.md, "Page latency")."""
     from PIL import Image, ImageDraw, ImageFont
 
+    order = list(order)[:GALLERY_CLASSES]
     n, c, h, w = images.shape
     mosaic = np.full((len(order) * (h + 1), per_class * (w + 1), 3), 255, dtype=np.uint8)
     for row, k in enumerate(order):
@@ -170,18 +174,25 @@ def gallery_image(images: np.ndarray, labels: np.ndarray, class_names, order, pe
     return picture
 
 
+GALLERY_CLASSES = 40
+"""Classes a gallery shows at most (the most frequent first): a folder of 10,000 classes would be a
+picture hundreds of thousands of pixels tall (or 2,000 rows of subplots)."""
+
+
 def signal_gallery(signals: np.ndarray, labels: np.ndarray, class_names, order, per_class: int = 8) -> go.Figure:
     """1-D signals (MNIST-1D): one small panel per class (in `order`), up to `per_class` training
-    signals drawn over each other; a tail panel with few lines shows how little the tail has."""
+    signals drawn over each other in the class's own colour (CLASS_COLORS: ten classes, ten colours);
+    a tail panel with few lines shows how little the tail has."""
     cols = 5
+    order = list(order)[:GALLERY_CLASSES]
     rows = -(-len(order) // cols)
     counts = [int((labels == k).sum()) for k in order]
     fig = make_subplots(rows, cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.12,
-                        subplot_titles=[f"{class_names[k]} (n={n})" for k, n in zip(order, counts)])
+                        subplot_titles=[f"{plain(class_names[k])} (n={n})" for k, n in zip(order, counts)])
     t = np.arange(signals.shape[1])
     for i, k in enumerate(order):
         for sig in signals[labels == k][:per_class]:
-            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=PALETTE[k % len(PALETTE)]),
+            fig.add_scatter(x=t, y=sig, mode="lines", line=dict(width=1, color=class_color(k)),
                             opacity=0.6, showlegend=False, hoverinfo="skip", row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(showticklabels=False)
     return _layout(fig, f"Training signals per class (up to {per_class}; most → least frequent)",
@@ -225,13 +236,23 @@ def training_curves(groups: list[tuple[str, list[list[dict]]]], panels=CURVE_PAN
             fig.add_scatter(x=band["epoch"], y=band["mean"], mode=mode if len(band["epoch"]) > 1 else "lines+markers",
                             name=name, legendgroup=label,
                             showlegend=col == 1, line=dict(color=color, dash=run_dash(i)), marker=dict(size=4),
-                            customdata=band["std"], hovertemplate=f"{label}: %{{y:.3f}}"
+                            customdata=band["std"], hovertemplate=f"{plain(label)}: %{{y:.3f}}"
                             + (" ± %{customdata:.3f}" if several else "") + "<extra></extra>", row=1, col=col)
     fig.update_xaxes(title="epoch")
     for col, (key, _) in enumerate(panels, start=1):
         if key.endswith("acc"):
             fig.update_yaxes(**PCT, row=1, col=col)
+        if not any(row.get(key) is not None for _, histories in groups for h in histories for row in h):
+            empty_panel(fig, NO_FEW if key == "few_acc" else "no values yet", col)
     return _layout(fig, "Training progress", height=320)
+
+
+def empty_panel(fig: go.Figure, text: str, col: int = 1) -> None:
+    """Say in words why a panel has nothing to draw (instead of a blank frame with a meaningless axis)."""
+    suffix = "" if col == 1 else str(col)
+    fig.add_annotation(text=text, xref=f"x{suffix} domain", yref=f"y{suffix} domain", x=0.5, y=0.5,
+                       showarrow=False, font=dict(color="#475569"))
+    fig.update_yaxes(range=[0, 1.02], row=1, col=col)
 
 
 def _faded(color: str, alpha: float = 0.18) -> str:
@@ -284,6 +305,10 @@ def shot_accuracy(results, labels) -> go.Figure:
                     error_y=_error(r, "shot_acc", group=groups))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="mean per-class accuracy", range=[0, 1.02], tickformat=".0%")
+    for g in groups:
+        if all(r.shot_acc.get(g) is None for r in results):
+            fig.add_annotation(x=g, y=0.5, text=NO_FEW if g == "few" else f"no {g}-shot class",
+                               showarrow=False, textangle=-90 if len(results) > 3 else 0, font=dict(color="#475569"))
     rule = results[0].shot_rule if results else ""
     return _layout(fig, f"Many / medium / few-shot accuracy<br><sup>{rule}</sup>")
 
@@ -330,11 +355,11 @@ def accuracy_change(results, labels, baseline, baseline_label: str = "the baseli
                 error = dict(type="data", array=std, visible=True, thickness=1.2)
         fig.add_bar(x=names, y=[_points(r.per_class_acc[k], baseline.per_class_acc[k]) for k in order],
                     name=label, marker=run_bar(i), error_y=error,
-                    hovertemplate=f"{label}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
+                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:+.1f}} points<extra></extra>")
     fig.add_hline(y=0, line_color="#475569")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=names,
                      title="class (most → least frequent)")
-    fig.update_yaxes(title=f"change against {baseline_label} (points)", tickformat="+.0f", ticksuffix=" pts")
+    fig.update_yaxes(title=f"change against {plain(baseline_label)} (points)", tickformat="+.0f", ticksuffix=" pts")
     fig.update_layout(barmode="group")
     title = f"Change in per-class accuracy against {baseline_label}, in percentage points"
     if spread:

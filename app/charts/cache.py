@@ -1,7 +1,8 @@
 """Figures of finished runs built once per process and shared by every session: keyed by the chart
 kind, the result objects (their ids: the entry keeps them alive, so an id stays theirs) and the
 labels and options. A rerun with the same runs selected builds nothing, and sends a figure whose
-plotly JSON dict was made once (`freeze`)."""
+plotly JSON dict was made once (`freeze`). Freezing is where user text is made plain
+(`app.logic.plaintext.plain_figure`); `app.ui.plot.chart` freezes every figure a page shows."""
 from __future__ import annotations
 
 from typing import Callable, Hashable
@@ -11,6 +12,7 @@ import plotly.graph_objects as go
 from ltcore.data import default_data_dir
 
 from app.logic import memo as shared
+from app.logic.plaintext import plain_figure
 
 _FIGURES = shared.Memo(max_entries=256)
 
@@ -18,10 +20,11 @@ _FIGURES = shared.Memo(max_entries=256)
 class FrozenFigure(go.Figure):
     """A finished figure whose `to_dict()` (a deep copy plus base64 packing of every array: most
     of `st.plotly_chart`'s time, ~0.2 s for the Geometry scatter here) was computed once. Streamlit
-    only reads it (`to_dict`, then JSON); it is never edited. Height and width stay readable."""
+    only reads it (`to_dict`, then JSON); it is never edited. Height and width stay readable. Its
+    strings are made plain here, once (`plain_figure`): no user text renders as markup."""
 
     def __init__(self, figure: go.Figure):
-        spec = figure.to_dict()
+        spec = plain_figure(figure.to_dict())
         layout = spec.get("layout", {})
         super().__init__(layout={k: layout[k] for k in ("height", "width") if k in layout})
         self._frozen = spec

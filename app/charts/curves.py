@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from ltcore.metrics.seeds import history_band
 
 from app.charts.base import _faded, _layout, curve_mode, frequency_order, log_axis, run_color, run_dash
+from app.logic.plaintext import plain
 
 METRICS = {"loss": "training loss", "balanced_acc": "balanced accuracy (test)", "test_acc": "accuracy (test)",
            "few_acc": "few-shot accuracy (test)", "medium_acc": "medium-shot accuracy (test)",
@@ -54,7 +55,7 @@ def overlaid_curves(groups: list[tuple[str, list[list[dict]]]], key: str, smooth
         fig.add_scatter(x=x, y=ema(band["mean"], smoothing), mode=mode if len(x) > 1 else "lines+markers",
                         name=f"{label} ({len(histories)} seeds, mean ± std)" if several else label,
                         legendgroup=label, line=dict(color=color, dash=run_dash(i), width=2), marker=dict(size=4),
-                        hovertemplate=f"{label}, epoch %{{x}}: %{{y:.4g}}<extra></extra>")
+                        hovertemplate=f"{plain(label)}, epoch %{{x}}: %{{y:.4g}}<extra></extra>")
         shown += band["low"] + band["high"] + band["mean"]
     fig.update_xaxes(title="epoch")
     title = METRICS.get(key, key)
@@ -78,7 +79,7 @@ def train_vs_test(groups: list[tuple[str, list[list[dict]]]]) -> go.Figure:
             if band["epoch"]:
                 fig.add_scatter(x=band["epoch"], y=band["mean"], mode="lines", name=f"{label}: {what}",
                                 legendgroup=label, line=dict(color=color, dash=dash, width=2),
-                                hovertemplate=f"{label} {what}, epoch %{{x}}: %{{y:.1%}}<extra></extra>")
+                                hovertemplate=f"{plain(label)} {what}, epoch %{{x}}: %{{y:.1%}}<extra></extra>")
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title="accuracy", tickformat=".0%", range=[0, 1.02])
     return _layout(fig, "Train (solid, long-tailed training batches) vs test (dashed, balanced test set) accuracy")
@@ -103,4 +104,4 @@ def class_epoch_heatmap(histories: list[list[dict]], class_names, class_counts, 
     fig.update_yaxes(type="category", autorange="reversed", title="class (training images), most → least frequent")
     fig.update_xaxes(title="epoch")
     seeds = f" (mean of {len(histories)} seeds)" if len(histories) > 1 else ""
-    return _layout(fig, f"Per-class test accuracy over epochs: {label}{seeds}", height=max(320, 28 * len(order) + 140))
+    return _layout(fig, f"Per-class test accuracy over epochs: {plain(label)}{seeds}", height=max(320, 28 * len(order) + 140))

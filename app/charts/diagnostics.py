@@ -6,7 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.charts.base import _layout, class_color, class_symbol, frequency_order, run_color
+from ltcore.metrics.seeds import mean_std
+
+from app.charts.base import _faded, _layout, class_color, class_symbol, frequency_order, run_color, run_dash
+from app.logic.plaintext import plain
 
 
 def confusion_matrix(result, label: str, normalized: bool = True) -> go.Figure:
@@ -21,25 +24,52 @@ def confusion_matrix(result, label: str, normalized: bool = True) -> go.Figure:
     fig.update_xaxes(title="predicted class", type="category")
     fig.update_yaxes(title="true class", autorange="reversed", type="category")
     what = "fraction of each true class" if normalized else "test images"
-    return _layout(fig, f"Confusion matrix of {label} ({what})", height=460)
+    return _layout(fig, f"Confusion matrix of {plain(label)} ({what})", height=460)
 
 
-def reliability_diagram(results, labels) -> go.Figure:
-    """Accuracy against mean confidence per confidence bin (Guo et al. 2017); the diagonal is perfect."""
+def reliability_diagram(results, labels, members=None) -> go.Figure:
+    """Accuracy against mean confidence per confidence bin (Guo et al. 2017); the diagonal is perfect.
+    One line per entry in its own colour; with `members` (the seeds' results of each entry) a line
+    is the mean over seeds per bin inside a band of ± one std, and the legend gives ECE mean ± std."""
     fig = go.Figure()
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
                     line=dict(color="#94a3b8", dash="dash"))
     for i, (r, label) in enumerate(zip(results, labels)):
-        bins = r.reliability
-        keep = [b for b, n in enumerate(bins["count"]) if n > 0]
-        ece = f" (ECE {r.ece:.3f})" if r.metrics.get("ece") is not None else ""
-        fig.add_scatter(x=[bins["confidence"][b] for b in keep], y=[bins["accuracy"][b] for b in keep],
-                        mode="lines+markers", name=label + ece, line=dict(color=run_color(i)),
-                        customdata=[bins["count"][b] for b in keep],
-                        hovertemplate="confidence %{x:.2f}, accuracy %{y:.2f}, %{customdata} images")
+        seeds = members[i] if members is not None else [r]
+        x, y, std, count = _reliability_mean([s.reliability for s in seeds])
+        eces = [s.ece for s in seeds if s.metrics.get("ece") is not None]
+        mean_ece, std_ece = mean_std(eces)
+        ece = "" if mean_ece is None else f" (ECE {mean_ece:.3f}" + (f" ± {std_ece:.3f})" if len(eces) > 1 else ")")
+        color = run_color(i)
+        if len(seeds) > 1:
+            fig.add_scatter(x=x + x[::-1], y=[m + s for m, s in zip(y, std)] + [m - s for m, s in zip(y, std)][::-1],
+                            fill="toself", fillcolor=_faded(color), line=dict(width=0), hoverinfo="skip",
+                            legendgroup=label, showlegend=False)
+        fig.add_scatter(x=x, y=y, mode="lines+markers", name=label + ece, legendgroup=label,
+                        line=dict(color=color, dash=run_dash(i)), customdata=count,
+                        hovertemplate="confidence %{x:.2f}, accuracy %{y:.2f}, %{customdata} images<extra></extra>")
     fig.update_xaxes(title="confidence (max softmax)", range=[0, 1])
     fig.update_yaxes(title="accuracy", range=[0, 1])
-    return _layout(fig, "Reliability diagram")
+    title = "Reliability diagram"
+    if members is not None and any(len(m) > 1 for m in members):
+        title += "<br><sup>a configuration over several seeds: mean per bin ± one std over its seeds</sup>"
+    return _layout(fig, title)
+
+
+def _reliability_mean(bins_of_seeds: list[dict]) -> tuple[list, list, list, list]:
+    """Per confidence bin that some seed fills: mean confidence, mean accuracy, std of the accuracy
+    over the seeds that fill it, and the images in it summed over seeds."""
+    x, y, std, count = [], [], [], []
+    for b in range(len(bins_of_seeds[0]["count"])):
+        filled = [bins for bins in bins_of_seeds if bins["count"][b] > 0]
+        if not filled:
+            continue
+        x.append(mean_std(bins["confidence"][b] for bins in filled)[0])
+        acc, sd = mean_std(bins["accuracy"][b] for bins in filled)
+        y.append(acc)
+        std.append(sd or 0.0)
+        count.append(sum(bins["count"][b] for bins in filled))
+    return x, y, std, count
 
 
 def tau_points(curve) -> tuple[list[float], dict[str, list]]:
@@ -81,7 +111,7 @@ def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:
     """Side-by-side maps of the predicted class over the plane with the test points on top.
     Each grid: {xs, ys, pred (len(ys)×len(xs)), points (N×2), point_labels (N)}."""
     n = len(grids)
-    fig = make_subplots(1, n, subplot_titles=list(labels), horizontal_spacing=0.04, shared_yaxes=True)
+    fig = make_subplots(1, n, subplot_titles=[plain(label) for label in labels], horizontal_spacing=0.04, shared_yaxes=True)
     k = len(class_names)
     scale = [[i / max(k - 1, 1), class_color(i)] for i in range(k)]
     for col, g in enumerate(grids, start=1):

@@ -7,8 +7,9 @@ from plotly.subplots import make_subplots
 
 from ltcore.metrics.seeds import mean_std
 
-from app.charts.base import (GROUP_COLORS, _layout, class_color, class_symbol, curve_mode, frequency_order, log_axis,
-                             run_color, run_dash, zero_floor)
+from app.charts.base import (GROUP_COLORS, _faded, _layout, class_color, class_symbol, curve_mode, frequency_order,
+                             log_axis, run_color, run_dash, zero_floor)
+from app.logic.plaintext import plain
 
 NC_PANELS = [
     ("NC1: within-class variability Tr(Σ_W Σ_B⁺)/K", [("nc1", "NC1")]),
@@ -19,7 +20,25 @@ NC_PANELS = [
 ]
 
 
-def nc_history(results, labels, panels: list[int] | None = None) -> go.Figure:
+def _nc_rows(seeds: list) -> list[dict]:
+    """One NC history for a configuration: per epoch that every seed measured, the mean of each
+    measure over the seeds, and its sample std under "<key>_std" (one seed: its own history)."""
+    histories = [r.extras.get("nc_history") or [] for r in seeds]
+    if len(histories) == 1:
+        return histories[0]
+    by_epoch = [{h["epoch"]: h for h in rows} for rows in histories]
+    common = sorted(set.intersection(*(set(e) for e in by_epoch)))
+    out = []
+    for epoch in common:
+        row = {"epoch": epoch}
+        for key in {k for _, series in NC_PANELS for k, _ in series}:
+            mean, std = mean_std(rows[epoch].get(key) for rows in by_epoch)
+            row[key], row[f"{key}_std"] = mean, std
+        out.append(row)
+    return out
+
+
+def nc_history(results, labels, panels: list[int] | None = None, members: list | None = None) -> go.Figure:
     """NC1–NC4 on log axes, as Papyan et al. plot them (they fall by orders of magnitude as the
     features collapse), ticks at 1, 0.1, 0.01 ...; a value of exactly 0 (NC4 once the network
     agrees with the nearest class mean on every sample) is drawn at the panel's floor as an open
@@ -30,24 +49,32 @@ def nc_history(results, labels, panels: list[int] | None = None) -> go.Figure:
     about 40 % of this chart's drawing time in the browser); the zeros keep theirs, one trace per panel.
     `panels`: which of NC1–NC4 (indices into NC_PANELS) to draw, default all four in a 2×2 grid; one
     panel is one plot (the Geometry page draws one at a time: with ten runs the four panels cost
-    the browser about twice what one does)."""
+    the browser about twice what one does). `members`: the seeds' results of each entry; a
+    configuration of several seeds is then its mean per epoch inside a band of ± one std."""
     chosen = [NC_PANELS[i] for i in (range(len(NC_PANELS)) if panels is None else panels)]
     grid = len(chosen) > 1
     fig = make_subplots(2 if grid else 1, 2 if grid else 1, subplot_titles=[t for t, _ in chosen],
                         vertical_spacing=0.14, horizontal_spacing=0.08)
-    points = sum(len(r.extras.get("nc_history") or []) * len(series) for r in results for _, series in NC_PANELS)
+    histories = [_nc_rows(members[i] if members is not None else [r]) for i, r in enumerate(results)]
+    points = sum(len(h) * len(series) for h in histories for _, series in NC_PANELS)
     mode = curve_mode(points)
     for p, (_, series) in enumerate(chosen):
         row, col = p // 2 + 1, p % 2 + 1
-        values = [h.get(key) for r in results for h in r.extras.get("nc_history") or [] for key, _ in series]
+        values = [h.get(key) for rows in histories for h in rows for key, _ in series]
         zeros = any(v == 0 for v in values)
         floor = zero_floor(values) if zeros else None
         at_floor = []  # (epoch, run label and series, colour) of every 0 in this panel
-        for i, (r, label) in enumerate(zip(results, labels)):
-            rows = r.extras.get("nc_history") or []
+        for i, (rows, label) in enumerate(zip(histories, labels)):
             epochs = [h["epoch"] for h in rows]
             for s, (key, name) in enumerate(series):
                 ys = [h.get(key) for h in rows]
+                spread = [h.get(f"{key}_std") for h in rows]
+                if any(spread) and all(v is not None and v > 0 for v in ys):  # a band of ± one std over seeds
+                    low = [max(v - (d or 0.0), v / 10) for v, d in zip(ys, spread)]   # kept > 0 on a log axis
+                    high = [v + (d or 0.0) for v, d in zip(ys, spread)]
+                    fig.add_scatter(x=epochs + epochs[::-1], y=high + low[::-1], fill="toself", hoverinfo="skip",
+                                    fillcolor=_faded(run_color(i)), line=dict(width=0), legendgroup=label,
+                                    showlegend=False, row=row, col=col)
                 trace_mode = mode if len(rows) > 1 else "lines+markers"
                 fig.add_scatter(x=epochs, y=[floor if v == 0 else v for v in ys], mode=trace_mode,
                                 name=label if len(series) == 1 else f"{label}: {name}", legendgroup=label,
@@ -55,7 +82,7 @@ def nc_history(results, labels, panels: list[int] | None = None) -> go.Figure:
                                 marker=dict(size=[9 if v == 0 else 4 for v in ys],
                                             symbol=["circle-open" if v == 0 else "circle" for v in ys])
                                 if trace_mode != "lines" else None,
-                                customdata=ys, hovertemplate=f"{label}: %{{customdata:.3g}}<extra></extra>",
+                                customdata=ys, hovertemplate=f"{plain(label)}: %{{customdata:.3g}}<extra></extra>",
                                 line=dict(color=run_color(i), dash=run_dash(i), width=2 if s == 0 else 1),
                                 row=row, col=col)
                 if trace_mode == "lines":
@@ -116,7 +143,7 @@ def norms_vs_frequency(result, label: str = "", seeds: list | None = None) -> go
     fig.update_yaxes(title="norm", secondary_y=False)
     fig.update_yaxes(title="training images", showgrid=False, rangemode="tozero", tickmode="auto",
                      secondary_y=True)
-    who = f"{label}: n" if label else "N"
+    who = f"{plain(label)}: n" if label else "N"
     spread = f" · mean ± std over {len(several)} seeds" if several else ""
     return _layout(fig, f"{who}orms against class frequency (bar colour = many / medium / few){spread}")
 
@@ -160,7 +187,7 @@ def cosine_heatmaps(result, label: str = "", seeds: list | None = None) -> go.Fi
                         **extra)
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category", autorange="reversed", scaleanchor=None)
-    who = f"{label}: c" if label else "C"
+    who = f"{plain(label)}: c" if label else "C"
     ideal = f"ideal off-diagonal −1/(K−1) = {-1 / (k - 1):.2f}"
     spread = f"; mean over {len(several)} seeds" if several else ""
     return _layout(fig, f"{who}osines, classes by training frequency ({ideal}{spread})", height=400)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.charts.base import PALETTE, PCT, _layout
+from app.charts.base import PALETTE, PCT, _layout, log_axis
+from app.logic.plaintext import plain
+from app.logic.tables import NO_FEW
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -15,24 +17,40 @@ def _rgba(hex_color: str, alpha: float) -> str:
 
 
 def accuracy_vs_ratio(summary: pd.DataFrame, metric: str, title: str) -> go.Figure:
-    """Mean `metric` against ρ per method (log x), a band of ± one std over seeds around it."""
+    """Mean `metric` against ρ per method (log x with whole-number ticks), a band of ± one std over
+    seeds around it. Ratios where the metric is undefined (no few-shot class at that ρ) are left
+    out and named; a method with one defined ratio is a point, and the subtitle says so."""
     fig = go.Figure()
+    notes, lone = [], []
+    undefined = sorted({float(r) for r, part in summary.groupby("ratio") if part[metric].isna().all()})
+    if undefined and metric == "few_acc":
+        notes.append(NO_FEW.replace("at this ρ", "at ρ = " + ", ".join(f"{r:g}" for r in undefined)))
     for i, (method, part) in enumerate(summary.groupby("method", sort=False)):
-        part = part.sort_values("ratio")
+        part = part[part[metric].notna()].sort_values("ratio")
+        if part.empty:
+            continue
         color = PALETTE[i % len(PALETTE)]
         x, mean = part["ratio"].tolist(), part[metric].tolist()
         std = part[f"{metric}_std"].fillna(0).tolist()
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=[m + s for m, s in zip(mean, std)]
-                                 + [m - s for m, s in zip(mean, std)][::-1], fill="toself",
-                                 fillcolor=_rgba(color, 0.15), line=dict(width=0), hoverinfo="skip",
-                                 showlegend=False, legendgroup=method, name=f"{method} ± std"))
-        fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name=method, legendgroup=method,
-                                 line=dict(color=color), customdata=std,
-                                 hovertemplate=f"{method}<br>ρ=%{{x:g}}<br>%{{y:.2%}} ± %{{customdata:.2%}}"
+        if len(x) > 1:
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=[m + s for m, s in zip(mean, std)]
+                                     + [m - s for m, s in zip(mean, std)][::-1], fill="toself",
+                                     fillcolor=_rgba(color, 0.15), line=dict(width=0), hoverinfo="skip",
+                                     showlegend=False, legendgroup=method, name=f"{method} ± std"))
+        else:
+            lone.append(method)
+        fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers" if len(x) > 1 else "markers", name=method,
+                                 legendgroup=method, line=dict(color=color), marker=dict(size=8 if len(x) == 1 else 6),
+                                 customdata=std, error_y=dict(type="data", array=std, visible=True) if len(x) == 1
+                                 else None,
+                                 hovertemplate=f"{plain(method)}<br>ρ=%{{x:g}}<br>%{{y:.2%}} ± %{{customdata:.2%}}"
                                                "<extra></extra>"))
-    fig.update_xaxes(type="log", title="imbalance ratio ρ = n_max / n_min (log scale)")
+    if lone:
+        notes.append(f"one ρ only (a point, ± std as a bar): {', '.join(lone)}")
+    fig.update_xaxes(**log_axis(summary["ratio"].tolist()), title="imbalance ratio ρ = n_max / n_min (log scale)")
     fig.update_yaxes(title=title, **PCT)
-    return _layout(fig, f"{title} against the imbalance ratio (mean ± std over seeds)")
+    head = f"{title} against the imbalance ratio (mean ± std over seeds)"
+    return _layout(fig, head + "".join(f"<br><sup>{n}</sup>" for n in notes), height=380 + 18 * len(notes))
 
 
 def gain_heatmap(gain: pd.DataFrame, metric_label: str = "balanced accuracy") -> go.Figure:
@@ -63,4 +81,4 @@ def accuracy_vs_param(summary: pd.DataFrame, name: str, objective: str) -> go.Fi
                                  line=dict(color=color, dash="dot")))
     fig.update_xaxes(title=name)
     fig.update_yaxes(title="balanced accuracy", **PCT)
-    return _layout(fig, f"Balanced accuracy against {name} (the best value is chosen on validation)")
+    return _layout(fig, f"Balanced accuracy against {plain(name)} (the best value is chosen on validation)")

@@ -10,6 +10,7 @@ from ltcore.metrics.seeds import group_by_seed
 from app.charts import curves as charts_runs
 from app.logic import memo as shared
 from app.charts.cache import freeze
+from app.ui.plot import chart
 from app.logic.labels import run_labels
 
 _FIGURES = shared.Memo(max_entries=128)
@@ -38,19 +39,21 @@ def draw(ids: list[str], runs: list, by_seed: bool) -> None:
         ss["heatmap_run"] = 0
     named = [(label, histories) for label, _, histories in lines]
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-    c1.selectbox("Metric", list(charts_runs.METRICS), key="curves_metric", format_func=charts_runs.METRICS.get)
-    c2.slider("Smoothing (EMA weight, as in TensorBoard)", 0.0, 0.95, step=0.05, key="curves_smooth")
-    c3.toggle("Log axis", key="curves_log")
+    c1.selectbox("Metric", list(charts_runs.METRICS), persist_state="session", key="curves_metric",
+                 format_func=charts_runs.METRICS.get)
+    c2.slider("Smoothing (EMA weight, as in TensorBoard)", 0.0, 0.95, step=0.05, persist_state="session",
+              key="curves_smooth")
+    c3.toggle("Log axis", persist_state="session", key="curves_log")
     options = (ss["curves_metric"], ss["curves_smooth"], ss["curves_log"], tuple(label for label, _ in named))
-    st.plotly_chart(_figure("curves", runs, options, lambda: charts_runs.overlaid_curves(
+    chart(_figure("curves", runs, options, lambda: charts_runs.overlaid_curves(
         named, ss["curves_metric"], ss["curves_smooth"], ss["curves_log"])), key="curves")
-    st.plotly_chart(_figure("train_test", runs, options[3:], lambda: charts_runs.train_vs_test(named)),
+    chart(_figure("train_test", runs, options[3:], lambda: charts_runs.train_vs_test(named)),
                     key="train_test")
-    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), key="heatmap_run",
+    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), persist_state="session", key="heatmap_run",
                          format_func=lambda i: lines[i][0]) if len(lines) > 1 else 0
     label, members, histories = lines[which]
     first = runs[ids.index(members[0])]
-    st.plotly_chart(_figure("heatmap", runs, (label, tuple(members)), lambda: charts_runs.class_epoch_heatmap(
+    chart(_figure("heatmap", runs, (label, tuple(members)), lambda: charts_runs.class_epoch_heatmap(
         histories, first.class_names, first.class_counts, label)), key="class_epochs")
     st.caption("Rows: classes from the most to the least frequent (training images in brackets); columns: epochs. "
                "Watch whether the tail rows at the bottom ever light up.")

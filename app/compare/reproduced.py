@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.ui import widgets
-from ltcore import reproduce
+from app.ui import frame, widgets
+from ltcore import LTError, reproduce
 
 COLUMNS = {"ratio": "ρ", "method": "method", "epochs": "epochs", "seeds": "seeds", "ours_mean": "ours %",
            "ours_std": "± std", "published": "published %", "delta": "Δ (ours − published)",
@@ -36,8 +36,12 @@ def show_saved_tables() -> None:
     if not paths:
         return
     with st.expander(f"Reproduced paper tables ({len(paths)})", icon=":material/table_chart:"):
-        chosen = st.selectbox("Table", paths, format_func=lambda p: p.stem, key="reproduced_table")
-        df = table_frame(reproduce.read_table(chosen))
+        chosen = st.selectbox("Table", paths, format_func=lambda p: p.stem, persist_state="session", key="reproduced_table")
+        try:
+            df = table_frame(reproduce.read_table(chosen))
+        except LTError as exc:  # one damaged file is a warning; the other tables and the page stay
+            st.warning(frame.plain(exc))
+            return
         st.dataframe(df, hide_index=True)
         if "reference published %" in df.columns:
             st.caption("The reference column is another data set's published value (e.g. CIFAR-10-LT for the "

@@ -45,8 +45,8 @@ def choose(ids: list[str], runs: list, labels: list[str]) -> tuple[list[str], li
         return ids, runs, labels
     several = sum(len(m) > 1 for m in members)
     st.toggle(f"Seeds as mean ± std ({several} configuration{'s' * (several > 1)} with several seeds)",
-              key="seed_groups", help="On: runs that differ only by seed are one bar with an error bar "
-              "(± one sample std over the seeds). Off: every seed on its own.")
+              persist_state="session", key="seed_groups", help="On: runs that differ only by seed are one bar "
+              "with an error bar (± one sample std over the seeds). Off: every seed on its own.")
     if not st.session_state["seed_groups"]:
         return ids, runs, labels
     names = run_labels([s.config for s in made])

@@ -14,6 +14,7 @@ from app.charts import base as charts, diagnostics as charts_eval, geometry as c
 from app.compare import seeds as compare_seeds, lookups as compare_view, whatif
 from app.logic import lessons, memo as shared
 from app.charts.cache import freeze
+from app.ui.plot import chart
 
 _FIGURES = shared.Memo(max_entries=128)
 MEAN_CHARTS = ("per_class", "shots", "change", "norms", "cosines")
@@ -90,7 +91,7 @@ def draw(kind: str, view: SeedView, key: str) -> None:
     _, built = _FIGURES.get(memo_key, lambda: ((view.means, view.first), [(suffix, freeze(fig)) for suffix, fig
                                                                           in figures(kind, view)]))
     for suffix, figure in built:
-        st.plotly_chart(figure, key=f"{key}{suffix}")
+        chart(figure, key=f"{key}{suffix}")
     if built and view.seeds > 1:
         st.caption(f"Mean over the {view.seeds} seeds (hover a cell for ± one std)." if kind == "cosines" else
                    f"Mean ± one std over the {view.seeds} seeds (what the claims above are checked on)."

@@ -61,12 +61,15 @@ def _dump_params(value: dict) -> str:
 
 _DEFAULT = Config()
 UI_EPOCHS = 20  # fewer than the core's recipe default so a first run takes seconds on a CPU
+UI_RATIO = 62.0
+"""The first view's ρ: the default data (digits, whole images per class: largest 124) cannot give
+the core's ρ = 50 — near it only 41.3× or 62× — so a newcomer's first page would open on a warning."""
 
 FIELDS: dict[str, Field] = {
     "dataset": Field(_DEFAULT.dataset, str),
     "data_path": Field("", str),
     "profile": Field(_DEFAULT.profile, str),
-    "ratio": Field(_DEFAULT.ratio, _number, lambda v: f"{v:g}"),
+    "ratio": Field(UI_RATIO, _number, lambda v: f"{v:g}"),
     "mu": Field(_DEFAULT.minority_fraction, _number, lambda v: f"{v:g}"),
     "seed": Field(_DEFAULT.seed, int),
     "methods": Field(["ce"], _names, _dump_names),
@@ -89,6 +92,8 @@ FIELDS: dict[str, Field] = {
     "geometry_run": Field("", str),
     "geometry_dim": Field(2, int),
     "geometry_nc": Field("NC1", str),
+    "compare_whatif_la_tau": Field(0.0, _number, lambda v: f"{v:g}"),    # the what-if tab's two τs
+    "compare_whatif_norm_tau": Field(0.0, _number, lambda v: f"{v:g}"),
     # the Sweep page's grid (methods × ratios × seeds, optional parameter search)
     "sw_methods": Field(["ce", "balanced_softmax"], _names, _dump_names),
     "sw_ratios": Field("10,50,100", str),

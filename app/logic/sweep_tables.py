@@ -8,6 +8,8 @@ from ltcore import Config
 from ltcore.errors import ConfigError
 from ltcore.sweep import OBJECTIVE, SweepSpec, parse_range
 
+PAGE_CONFIRM = ("choose fewer methods, ratios or seeds; a larger sweep starts from a terminal: "
+                "`python -m ltcore sweep ... --yes`")
 METRICS = ("balanced_acc", "few_acc", "overall_acc", "many_acc", "medium_acc", OBJECTIVE)
 
 
@@ -34,8 +36,10 @@ def spec_from_values(v: dict) -> SweepSpec:
     if not v["sw_methods"]:
         raise ConfigError("choose at least one method")
     seeds = tuple(int(v["seed"]) + i for i in range(max(int(v["sw_seeds"]), 1)))
-    return SweepSpec(base, tuple(v["sw_methods"]), parse_ratios(v["sw_ratios"]), seeds, ranges,
+    spec = SweepSpec(base, tuple(v["sw_methods"]), parse_ratios(v["sw_ratios"]), seeds, ranges,
                      "random" if ranges else "grid", int(v["sw_samples"]) if ranges else 0)
+    spec.check_size(confirm=PAGE_CONFIRM)  # the CLI's limits, before a single configuration is built
+    return spec
 
 
 def trial_rows(store, run_ids: list[str], names: list[str]) -> list[dict]:

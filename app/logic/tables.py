@@ -1,11 +1,31 @@
 """Tables of runs for display and download (numbers straight from the stored results)."""
 from __future__ import annotations
 
+import inspect
+
 import pandas as pd
+
+from ltcore.metrics import shot_groups
 
 from app.logic import two_stage as stages
 
 GROUPS = ("many", "medium", "few")
+FEW_BELOW = inspect.signature(shot_groups).parameters["few"].default
+NO_FEW = f"no class has < {FEW_BELOW} training samples at this ρ"
+"""What an empty few-shot group means (the thresholds rule, Liu et al. 2019): said instead of a blank."""
+
+
+def spell_out_few(df: pd.DataFrame, column: str = "few_acc", done: pd.Series | None = None) -> tuple[pd.DataFrame, bool]:
+    """A copy of `df` for display whose few-shot column says NO_FEW where a finished run has no
+    few-shot class (percent text elsewhere, as the number columns show it); `done` marks the rows
+    that finished (default: all). Returns (frame, whether the column became text)."""
+    if column not in df or not df[column].isna().any():
+        return df, False
+    done = pd.Series(True, index=df.index) if done is None else done
+    out = df.copy()
+    out[column] = [f"{v:.2%}" if pd.notna(v) else NO_FEW if finished else None
+                   for v, finished in zip(df[column], done)]
+    return out, True
 
 
 def method_notes(extras: dict) -> str:

@@ -17,7 +17,8 @@ def _slot(method: str, slot: str, current: str) -> str:
     registry = SLOTS[slot]
     names = registry.names()
     return st.selectbox(f"{slot}", names, index=names.index(current) if current in names else 0,
-                        key=f"param_{method}_{slot}", help=PARAMS[slot].help if slot in PARAMS else None,
+                        persist_state="session", key=f"param_{method}_{slot}",
+                        help=PARAMS[slot].help if slot in PARAMS else None,
                         format_func=lambda n: f"{n}: {registry.get(n).description}")
 
 
@@ -30,7 +31,8 @@ def _teacher(method: str, name: str, current: str, help_text: str | None) -> str
     if not runs:
         st.caption(f"{name}: no finished run on this data set yet — train one (e.g. `ce`) first, or give a file")
     options = ["", *label, *([current] if current and current not in label else [])]
-    return st.selectbox(name, options, index=options.index(current or ""), key=f"param_{method}_{name}",
+    return st.selectbox(name, options, index=options.index(current or ""), persist_state="session",
+                        key=f"param_{method}_{name}",
                         help=help_text, accept_new_options=True, placeholder="choose the teacher run",
                         format_func=lambda v: label.get(v, v or "— choose a finished run —"))
 
@@ -45,15 +47,18 @@ def _value(method: str, name: str, current):
     kind = spec.kind if spec else {bool: "bool", int: "int", float: "float"}.get(type(current), "str")
     if kind in ("int", "float"):
         if spec is not None and spec.optional:
-            if st.checkbox(f"{name}: automatic", value=current is None, key=f"{key}_auto", help=help_text):
+            if st.checkbox(f"{name}: automatic", value=current is None, persist_state="session", key=f"{key}_auto",
+                           help=help_text):
                 return None
         start = current if current is not None else 0
         if kind == "int":
-            return int(st.number_input(name, value=int(start), step=1, key=key, help=help_text))
-        return float(st.number_input(name, value=float(start), format="%g", key=key, help=help_text))
+            return int(st.number_input(name, value=int(start), step=1, persist_state="session", key=key, help=help_text))
+        return float(st.number_input(name, value=float(start), format="%g", persist_state="session", key=key,
+                                     help=help_text))
     if kind == "bool":
-        return st.checkbox(name, value=bool(current), key=key, help=help_text)
-    return st.text_input(name, value="" if current is None else str(current), key=key, help=help_text)
+        return st.checkbox(name, value=bool(current), persist_state="session", key=key, help=help_text)
+    return st.text_input(name, value="" if current is None else str(current), persist_state="session", key=key,
+                         help=help_text)
 
 
 def _edit(method: str, given: dict) -> dict:

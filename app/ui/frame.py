@@ -21,7 +21,8 @@ from app.logic import state
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BOUNDS = {"ratio": (1.0, 10000.0), "mu": (0.0, 1.0), "seed": (0, 2**31 - 1), "epochs": (1, 1000),
           "lr": (1e-5, 10.0), "batch_size": (1, 4096), "seeds": (1, 10),
-          "sw_seeds": (1, 10), "sw_samples": (1, 64)}
+          "sw_seeds": (1, 10), "sw_samples": (1, 64), "compare_whatif_la_tau": (0.0, 2.0),
+          "compare_whatif_norm_tau": (0.0, 2.0)}
 """The ranges of the numeric widgets (a link outside them is clamped, with a warning)."""
 log = logging.getLogger("ltlab.app")
 _MARKDOWN = re.compile(r"([\\`\[\]<>!:$@|])")
@@ -86,9 +87,17 @@ def _checked(values: dict) -> tuple[dict, list[str]]:
 
 
 VIEW = "_view"
-"""The session_state key of the view's own copy of every FIELDS value. Streamlit deletes a widget's
-key when a run does not draw that widget — including fragment reruns (the Train page's live
-progress) that land around a page switch — so the widget keys alone cannot hold the view."""
+"""The session_state key of the view's own copy of every FIELDS value (what code writes with `put`
+and what a fragment run, which skips `init_state`, reads with `get`).
+
+Why every keyed widget also says `persist_state="session"`: Streamlit stores a value written under
+a widget's key before that widget first draws (here: `init_state` on the first page of a session)
+under the key, and every later value under the widget's id only. A page switch drops the id's entry
+of a widget the new page does not draw; when no write of this run is pending — a fragment run (the
+Train page's live progress, the run table) compacted it away — the key's first value comes back
+(issue 22: the Train form back at `ce`, 1 seed, 20 epochs). With `persist_state="session"` Streamlit
+copies the widget's current value onto its key when it stops drawing, so the key always holds the
+last edit, on every page."""
 
 
 def init_state() -> None:
@@ -191,10 +200,10 @@ def sidebar(page_title: str = "") -> None:
             _real_ratio(lesson)
             st.caption("Lessons use their own settings; the data set and ρ of Data and Train are unchanged.")
         else:
-            st.selectbox("Data set", DATASETS.names(), key="dataset",
+            st.selectbox("Data set", DATASETS.names(), persist_state="session", key="dataset",
                          help="Registered data sets; `digits` and `gaussians` need no download.")
             st.caption(DATASETS.get(get("dataset")).description)
-            st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, key="ratio",
+            st.number_input("Imbalance ratio ρ", *BOUNDS["ratio"], step=10.0, persist_state="session", key="ratio",
                             help="n_max / n_min of the training set (1 = balanced).")
             if page_title in ("Compare", "Geometry"):
                 st.caption("Runs keep the data they were trained on: this ρ applies to Data and Train.")

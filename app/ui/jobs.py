@@ -8,6 +8,7 @@ from ltcore import Config, LTError, RunResult
 from ltcore.data import default_data_dir
 
 from app.logic import memo as shared
+from app.ui import trash
 
 ACTIVE = ("queued", "running")
 LIVE_SECONDS = 1.0
@@ -86,6 +87,8 @@ def submit(configs: list[Config]) -> tuple[list[str], list[str]]:
             errors.append(f"{config.method}: {exc}")
             continue
         ids.append(run_id)
+        if trash.restore([run_id]):            # asked for again while in a bin: it is wanted after all
+            changed.append(run_id)
         if state == "cached":
             loaded.add(run_id)
         elif state == "queued":                # joined runs are someone else's
@@ -223,6 +226,9 @@ def active() -> list[str]:
 
 def any_runs() -> bool:
     """Whether the store holds any run at all (shared, at most LIVE_SECONDS old)."""
+    hidden = trash.hidden()
+    if hidden:
+        return any(row["run_id"] not in hidden for row in list_runs())
     return _LISTS.get((str(default_data_dir()), "any"), lambda: bool(store().list_runs(limit=1)))
 
 
@@ -230,7 +236,9 @@ def list_runs(**filters) -> list[dict]:
     """Summary rows of the store's runs, any status, newest first (filters as RunStore.list_runs);
     shared by every session for at most LIVE_SECONDS. Rows are shared: do not mutate them."""
     key = (str(default_data_dir()), "list", tuple(sorted(filters.items())))
-    return _LISTS.get(key, lambda: list(store().list_runs(**filters)))
+    rows = _LISTS.get(key, lambda: list(store().list_runs(**filters)))
+    hidden = trash.hidden()
+    return [row for row in rows if row["run_id"] not in hidden] if hidden else rows
 
 
 def started_here(run_id: str) -> bool:
@@ -238,18 +246,24 @@ def started_here(run_id: str) -> bool:
     return run_id in st.session_state.get("_started_runs", ())
 
 
-def delete(run_ids: list[str]) -> tuple[list[str], list[str]]:
-    """Delete runs from the store (not active ones); returns (deleted ids, one message per refusal)."""
+def delete(run_ids: list[str], data_dir: str | None = None) -> tuple[list[str], list[str]]:
+    """Delete runs from the store (not active ones) for good; returns (deleted ids, one message per
+    refusal). The UI deletes through `trash` (Undo while the session lasts)."""
     done, errors = [], []
     for rid in run_ids:
         try:
-            store().delete(rid)
+            (_store(data_dir) if data_dir else store()).delete(rid)
             done.append(rid)
         except LTError as exc:
             errors.append(str(exc))
     _changed(run_ids)
     _final_result.clear()
     return done, errors
+
+
+def forget_lists() -> None:
+    """The store's run lists changed in a way the memos cannot see (a run moved to or out of a bin)."""
+    _LISTS.clear()
 
 
 def tag(run_ids: list[str], name: str, remove: bool = False) -> None:

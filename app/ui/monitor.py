@@ -15,6 +15,7 @@ from app.charts import base as charts
 from app.ui import frame, jobs
 from app.logic import memo as shared, two_stage as stages_of
 from app.charts.cache import freeze
+from app.ui.plot import chart
 from app.logic.labels import run_labels
 
 POLL_SECONDS = 2.0
@@ -101,7 +102,7 @@ def show(run_ids: list[str], key: str = "monitor", curves_when_done: bool = True
                                       for i in g)) for name, g in zip(names, groups))
             figure = _CURVES.get(seen, lambda: freeze(charts.training_curves(
                 [(name, [now[ids[i]]["history"] for i in g]) for name, g in zip(names, groups)])))
-            st.plotly_chart(figure, key=f"{key}_curves")
+            chart(figure, key=f"{key}_curves")
         if live and not active:
             st.rerun()  # the last run ended: refresh the page once and stop polling
         first.update(now)

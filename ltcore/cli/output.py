@@ -8,6 +8,13 @@ from pathlib import Path
 from ..errors import LTError
 
 
+def print_data_warnings(data) -> None:
+    """What the data loader skipped or converted lossily (unreadable, special or non-image files,
+    16-bit images), one `warning:` line each on stderr: counted in the data set, said here."""
+    for warning in data.split.warnings:
+        sys.stderr.write(f"warning: {' '.join(str(warning).split())}\n")
+
+
 def _fmt(x, pct=True) -> str:
     return "—" if x is None else (f"{100 * x:6.2f}" if pct else f"{x}")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import LTError
+from ..sweep import check_size
 from ..reproduce.report import folder_note, format_markdown, format_preset_table, summarise, with_note, write_outputs
 from ..reproduce.runners import run_local, run_ray, stored_outcomes, warm_unlabelled
 from ..reproduce.tables import TABLES, inapplicable, table_configs
@@ -42,6 +43,8 @@ def add_parser(sub) -> None:
                    "share a GPU (0.25 = four runs per GPU)")
     p.add_argument("--no-train", action="store_true", help="train nothing: print and write the table of the "
                    "runs the store already holds (e.g. after an interrupted table)")
+    p.add_argument("--yes", action="store_true", help="start very large work (more than the limits of "
+                   "`ltcore.sweep.check_size`) without asking")
     p.set_defaults(handler=cmd_reproduce)
 
 
@@ -77,6 +80,12 @@ def cmd_reproduce(args) -> int:
                             comma_list(args.methods, str, "--methods") if args.methods else None,
                             comma_list(args.ratios, float, "--ratios") if args.ratios else None,
                             args.eval_every, args.device, data_path)
+    if not args.no_train:  # the size check every command that trains makes, before any data is read
+        check_size(len(configs), max(c.epochs for c in configs), args.yes)
+    if args.backend == "ray":  # before Ray starts: settings Tune would wait or retry on for ever
+        from ..sweep.ray_tune import check_trial_options
+
+        check_trial_options(args.cpus_per_trial, args.gpus_per_trial, 2)
     if args.workers is not None and args.workers < 1:
         raise LTError(f"--workers must be at least 1, got {args.workers}")
     if args.data_dir:  # the worker processes read data and store from the same folder

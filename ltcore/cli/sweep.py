@@ -10,9 +10,8 @@ from pathlib import Path
 
 from ..errors import LTError
 from ..result import json_ready
-from ..sweep import check_size
 from .options import add_train_parser_options, config_from_args
-from .output import output_file_arg, write_output
+from .output import output_file_arg, print_data_warnings, write_output
 from .reproduce import comma_list
 from .runs import data_dir_arg, store_for
 
@@ -70,6 +69,17 @@ def sweep_spec_from_args(args):
                      args.search or ("random" if ranges else "grid"), args.samples, args.asha, args.grace_epochs)
 
 
+def check_sweep_data(spec, data_dir) -> None:
+    """Load the sweep's data once before anything trains: its ratios refused as `train` refuses
+    them (more than the largest class), and what the loader skipped said once."""
+    from ..engine.trainer import prepare_data
+    from .train import check_ratio
+
+    data = prepare_data(spec.base, data_dir)
+    check_ratio(spec.base, data, spec.ratios, "--ratios")
+    print_data_warnings(data)
+
+
 def cmd_sweep(args) -> int:
     """Runs already finished in the store are reused; the rest train on the chosen backend."""
     from ..sweep import TerminalBar, format_search, format_summary, plan, run_sweep
@@ -78,12 +88,20 @@ def cmd_sweep(args) -> int:
     output_file_arg(args.json, "--json")
     output_file_arg(args.csv, "--csv")
     spec = sweep_spec_from_args(args)
-    check_size(len(spec.methods) * len(spec.ratios) * len(spec.seeds) * max(spec.samples, 1),
-               spec.base.epochs, args.yes)
+    spec.check_size(args.yes)
     if args.no_store:
         raise LTError("a sweep keeps its runs in the run store (it skips the finished ones): drop --no-store")
+    if args.backend == "ray":  # before Ray starts: settings Tune would wait or retry on for ever
+        from ..sweep.ray_tune import check_trial_options
+
+        check_trial_options(args.cpus_per_trial, args.gpus_per_trial, args.max_failures)
+    check_sweep_data(spec, args.data_dir)
     store = store_for(args.data_dir)
     todo, ids, cached = plan(spec, store)
+    if args.backend == "ray":
+        from ..sweep.ray_tune import precheck
+
+        precheck(store, todo, args.address, args.cpus_per_trial, args.gpus_per_trial, args.max_failures)
     if spec.search != "optuna":
         sys.stderr.write(f"sweep: {len(ids)} run(s), {len(cached)} already in the store, submitting {len(todo)} "
                          f"to {args.backend}" + (f" at {args.address}" if args.address else "") + "\n")

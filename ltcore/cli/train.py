@@ -14,7 +14,7 @@ from ..sweep import check_size, relative_accuracy_for
 from ..engine.trainer import prepare_data, train
 from ..version import code_version
 from .options import add_train_parser_options, config_from_args
-from .output import output_file_arg, print_progress, render_result, write_output
+from .output import output_file_arg, print_data_warnings, print_progress, render_result, write_output
 from .runs import StoreRecorder, data_dir_arg, store_for
 
 
@@ -54,16 +54,18 @@ def _stored_or_trained(config: Config, args, store):
     return _train_one(config, args, store)
 
 
-def check_ratio(config: Config, data) -> None:
+def check_ratio(config: Config, data, ratios=None, flag: str = "--ratio") -> None:
     """Refuse an imbalance ratio the data cannot give at all (ρ above the largest class: the
-    smallest class would hold less than one image), with the real figure."""
+    smallest class would hold less than one image), with the real figure. `ratios`: every ratio of
+    a sweep (default: the config's own), all checked against the same data before anything trains."""
     if config.profile in ("none",) or config.balanced_total:
         return
     largest = max(data.counts)
-    if config.ratio > largest:
-        raise LTError(f"imbalance ratio {config.ratio:g} is more than {config.dataset} can give: its largest "
-                      f"class keeps {largest} images and the smallest at least 1, so this data gives "
-                      f"{data.actual_ratio:.3g}×; choose --ratio {largest} or less")
+    too_large = [r for r in (ratios or (config.ratio,)) if r > largest]
+    if too_large:
+        raise LTError(f"imbalance ratio {max(too_large):g} is more than {config.dataset} can give: its largest "
+                      f"class keeps {largest} images and the smallest at least 1, so this data gives at most "
+                      f"{largest}×; choose {flag} {largest} or less")
 
 
 def _train_one(config: Config, args, store, callbacks=()):
@@ -73,6 +75,7 @@ def _train_one(config: Config, args, store, callbacks=()):
     the data folder when one is there, never saved."""
     data = prepare_data(config, args.data_dir)  # bad data input fails here, before the store is touched
     check_ratio(config, data)
+    print_data_warnings(data)
     recorder = None
     if store is not None:
         recorder = StoreRecorder(config, store)

@@ -1,12 +1,12 @@
 """Data-set registry and the long-tailed view of a data set that training and the UI use."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from ..paths import default_data_dir
 from ..registry import Registry
 from .imbalance import draw_subset, profile_counts_for, ratio_shortfall, real_ratio
 
@@ -17,11 +17,6 @@ meta: shape (C, H, W) or (d,), num_classes, kind ("image"|"vector"), augment
 ("crop_flip"|"crop"|"none"), model (default model name), offline (bool: works with no files),
 signal (bool, optional: vectors are 1-D signals, drawn as lines on the Data page).
 """
-
-
-def default_data_dir() -> Path:
-    """`$LTLAB_DATA`, else `~/.cache/longtail-lab` (where downloads and the run store go)."""
-    return Path(os.environ.get("LTLAB_DATA") or Path.home() / ".cache" / "longtail-lab").expanduser()
 
 
 @dataclass

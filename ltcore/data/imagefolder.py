@@ -3,10 +3,13 @@
 Classes are the sorted sub-folder names (hidden ones such as `.ipynb_checkpoints` are ignored);
 symbolic links are never followed out of their class folder (a link to a parent folder would file
 other classes' images under this one): linked class folders, links to folders and links to files
-outside their class folder are skipped and counted in the warnings. Files with torchvision's
-IMG_EXTENSIONS are decoded, converted to RGB and fitted to size×size
-(centre crop to a square, antialiased resize) as uint8. Other files and images PIL cannot read
-are skipped and counted in `DataSplit.warnings`. A balanced test split (the same number per class,
+outside their class folder are skipped and counted in the warnings. Only regular files are ever
+opened (a named pipe or device named `x.png` would block the reader forever; it is skipped and
+counted). Files with torchvision's IMG_EXTENSIONS are decoded, converted to RGB and fitted to
+size×size (centre crop to a square, antialiased resize) as uint8; 16-bit grey images are scaled to
+8 bits (not clipped to white), and every conversion that loses information (16 → 8 bits,
+transparency, CMYK, floating point) is named in the warnings. Other files and images PIL cannot
+read are skipped and counted in `DataSplit.warnings`. A balanced test split (the same number per class,
 fixed seed) is held out, then a balanced validation split from what remains (see
 `validation_per_class`); the training pool keeps the folder's natural imbalance.
 
@@ -18,6 +21,7 @@ the pool a long-tailed subset is drawn from; the training pool is the rest of `t
 from __future__ import annotations
 
 import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +30,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, DataMissingError
+from ..safety import check_path
 from .base import DATASETS, DataSplit
 from .holdout import TEST_HOLDOUT_SEED, VAL_HOLDOUT_SEED, balanced_holdout
 
@@ -51,9 +56,10 @@ def _hidden(path: str, root: Path) -> bool:
     return any(part.startswith(".") for part in Path(path).relative_to(root).parts)
 
 
-def scan_folder(root: Path) -> tuple[list[str], list[tuple[str, int]], list[str], list[str]]:
-    """(classes, [(image path, class index)], [non-image paths], [skipped links]) following
-    ImageFolder's rules (sorted classes, sorted walk), except that links are not followed."""
+def scan_folder(root: Path) -> tuple[list[str], list[tuple[str, int]], list[str], list[str], list[str]]:
+    """(classes, [(image path, class index)], [non-image paths], [skipped links], [files that are
+    not regular files]) following ImageFolder's rules (sorted classes, sorted walk), except that
+    links are not followed and pipes, sockets and devices are never opened."""
     from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension
 
     try:
@@ -69,17 +75,28 @@ def scan_folder(root: Path) -> tuple[list[str], list[tuple[str, int]], list[str]
         raise DataMissingError(
             f"an image folder needs at least 2 class sub-folders in {root}{found}; put each class's "
             f"images in its own sub-folder, e.g. {root / 'cat' / '001.png'}")
-    images, others = [], []
+    images, others, special = [], [], []
     for index, name in enumerate(classes):
         folder = root / name
         for path in _class_files(folder, links):
             if _hidden(path, root):
                 continue
-            if has_file_allowed_extension(path, IMG_EXTENSIONS):
+            if not regular_file(path):
+                special.append(path)
+            elif has_file_allowed_extension(path, IMG_EXTENSIONS):
                 images.append((path, index))
             else:
                 others.append(path)
-    return classes, images, others, links
+    return classes, images, others, links, special
+
+
+def regular_file(path: str) -> bool:
+    """Is `path` (after its link, if any) a regular file? Only those are read: opening a named
+    pipe blocks until someone writes to it, a device may never end."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _class_files(folder: Path, links: list[str]) -> list[str]:
@@ -104,31 +121,79 @@ def _class_files(folder: Path, links: list[str]) -> list[str]:
     return files
 
 
-def decode_image(path: str, size: int) -> np.ndarray | None:
-    """(size, size, 3) uint8 RGB, or None when PIL cannot read the file."""
+LOSSY_MODES = {  # PIL mode → what converting it to 8-bit RGB loses
+    "I;16": "16-bit grey reduced to 8 bits", "I;16B": "16-bit grey reduced to 8 bits",
+    "I;16L": "16-bit grey reduced to 8 bits", "I;16N": "16-bit grey reduced to 8 bits",
+    "I": "16/32-bit grey reduced to 8 bits", "F": "floating-point grey clipped to 0–255",
+    "RGBA": "transparency dropped", "LA": "transparency dropped", "PA": "transparency dropped",
+    "RGBa": "transparency dropped", "La": "transparency dropped", "CMYK": "CMYK converted to RGB",
+}
+
+
+def open_regular(path: str):
+    """A binary file object of `path`, or None when it is not a regular file: opened without
+    blocking (a pipe swapped in after the scan does not hang the reader), checked, then read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def to_rgb(img):
+    """(8-bit RGB image, what was lost or ""): 16-bit grey is scaled by 1/257 (PIL's own convert
+    clips it, so a 16-bit photo turns nearly white); palette images with transparency count too."""
+    from PIL import Image
+
+    mode = img.mode
+    lost = LOSSY_MODES.get(mode, "")
+    if mode == "P" and "transparency" in img.info:
+        lost = "transparency dropped"
+    if mode.startswith("I"):
+        wide = np.asarray(img, dtype=np.int64)
+        grey = np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB"), lost
+    return img.convert("RGB"), lost
+
+
+def decode_image(path: str, size: int) -> tuple[np.ndarray | None, str]:
+    """((size, size, 3) uint8 RGB, what its conversion lost or ""), or (None, "") when the file is
+    not a regular file or PIL cannot read it."""
     from PIL import Image, ImageOps
 
+    handle = open_regular(path)
+    if handle is None:
+        return None, ""
     try:
-        with Image.open(path) as img:
+        with handle, Image.open(handle) as img:
             img.draft("RGB", (size, size))  # JPEG: decode at a reduced scale (much faster)
-            rgb = ImageOps.fit(img.convert("RGB"), (size, size), Image.Resampling.BILINEAR)
-            return np.asarray(rgb, dtype=np.uint8)
+            rgb, lost = to_rgb(img)
+            return np.asarray(ImageOps.fit(rgb, (size, size), Image.Resampling.BILINEAR), dtype=np.uint8), lost
     except Exception:  # truncated, corrupt or mislabelled files are skipped and counted
-        return None
+        return None, ""
 
 
 @lru_cache(maxsize=4)
 def decode_folder(samples: tuple, size: int, signature: tuple):
-    """Decode every image once per (files, sizes, mtimes): (x uint8 NCHW, y, unreadable paths)."""
+    """Decode every image once per (files, sizes, mtimes): (x uint8 NCHW, y, unreadable paths,
+    {what a conversion lost: paths})."""
     workers = min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:  # PIL releases the GIL while decoding
-        arrays = list(pool.map(lambda s: decode_image(s[0], size), samples))
+        decoded = list(pool.map(lambda s: decode_image(s[0], size), samples))
+    arrays = [a for a, _ in decoded]
+    lossy: dict[str, list[str]] = {}
+    for sample, (array, lost) in zip(samples, decoded):
+        if array is not None and lost:
+            lossy.setdefault(lost, []).append(sample[0])
     ok = [i for i, a in enumerate(arrays) if a is not None]
     unreadable = tuple(samples[i][0] for i, a in enumerate(arrays) if a is None)
     x = torch.from_numpy(np.stack([arrays[i] for i in ok])) if ok else torch.zeros(0, size, size, 3,
                                                                                       dtype=torch.uint8)
     y = torch.tensor([samples[i][1] for i in ok], dtype=torch.long)
-    return x.permute(0, 3, 1, 2).contiguous(), y, unreadable
+    return x.permute(0, 3, 1, 2).contiguous(), y, unreadable, lossy
 
 
 def channel_stats(x: torch.Tensor, chunk: int = 4096) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -148,16 +213,19 @@ def channel_stats(x: torch.Tensor, chunk: int = 4096) -> tuple[tuple[float, ...]
 def _skip_warning(what: str, paths, root: Path, why: str = "") -> list[str]:
     if not paths:
         return []
+    plural = "s" if len(paths) != 1 else ""
+    return [_names_warning(f"skipped {len(paths)} {what}{plural}", paths, root) + why]
+
+
+def _names_warning(head: str, paths, root: Path) -> str:
+    """`head: a, b, c, … (+N more)` with the first NAMES_SHOWN paths relative to `root`."""
     names = [Path(p).relative_to(root).as_posix() for p in paths]
     more = f", … (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
-    plural = "s" if len(names) != 1 else ""
-    return [f"skipped {len(names)} {what}{plural}: {', '.join(names[:NAMES_SHOWN])}{more}{why}"]
+    return f"{head}: {', '.join(names[:NAMES_SHOWN])}{more}"
 
 
 def _root(path) -> Path:
     """The folder, resolved and checked against the shared server's allowed roots."""
-    from ..safety import check_path
-
     if not path:
         raise ConfigError("the imagefolder data set needs a path (a folder of class sub-folders)")
     root = check_path(path)
@@ -180,13 +248,17 @@ def has_split_folders(root: Path) -> bool:
 
 def read_images(root: Path, size: int):
     """(classes, x uint8 NCHW, y, warnings) of one folder of class sub-folders."""
-    classes, samples, others, links = scan_folder(root)
+    classes, samples, others, links, special = scan_folder(root)
     signature = tuple((p, st.st_size, st.st_mtime_ns) for p, st in
                       ((p, os.stat(p)) for p, _ in samples))
-    x, y, unreadable = decode_folder(tuple(samples), int(size), signature)
+    x, y, unreadable, lossy = decode_folder(tuple(samples), int(size), signature)
     warnings = (_skip_warning("non-image file", others, root)
                 + _skip_warning("unreadable image file", unreadable, root)
-                + _skip_warning("symbolic link", links, root, " (links are not followed out of a class folder)"))
+                + _skip_warning("symbolic link", links, root, " (links are not followed out of a class folder)")
+                + _skip_warning("special file", special, root,
+                                " (not regular files: pipes, sockets and devices are never opened)")
+                + [_names_warning(f"converted {len(paths)} image{'s' if len(paths) != 1 else ''} lossily ({what})",
+                                  paths, root) for what, paths in sorted(lossy.items())])
     return classes, x, y, warnings
 
 
@@ -238,10 +310,7 @@ def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 
     root = _root(path)
     if has_split_folders(root):
         return load_given_split(root, int(size))
-    classes, samples, others, links = scan_folder(root)
-    signature = tuple((p, st.st_size, st.st_mtime_ns) for p, st in
-                      ((p, os.stat(p)) for p, _ in samples))
-    x, y, unreadable = decode_folder(tuple(samples), int(size), signature)
+    classes, x, y, warnings = read_images(root, int(size))
     counts = torch.bincount(y, minlength=len(classes)).tolist()
     short = [f"{c} ({n})" for c, n in zip(classes, counts) if n < 2]
     if short:
@@ -254,9 +323,6 @@ def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 
     rest, va = balanced_holdout(y[pool], n_val, VAL_HOLDOUT_SEED)
     tr, va = pool[rest], pool[va]
     mean, std = channel_stats(x[tr])
-    warnings = (_skip_warning("non-image file", others, root)
-                + _skip_warning("unreadable image file", unreadable, root)
-                + _skip_warning("symbolic link", links, root, " (links are not followed out of a class folder)"))
     if n_val == 0:
         warnings.append(f"no validation split: the smallest class has {min(counts)} images (fewer "
                         f"than {int(1 / VAL_FRACTION)}), so nothing can be tuned on held-out images")

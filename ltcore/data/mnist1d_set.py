@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from ..errors import DataMissingError
-from .base import DATASETS, DataSplit, default_data_dir
+from ..paths import default_data_dir
+from .base import DATASETS, DataSplit
 from .imbalance import draw_subset
 from .holdout import TEST_HOLDOUT_SEED, VAL_HOLDOUT_SEED, balanced_holdout
 
@@ -101,7 +102,7 @@ def load_signals(folder: Path, num_samples: int, seed: int = SEED) -> tuple[torc
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"version": CACHE_VERSION, "num_samples": num_samples, "seed": seed, "x": x, "y": y}, tmp)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: torch.save's failed write (a full disk)
         with contextlib.suppress(OSError):
             tmp.unlink()
     return x, y

@@ -19,7 +19,7 @@ from ..config import Config
 from ..data import DATASETS, DeviceBatches, LongTailData, balanced_like, load_split, make_longtail
 from ..errors import LTError
 from .loop import TrainingDiverged, epoch_batches, lr_at, mean_loss, optimizer_step, run_steps, set_lr
-from ..methods import STAGE2, MethodContext, build_method
+from ..methods import STAGE2, MethodContext, method_for_model
 from ..metrics import evaluate_logits, per_class_accuracy, tracking
 from ..models import build_model
 from ..result import RunResult
@@ -130,12 +130,11 @@ class Trainer:
         # the balanced validation split (never training data): hyper-parameters are chosen here
         self.val_batches = DeviceBatches(split.x_val, split.y_val, self.device, split.mean, split.std,
                                          "none", channels_last=channels_last)
-        self.method = build_method(config.method, config.params, self.data.counts, config.epochs, self.device)
         model_name = meta.get("model", "mlp") if config.model == "auto" else config.model
         in_shape = tuple(split.x_train.shape[1:])
-        backbone_model = build_model(model_name, in_shape, self.num_classes, pretrained=config.pretrained)
-        self.method.adapt_model(backbone_model)
-        backbone_model.classifier = self.method.make_classifier(backbone_model.feature_dim)
+        self.method, backbone_model = method_for_model(
+            config, self.data.counts, self.device,
+            lambda: build_model(model_name, in_shape, self.num_classes, pretrained=config.pretrained))
         self.model = backbone_model.to(self.device)
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -156,7 +155,7 @@ class Trainer:
             gen=self.gen, autocast=self.autocast, emit=self._emit, should_stop=self.stop_requested,
             checkpoint_root=checkpoint_root, save_checkpoints=save_checkpoints,
             val_batches=self.val_batches, find_run=find_run, stage1_record=self._stage1_record,
-            test_inputs=self.test_batches)
+            test_inputs=self.test_batches, build_method=method_for_model)
         self._stage1_seconds = self._stage2_seconds = 0.0
         self._sums = torch.zeros(3, device=self.device)  # loss sum, correct, counted (this epoch)
         self._captured: dict = {}

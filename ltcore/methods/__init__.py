@@ -120,6 +120,19 @@ def build_method(name: str, params: dict, counts: list[int], epochs: int,
     return method
 
 
+def method_for_model(config, counts: list[int], device: torch.device, make_model):
+    """(method, model) of a run in one call: the preset with the config's parameters, then the
+    network from `make_model()` (built after the method, so the random draws stay in that order)
+    with the method's change to the backbone (`adapt_model`, e.g. SADE's experts) and its classifier
+    head as `model.classifier`. The Trainer builds a run with it, and hands it to methods
+    (MethodContext.build_method) that rebuild another run's network."""
+    method = build_method(config.method, config.params, counts, config.epochs, device)
+    model = make_model()
+    method.adapt_model(model)
+    model.classifier = method.make_classifier(model.feature_dim)
+    return method, model
+
+
 __all__ = ["AUGMENTATIONS", "CLASSIFIERS", "LOSSES", "Method", "MethodContext", "PARAMS", "POSTHOC", "PRESETS",
            "REGULARIZERS", "REWEIGHTING", "SAMPLERS", "SLOTS", "STAGE2", "ComposedMethod", "build_loss",
-           "build_method", "check_config", "check_params", "resolve_params", "stage1_checkpoint"]
+           "build_method", "check_config", "method_for_model", "check_params", "resolve_params", "stage1_checkpoint"]

@@ -52,6 +52,10 @@ class MethodContext:
     test_inputs: Any = None
     """the test set on the device (a DeviceBatches), for transductive steps that use its inputs
     only, never its labels (SADE's test-time aggregation)."""
+    build_method: Callable[..., tuple] | None = None
+    """(config, counts, device, make_model) → (that config's Method, the network of `make_model()`
+    adapted and given its classifier head): `methods.method_for_model`, how a method rebuilds another
+    run's network (a distillation teacher) without importing the method package back."""
 
 
 class Method:

@@ -140,7 +140,7 @@ def counterpart(config, reference: str):
     reference = str(reference or "").strip()
     if not reference.startswith(SAME_RUN):
         return None
-    from . import PRESETS
+    from .registries import PRESETS
     method = reference[len(SAME_RUN):]
     if method not in PRESETS:
         raise ConfigError(f"kd_teacher: {reference!r} names no method; write @ and a preset, e.g. @ce")
@@ -210,18 +210,18 @@ def teacher_classes(state: dict) -> int | None:
 
 def teacher_model(config, ctx, num_classes: int) -> nn.Module:
     """The teacher's network rebuilt from its run's config: its model (the data set's default for
-    `auto`) and its method's classifier head."""
+    `auto`) with its method's changes and classifier head (`ctx.build_method`)."""
     from ..data import DATASETS
     from ..models import build_model
-    from . import build_method
 
+    if ctx.build_method is None:
+        raise ConfigError("kd_teacher: this run cannot rebuild a stored run's network (no build_method in its "
+                          "MethodContext); give the teacher's .pt file instead")
     meta = DATASETS.get(config.dataset).meta
     name = meta.get("model", "mlp") if config.model == "auto" else config.model
     in_shape = tuple(ctx.train_batches.x.shape[1:])
-    model = build_model(name, in_shape, num_classes)
-    counts = [1] * num_classes
-    head_of = build_method(config.method, config.params, counts, config.epochs, torch.device("cpu"))
-    model.classifier = head_of.make_classifier(model.feature_dim)
+    _, model = ctx.build_method(config, [1] * num_classes, torch.device("cpu"),
+                                lambda: build_model(name, in_shape, num_classes))
     return model
 
 

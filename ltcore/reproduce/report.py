@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 
 from ..config import Config
+from ..errors import LTError
 from .tables import PUBLISHED_FILE, REFERENCE_LABEL, TableSpec, load_published
 
 
@@ -209,5 +210,15 @@ def saved_tables(data_dir=None) -> list[Path]:
 
 
 def read_table(path: Path) -> list[dict]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+    """The rows of a reproduced table's CSV; LTError (one sentence naming the file) when it is not
+    one: unreadable, empty, binary, or without the `method` column `reproduce` writes."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LTError(f"{path.name} in {path.parent} cannot be read as a reproduced table "
+                      f"({getattr(exc, 'strerror', None) or type(exc).__name__}); move it out of that folder") from None
+    if not rows or "method" not in rows[0]:
+        raise LTError(f"{path.name} in {path.parent} is not a table `reproduce` wrote (no rows with a method "
+                      "column); move it out of that folder")
+    return rows

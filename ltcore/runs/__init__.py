@@ -6,7 +6,8 @@
     jobs.status(run_id)["history"]          # live per-epoch rows, readable from any process
 """
 from .jobs import JobManager, default_workers
-from .safety import allowed_roots, check_path, load_user_checkpoint, shared_mode
+from ..engine.checkpoints import load_user_checkpoint
+from ..safety import allowed_roots, check_path, shared_mode
 from .store import STATUSES, RunStore
 from ..version import code_version, store_run_id
 

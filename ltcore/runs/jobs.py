@@ -1,5 +1,5 @@
-"""One process-wide job queue over the run store: bounded concurrency, worker subprocesses (one
-slot each), identical configurations trained once, progress and Stop usable from any thread or process."""
+"""One process-wide job queue over the run store: bounded concurrency, worker subprocesses
+(runs.worker_process), identical configurations trained once, progress and Stop usable from any thread or process."""
 from __future__ import annotations
 
 import collections
@@ -13,8 +13,8 @@ from ..config import Config
 from ..errors import LTError
 from ..result import RunResult
 from .procs import pid_alive
-from .safety import shared_limits, shared_mode
-from .slots import Slot
+from ..safety import shared_limits, shared_mode
+from .worker_process import WorkerProcess
 from .store import RunStore
 
 FINAL = ("done", "stopped", "failed")
@@ -22,7 +22,7 @@ FINAL = ("done", "stopped", "failed")
 
 RUN_MEMORY_GIB = 2.0
 """GPU memory one small run may take (CUDA context ~0.5 GiB, CIFAR on the device, ResNet-32
-activations at batch 128, a captured graph's pool): the unit for slots per GPU."""
+activations at batch 128, a captured graph's pool): the unit for worker processes per GPU."""
 MAX_RUNS_PER_GPU = 8
 
 
@@ -63,11 +63,11 @@ def default_workers() -> int:
 
 
 class JobManager:
-    """Thread-safe queue: `submit` returns at once; a daemon thread hands runs to worker slots.
+    """Thread-safe queue: `submit` returns at once; a daemon thread hands runs to worker processes.
 
-    Each of `max_workers` slots keeps one warm worker process (torch already imported) that trains
+    Each of `max_workers` worker processes is started warm (torch already imported) and trains
     up to `reuse` runs before it is replaced; a failed or killed worker is replaced at once.
-    Workers use `threads` CPU threads each (default: all cores but one, shared among the slots, so
+    Workers use `threads` CPU threads each (default: all cores but one, shared among the workers, so
     the server keeps a core for its pages).
     With `own_session`, workers get their own process group, so a Ctrl-C in the terminal reaches
     only the owner (the CLI sweep), which then stops the runs cleanly.
@@ -84,9 +84,9 @@ class JobManager:
         self.stop_grace, self.poll = stop_grace, poll
         gpus = self._gpu_count()
         threads = threads or max(((os.cpu_count() or 2) - 1) // self.max_workers, 1)
-        self._slots = [Slot(i, self.store.path, self.store.root / "logs" / f"worker-{os.getpid()}-{i}.log",
-                            i % gpus if gpus > 1 else None, reuse, save_checkpoints, threads, own_session)
-                       for i in range(self.max_workers)]
+        self._workers = [WorkerProcess(i, self.store.path, self.store.root / "logs" / f"worker-{os.getpid()}-{i}.log",
+                                       i % gpus if gpus > 1 else None, reuse, save_checkpoints, threads, own_session)
+                         for i in range(self.max_workers)]
         self._cond = threading.Condition(threading.RLock())
         self._queue: collections.deque[str] = collections.deque()
         self._adopted: dict[str, int] = {}
@@ -99,8 +99,8 @@ class JobManager:
             pid = self.store.get(row["run_id"])["worker_pid"]
             if pid and pid != os.getpid():
                 self._adopted[row["run_id"]] = pid
-        for slot in self._slots if warm else []:
-            slot.ensure()
+        for worker in self._workers if warm else []:
+            worker.ensure()
         self._thread = threading.Thread(target=self._loop, name="ltcore-jobs", daemon=True)
         self._thread.start()
 
@@ -183,7 +183,7 @@ class JobManager:
     def active(self) -> list[str]:
         """Run ids this manager is running (first) or has queued, in order."""
         with self._cond:
-            running = [sl.run_id for sl in self._slots if sl.busy] + list(self._adopted)
+            running = [w.run_id for w in self._workers if w.busy] + list(self._adopted)
             queued = list(self._queue)
         return [r for r in running if (self.store.get(r) or {}).get("status") == "running"] + queued
 
@@ -193,8 +193,8 @@ class JobManager:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-            busy = [(sl.run_id, sl.proc) for sl in self._slots if sl.busy and sl.proc]
-            procs = [sl.retire() for sl in self._slots]
+            busy = [(w.run_id, w.proc) for w in self._workers if w.busy and w.proc]
+            procs = [w.retire() for w in self._workers]
         self._thread.join(timeout)
         for _, proc in busy if kill else []:
             proc.terminate()
@@ -243,10 +243,10 @@ class JobManager:
                 self._cond.wait(self.poll)
 
     def _dispatch(self) -> None:
-        for slot in self._slots:
-            if not self._queue or sum(sl.busy for sl in self._slots) + len(self._adopted) >= self.max_workers:
+        for worker in self._workers:
+            if not self._queue or sum(w.busy for w in self._workers) + len(self._adopted) >= self.max_workers:
                 return
-            if slot.busy:
+            if worker.busy:
                 continue
             run_id = self._next_ready()
             if run_id is None:                           # every queued run waits for its teacher
@@ -255,11 +255,11 @@ class JobManager:
                 self.store.mark_finished(run_id, "stopped", "stopped before it started")
                 continue
             for _ in range(2):  # a worker that died while idle is replaced once
-                proc = slot.ensure()
+                proc = worker.ensure()
                 self.store.mark_running(run_id, proc.pid, force=True)
-                if slot.assign(run_id):
+                if worker.assign(run_id):
                     break
-                slot.retire()
+                worker.retire()
             self._trained.add(run_id)
 
     def _next_ready(self) -> str | None:
@@ -286,28 +286,28 @@ class JobManager:
         return teacher is not None and teacher["status"] in ("queued", "running")
 
     def _reap(self) -> None:
-        """Free slots whose run ended; record workers that died without an outcome (crash, kill -9)
+        """Free the workers whose run ended; record workers that died without an outcome (crash, kill -9)
         and replace them; terminate a worker that ignores a Stop request for `stop_grace` seconds."""
         self._exiting = [p for p in self._exiting if p.poll() is None]
-        for slot in self._slots:
-            if not slot.busy:
+        for worker in self._workers:
+            if not worker.busy:
                 continue
-            run_id, proc = slot.run_id, slot.proc
+            run_id, proc = worker.run_id, worker.proc
             code = proc.poll()
             if code is not None:
-                slot.retire()
-                self._record_crash(run_id, proc.pid, code, slot.log)
+                worker.retire()
+                self._record_crash(run_id, proc.pid, code, worker.log)
                 if not self._closed:
-                    slot.ensure()
+                    worker.ensure()
                 continue
             row = self.store.get(run_id)
             if row is None or row["status"] not in ("queued", "running") or row["worker_pid"] != proc.pid:
                 # a run that ended without a result makes its worker exit: never hand it another run
-                retired = slot.release() if row and row["has_result"] else slot.retire()
+                retired = worker.release() if row and row["has_result"] else worker.retire()
                 if retired is not None:
                     self._exiting.append(retired)
                     if not self._closed:
-                        slot.ensure()
+                        worker.ensure()
             elif (row["stop_requested"] and time.time() - row["stop_requested"] > self.stop_grace
                   and proc.pid not in self._terminated):
                 self._terminated.add(proc.pid)

@@ -1,5 +1,8 @@
 """The run store: one SQLite file (WAL) with runs, per-epoch history and results; arrays, checkpoints
-and logs as files beside it. Safe for many threads and processes (every write is `BEGIN IMMEDIATE`)."""
+and logs as files beside it. Safe for many threads and processes (every write is `BEGIN IMMEDIATE`).
+
+Every file path kept in the store is relative to the store's folder (`stored_path` / `located`): a
+copied or moved data folder is a store of its own, and nothing it does touches another folder."""
 from __future__ import annotations
 
 import contextlib
@@ -36,6 +39,12 @@ CREATE TABLE IF NOT EXISTS tags (run_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMAR
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 """
 MAX_TAG = 40
+READ_WAIT = 5.0     # seconds a read waits for SQLite (WAL readers never wait for the writer)
+WRITE_WAIT = 10.0   # seconds a write waits for another program's write lock before it is reported
+
+
+class StoreBusy(LTError):
+    """Another program holds the store's write lock for longer than WRITE_WAIT."""
 
 
 class RunStore:
@@ -49,17 +58,26 @@ class RunStore:
         except OSError as exc:
             raise LTError(f"cannot make the folder {self.root} for the run store ({exc.strerror or exc}); "
                           "set LTLAB_DATA (or --data-dir) to a folder you can write") from None
-        for _ in range(200):  # switching a new file to WAL does not wait for a busy peer: retry
+        deadline = time.monotonic() + WRITE_WAIT
+        while True:  # switching a new file to WAL does not wait for a busy peer: retry, for seconds
             try:
                 return self._create()
-            except sqlite3.OperationalError as exc:
-                if not _locked(exc):
-                    raise store_error(self.path, exc) from None
+            except StoreBusy:
+                if time.monotonic() > deadline:
+                    raise
                 time.sleep(0.05)
-        raise LTError(f"the run store {self.path} stays locked; is another program holding it open?")
 
     def _create(self) -> None:
+        """WAL mode and the tables, written only when missing: opening an existing store reads it
+        and never waits for another program's write lock."""
         with self._connect() as db:
+            ready = db.execute("PRAGMA journal_mode").fetchone()[0] == "wal" and {
+                "runs", "history", "results", "arrays", "tags"} <= {r[0] for r in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'")} and "summary" in {
+                r[1] for r in db.execute("PRAGMA table_info(results)")}
+        if ready:
+            return
+        with self._connect(write=True) as db:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode=WAL")
         with self._tx() as db:
@@ -70,19 +88,22 @@ class RunStore:
 
     # -- plumbing ---------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _connect(self):
+    def _connect(self, write: bool = False):
         """A connection; an unusable file (corrupt, read-only, disk full) is an LTError that says
-        which file and what to do (a lock that outlasts the busy timeout stays an sqlite error)."""
+        which file and what to do; a lock held past READ_WAIT / WRITE_WAIT is StoreBusy."""
         db = None
+        wait = WRITE_WAIT if write else READ_WAIT
         try:
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA busy_timeout=60000")
+            db.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             db.execute("PRAGMA synchronous=NORMAL")
             yield db
         except sqlite3.Error as exc:
             if _locked(exc):
-                raise
+                raise StoreBusy(f"the run store {self.path} is busy: another program has held it locked "
+                                f"for more than {wait:g} s (an open sqlite3 shell, a backup?); close it, "
+                                "or try again in a moment") from None
             raise store_error(self.path, exc) from None
         finally:
             if db is not None:
@@ -91,7 +112,7 @@ class RunStore:
     @contextlib.contextmanager
     def _tx(self):
         """A write transaction that takes the write lock up front (no read→write upgrade deadlocks)."""
-        with self._connect() as db:
+        with self._connect(write=True) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -117,6 +138,33 @@ class RunStore:
     def checkpoint_root(self, run_id: str) -> Path:
         return self.root / "checkpoints" / run_id.rsplit("-", 1)[-1]
 
+    def stored_path(self, path: Path) -> str:
+        """How the store keeps a file's path: relative to its folder (POSIX separators)."""
+        path = Path(path).resolve()
+        if not path.is_relative_to(self.root):
+            raise LTError(f"{path} is outside the run store's folder {self.root}; the store keeps only "
+                          "files inside its folder")
+        return path.relative_to(self.root).as_posix()
+
+    def located(self, stored: str) -> Path | None:
+        """The file a stored path names, always inside this store's folder: relative paths join the
+        folder; an absolute path (kept by older versions) keeps its part from `checkpoints/` on, as
+        in a copied folder; None when it would lead outside (`..`, no `checkpoints` part)."""
+        if not stored:
+            return None
+        parts = Path(stored).parts
+        if Path(stored).is_absolute():
+            if "checkpoints" not in parts:
+                return None
+            parts = parts[len(parts) - 1 - parts[::-1].index("checkpoints"):]
+        path = (self.root / Path(*parts)).resolve()
+        return path if path.is_relative_to(self.root) else None
+
+    def checkpoint_path(self, run_id: str) -> Path | None:
+        """Where the run's stored model weights are (None when it has none)."""
+        row = self.get(run_id)
+        return self.located(row["checkpoint"]) if row else None
+
     # -- reading ----------------------------------------------------------------------------------
     def get(self, run_id: str) -> dict | None:
         """The run's row (status, times, device, error, ...) with `config` parsed, or None."""
@@ -125,13 +173,15 @@ class RunStore:
             if row:
                 row["has_result"] = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone() is not None
         if row:
-            row["config"] = json.loads(row["config"])
+            row["config"] = _config_of(row)
         return row
 
     def config(self, run_id: str) -> Config:
         row = self.get(run_id)
         if row is None:
             raise LTError(f"no run {run_id!r} in the store {self.path}")
+        if not row["config"]:
+            raise LTError(f"run {run_id}: {row['error']}")
         return Config.from_dict(row["config"])
 
     def history(self, run_id: str) -> list[dict]:
@@ -182,7 +232,7 @@ class RunStore:
                 tags.setdefault(run_id, []).append(tag)
         out = []
         for row in rows:
-            config = json.loads(row["config"])
+            config = _config_of(row)
             if any(config.get(k) != v for k, v in config_filters.items()):
                 continue
             if row["old"]:  # a result stored before summaries existed
@@ -200,9 +250,10 @@ class RunStore:
         row = self.get(run_id)
         if not row or not row["checkpoint"]:
             raise LTError(f"run {run_id!r} has no checkpoint in the store")
-        path = Path(row["checkpoint"])
-        if not path.exists() or file_sha256(path) != row["checkpoint_sha256"]:
-            raise LTError(f"checkpoint {path} is missing or corrupt (checksum mismatch); train the run again")
+        path = self.located(row["checkpoint"])
+        if path is None or not path.is_file() or file_sha256(path) != row["checkpoint_sha256"]:
+            raise LTError(f"checkpoint {path or row['checkpoint']} is missing or corrupt (checksum mismatch); "
+                          "train the run again")
         return load_state(path)
 
     def run_model(self, reference: str) -> tuple[Config, dict]:
@@ -222,14 +273,17 @@ class RunStore:
 
         done (or failed with a result: the loss diverged) → cached; queued/running by a live process →
         joined; anything else (new, stopped, failed, interrupted, or `force` on a finished run) → queued.
+        A finished result is kept until a new one replaces it (`save_result`): a rerun that never
+        finishes leaves the run as it was (`mark_finished`).
         """
         run_id = self.run_id_for(config)
         with self._tx() as db:
             state = self._standing(db, run_id, force)
             if state:
                 return state, run_id
-            self._reset(db, run_id, config, owner_pid or os.getpid())
-        shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
+            kept = self._reset(db, run_id, config, owner_pid or os.getpid())
+        if not kept:
+            shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
         return "queued", run_id
 
     def standing(self, config: Config) -> tuple[str, str] | None:
@@ -254,17 +308,21 @@ class RunStore:
             return "joined"
         return None
 
-    def _reset(self, db, run_id: str, config: Config, owner_pid: int) -> None:
-        for table in ("history", "results", "arrays"):
+    def _reset(self, db, run_id: str, config: Config, owner_pid: int) -> bool:
+        """Queue the run again; its finished result (if any) stays until replaced. True if one stays."""
+        kept = db.execute("SELECT 1 FROM results WHERE run_id=?", (run_id,)).fetchone() is not None
+        for table in ("history",) if kept else ("history", "results", "arrays"):  # a new attempt's own history
             db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
         db.execute(
             "INSERT INTO runs (run_id, config_id, code_version, config, status, created, owner_pid) "
             "VALUES (?,?,?,?,'queued',?,?) ON CONFLICT(run_id) DO UPDATE SET status='queued', "
             "created=excluded.created, owner_pid=excluded.owner_pid, started=NULL, finished=NULL, "
-            "device='', error='', stop_requested=0, worker_pid=NULL, epoch=0, checkpoint='', "
-            "checkpoint_sha256=''",
+            "device='', error='', stop_requested=0, worker_pid=NULL, epoch=0, "
+            "checkpoint=CASE WHEN ? THEN checkpoint ELSE '' END, "
+            "checkpoint_sha256=CASE WHEN ? THEN checkpoint_sha256 ELSE '' END",
             (run_id, config.run_id, run_id.rsplit("-", 1)[-1], json.dumps(config.to_dict()), time.time(),
-             owner_pid))
+             owner_pid, kept, kept))
+        return kept
 
     def mark_running(self, run_id: str, worker_pid: int, force: bool = False) -> None:
         """queued → running under `worker_pid` (`force`: also replace the pid of a running row)."""
@@ -295,25 +353,27 @@ class RunStore:
             db.execute("UPDATE runs SET attempts=attempts+1, error=? WHERE run_id=?", (message, run_id))
 
     def mark_finished(self, run_id: str, status: str, error: str = "", only_pid: int | None = None) -> bool:
-        """End a run without a result (stopped while queued, crash, OOM, ...). With `only_pid`, only if
-        the run is still active under that worker (a newer attempt is left alone). True if changed."""
+        """End a run without a new result (stopped while queued, crash, OOM, ...). With `only_pid`, only
+        if the run is still active under that worker (a newer attempt is left alone). A run that
+        still holds the result of an earlier attempt goes back to that result (its status, epochs
+        and history), the failed attempt named in `error`. True if changed."""
         assert status in STATUSES
-        query = "UPDATE runs SET status=?, error=?, finished=? WHERE run_id=?"
-        args = [status, error, time.time(), run_id]
+        condition, extra = "", []
         if only_pid is not None:
-            query += " AND status IN ('queued','running') AND worker_pid=?"
-            args.append(only_pid)
+            condition, extra = " AND status IN ('queued','running') AND worker_pid=?", [only_pid]
         with self._tx() as db:
-            return db.execute(query, args).rowcount > 0
+            return _end_attempt(db, run_id, status, error, condition, extra)
 
     def save_result(self, result: RunResult, run_id: str | None = None, checkpoint: Path | None = None) -> str:
         """Store a RunResult (history, arrays as checksummed files, optional checkpoint); returns the run id."""
         run_id = run_id or self.run_id_for(result.config)
         data, arrays = split_arrays(result.to_dict())
         folder = self.array_dir(run_id)
-        shutil.rmtree(folder, ignore_errors=True)
-        written = {key: write_array(folder, key, array) for key, array in arrays.items()}
-        ckpt = (str(checkpoint), file_sha256(Path(checkpoint))) if checkpoint else ("", "")
+        generation = f"g{time.time_ns()}"  # beside the arrays of a result this one replaces
+        written = {key: write_array(folder / generation, key, array) for key, array in arrays.items()}
+        for w in written.values():
+            w["file"] = f"{generation}/{w['file']}"
+        ckpt = (self.stored_path(checkpoint), file_sha256(Path(checkpoint))) if checkpoint else ("", "")
         with self._tx() as db:
             if self._row(db, run_id) is None:
                 self._reset(db, run_id, result.config, os.getpid())
@@ -330,6 +390,9 @@ class RunStore:
                        "checkpoint_sha256=? WHERE run_id=?",
                        (result.status, result.error, result.device, result.epochs_completed, time.time(),
                         *ckpt, run_id))
+        for old in folder.iterdir() if folder.is_dir() else ():  # the replaced result's arrays, once the new one is stored
+            if old.name != generation:
+                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
         return run_id
 
     def tag(self, run_ids: list[str], tag: str, remove: bool = False) -> None:
@@ -364,7 +427,7 @@ class RunStore:
             for table in ("history", "results", "arrays", "tags", "runs"):
                 db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
         shutil.rmtree(self.array_dir(run_id), ignore_errors=True)
-        used = set().union(*(self._files(o["run_id"], json.loads(o["config"]), o["checkpoint"]) for o in others))
+        used = set().union(*(self._files(o["run_id"], _config_of(o), o["checkpoint"]) for o in others))
         for path in self._files(run_id, row["config"], row["checkpoint"]) - used:
             for file in (path, path.with_name(path.name + ".sha256")):
                 file.unlink(missing_ok=True)
@@ -374,7 +437,10 @@ class RunStore:
         """The checkpoint files a run owns: its own and the stage-1 model it trained or reused."""
         from ..methods import stage1_checkpoint
 
-        files = {Path(checkpoint)} if checkpoint else set()
+        own = self.located(checkpoint)
+        files = {own} if own else set()
+        if not config:  # a damaged row: its own checkpoint only, never a guessed stage-1 file
+            return files
         try:
             stage1 = stage1_checkpoint(Config.from_dict(config), self.checkpoint_root(run_id),
                                        run_id.rsplit("-", 1)[-1])
@@ -385,18 +451,58 @@ class RunStore:
     def recover(self) -> list[str]:
         """Mark runs left queued/running by processes that no longer exist as `interrupted`."""
         marked = []
+        with self._connect() as db:  # read first: the write lock only when there is something to mark
+            active = [dict(r) for r in db.execute("SELECT * FROM runs WHERE status IN ('queued','running')")]
+        if not any(not _alive(row) for row in active):
+            return marked
         with self._tx() as db:
             for row in db.execute("SELECT * FROM runs WHERE status IN ('queued','running')").fetchall():
                 if not _alive(dict(row)):
-                    db.execute("UPDATE runs SET status='interrupted', finished=?, error=? WHERE run_id=?",
-                               (time.time(), "the process running it ended (server restart or crash); "
-                                "re-run it", row["run_id"]))
+                    _end_attempt(db, row["run_id"], "interrupted",
+                                 "the process running it ended (server restart or crash); re-run it")
                     marked.append(row["run_id"])
         return marked
 
     def export(self, run_ids: list[str], folder: str | Path) -> list[Path]:
         from .export import export_runs
         return export_runs(self, run_ids, Path(folder))
+
+
+def _end_attempt(db, run_id: str, status: str, error: str, condition: str = "", extra=()) -> bool:
+    """End the run's attempt without a new result (inside a write transaction): `status` and
+    `error`, or, when an earlier result is kept, that result's status, epochs and history with the
+    attempt named in the error. True if the row changed."""
+    kept = db.execute("SELECT result FROM results WHERE run_id=?", (run_id,)).fetchone()
+    earlier, epoch = json.loads(kept[0]) if kept else {}, None
+    if kept:
+        error = f"a new attempt ended {status}" + (f" ({error})" if error else "") + "; the earlier result is kept"
+        status, epoch = earlier.get("status", "done"), earlier.get("epochs_completed")
+    changed = db.execute("UPDATE runs SET status=?, error=?, finished=?, epoch=COALESCE(?, epoch) WHERE run_id=?"
+                         + condition, [status, error, time.time(), epoch, run_id, *extra]).rowcount > 0
+    if changed and kept:
+        _restore_history(db, run_id, earlier.get("history") or [])
+    return changed
+
+
+def _config_of(row: dict) -> dict:
+    """A row's stored configuration as a dict; {} (and a note in the row's error) when the row is
+    damaged, so one bad row never stops a listing, `runs show` or `runs delete` of the others."""
+    try:
+        config = json.loads(row["config"])
+    except (TypeError, ValueError):
+        config = None
+    if isinstance(config, dict):
+        return config
+    row["error"] = ("its stored configuration is damaged (not readable JSON); delete the run with "
+                    f"`python -m ltcore runs delete {row['run_id']}`")
+    return {}
+
+
+def _restore_history(db, run_id: str, history: list[dict]) -> None:
+    """The history table of a run back to the rows of its stored result."""
+    db.execute("DELETE FROM history WHERE run_id=?", (run_id,))
+    db.executemany("INSERT INTO history VALUES (?,?,?)",
+                   [(run_id, int(h.get("epoch", i + 1)), json.dumps(h)) for i, h in enumerate(history)])
 
 
 def _locked(exc: Exception) -> bool:

@@ -15,7 +15,12 @@ def tensorboard_writer(logdir: str | Path, config) -> Callable[[dict], None]:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         raise LTError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
-    writer = SummaryWriter(log_dir=str(Path(logdir) / f"{config.method}-{config.run_id}"))
+    folder = Path(logdir).expanduser() / f"{config.method}-{config.run_id}"
+    try:
+        writer = SummaryWriter(log_dir=str(folder))
+    except OSError as exc:  # a read-only folder, a file in the way, a full disk
+        raise LTError(f"--tensorboard {logdir}: cannot write event files into {folder} "
+                      f"({exc.strerror or exc}); give a folder you can write") from None
 
     def on_event(event: dict) -> None:
         if event.get("type") == "epoch":

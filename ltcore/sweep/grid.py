@@ -58,14 +58,18 @@ LARGE_TOTAL = 20_000
 """More epochs than this over all runs of one command needs `--yes`."""
 
 
-def check_size(runs: int, epochs: int, confirmed: bool = False) -> None:
-    """Refuse very large work unless `confirmed` (`--yes`), saying how large it is."""
+CONFIRM_CLI = "check the numbers, or add --yes to start it anyway"
+
+
+def check_size(runs: int, epochs: int, confirmed: bool = False, confirm: str = CONFIRM_CLI) -> None:
+    """Refuse very large work unless `confirmed` (`--yes`), saying how large it is: the one size
+    check of every command and page that starts training (`confirm`: how to go ahead anyway)."""
     total = runs * epochs
     if confirmed or (runs <= LARGE_RUNS and epochs <= LARGE_EPOCHS and total <= LARGE_TOTAL):
         return
     raise LTError(f"this asks for {runs:,} run{'s' * (runs != 1)} of {epochs:,} epochs ({total:,} epochs in "
                   f"all; the limits without asking are {LARGE_RUNS} runs, {LARGE_EPOCHS} epochs a run, "
-                  f"{LARGE_TOTAL:,} in all): check the numbers, or add --yes to start it anyway")
+                  f"{LARGE_TOTAL:,} in all): {confirm}")
 
 
 def round_sig(x: float, digits: int = 4) -> float:
@@ -195,7 +199,12 @@ class SweepSpec:
         return [self.config_for(m, r, s, v) for (m, r, s) in self.cells() for v in self.param_values()]
 
     def count(self) -> int:
-        return len(self.cells()) * max(self.samples if self.is_search else 1, 1)
+        """How many runs the sweep asks for, counted without building them."""
+        return len(self.methods) * len(self.ratios) * len(self.seeds) * max(self.samples if self.is_search else 1, 1)
+
+    def check_size(self, confirmed: bool = False, confirm: str = CONFIRM_CLI) -> None:
+        """`check_size` of this sweep (before any configuration is built): the CLI's and the Sweep page's."""
+        check_size(self.count(), self.base.epochs, confirmed, confirm)
 
 
 def _check_takes(method: str, name: str, base: Config) -> None:

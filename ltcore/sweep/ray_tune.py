@@ -8,7 +8,11 @@ owned by this process), with this process (the driver) keeping the run store the
   overwrites the same run's epochs, so the store holds the run once, with `attempts` counting tries.
 - Stop requests in the store (the dashboard's Stop) end a trial after its current epoch
   (`StoreStopper`); Ctrl-C ends the Tune run, and every run left unfinished is marked `stopped`.
-- A trial asking for more CPUs or GPUs than any node has is refused before anything is submitted.
+- A trial asking for more CPUs or GPUs than any node has is refused before anything is submitted;
+  so are settings Tune would wait or retry on for ever (`check_trial_options`) and an address that
+  answers but is not a Ray cluster (`_reachable`).
+- A distillation run's teacher (`kd_teacher`: a stored run or `@<method>`) is read from the
+  driver's store and shipped with the trials (`teacher_payloads`): a node has no store of its own.
 - A parameter search maximises balanced accuracy on the validation split (`grid.OBJECTIVE`) with
   Tune's searchers (OptunaSearch for `optuna`) and, optionally, ASHA early stopping.
 """
@@ -68,7 +72,7 @@ def train_trial(trial_config: dict) -> None:
             row = {k: v for k, v in event.items() if k not in ("type", "epochs")}
             tune.report(_metrics(row) | {"_row": row, "_worker": worker, "_device": device.get("name", "")})
 
-    result = train(config, on_event=on_event)
+    result = train(config, on_event=on_event, find_run=shipped_runs(trial_config.get("teachers") or {}))
     state = None
     if result.model is not None and result.status in ("done", "stopped"):
         buffer = io.BytesIO()
@@ -78,6 +82,53 @@ def train_trial(trial_config: dict) -> None:
     final = _metrics(result.metrics)
     del final["epoch"]  # not a new epoch: ASHA must not act on the report that carries the result
     tune.report(final | {"_final": payload, "_worker": worker})
+
+
+TEACHER_PARAM = "kd_teacher"
+
+
+def teacher_payloads(store, configs: list[Config]) -> dict:
+    """The stored models the runs distil from (`kd_teacher`: a run id or `@<method>`), read from
+    the driver's store before anything is submitted — a trial on another node has no store to
+    look them up in. reference → compressed (config, weights). A teacher the store lacks is one
+    LTError now, not a failed trial later."""
+    import torch
+
+    from ..methods.distill import resolve_reference
+
+    out = {}
+    for config in configs:
+        given = str(dict(config.method_params).get(TEACHER_PARAM) or "").strip()
+        if not given:
+            continue
+        reference = resolve_reference(config, given)
+        if reference in out or reference.endswith(".pt") or "/" in reference or "\\" in reference:
+            continue  # a weights file: read where the trial runs, as in a local run
+        try:
+            teacher, state = store.run_model(reference)
+        except LTError as exc:
+            what = f"run {reference}" if reference == given else f"run {reference}, the {given[1:]} run of its settings"
+            raise LTError(f"{config.method} learns from kd_teacher {given} ({what}), which this store has no "
+                          f"finished model of ({exc}); train the teacher run first: its students go to Ray "
+                          "with its weights") from None
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        out[reference] = zlib.compress(pickle.dumps({"config": teacher.to_dict(), "state": buffer.getvalue()}))
+    return out
+
+
+def shipped_runs(payloads: dict):
+    """A trial's `find_run`: the teachers the driver shipped (see `teacher_payloads`)."""
+    def find_run(reference: str):
+        import torch
+
+        data = payloads.get(str(reference).strip())
+        if data is None:
+            raise LTError(f"run {reference!r} was not sent with this Ray trial; train it first and run "
+                          "the sweep again")
+        data = pickle.loads(zlib.decompress(data))
+        return Config.from_dict(data["config"]), torch.load(io.BytesIO(data["state"]), weights_only=True)
+    return find_run
 
 
 def _metrics(row: dict) -> dict:
@@ -127,29 +178,70 @@ def connect(address: str | None, num_cpus: int | None = None) -> None:
                       "is `ray start --head` running there and the address HOST:PORT right?") from None
 
 
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+SETTINGS_FRAME = 0x04
+
+
 def _reachable(address: str, timeout: float = 5.0) -> None:
-    """Fail in seconds on a wrong HOST:PORT (ray.init would retry for minutes)."""
+    """Fail in seconds on a wrong HOST:PORT (ray.init would retry for minutes, forever against a
+    server that is not Ray's): the port must answer the HTTP/2 preface with a SETTINGS frame, as
+    the cluster's GCS (a gRPC server) does; a web server, an SSH daemon or silence is refused."""
     import socket
 
     host, _, port = address.rpartition(":")
     if address.startswith(("ray://", "auto")) or not host:
         return
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
-            return
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as conn:
+            conn.sendall(HTTP2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                chunk = conn.recv(9 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except socket.timeout:
+        head = b""
     except (OSError, ValueError) as exc:
         raise LTError(f"could not connect to the Ray cluster at {address} ({exc}); is `ray start --head` "
                       "running there and the address HOST:PORT right?") from None
+    if len(head) < 9 or head[3] != SETTINGS_FRAME:
+        seen = head.split(b"\r\n", 1)[0].decode("latin-1", "replace").strip()
+        raise LTError(f"{address} answers, but not as a Ray cluster" + (f" (it says {seen[:60]!r})" if seen else "")
+                      + "; give the address `ray start --head` printed (its GCS port, 6379 by default)")
+
+
+def check_trial_options(cpus: float, gpus: float, max_failures: int) -> None:
+    """Refuse, before Ray starts, trial settings Tune would accept and then wait or retry on
+    forever: CPUs must be a finite number > 0, GPUs a finite number ≥ 0, retries 0 or more (Tune
+    reads -1 as "retry for ever")."""
+    import math
+
+    if not (isinstance(cpus, (int, float)) and math.isfinite(cpus) and cpus > 0):
+        raise LTError(f"--cpus-per-trial must be a number above 0 (e.g. 1 or 0.5), got {cpus}")
+    if not (isinstance(gpus, (int, float)) and math.isfinite(gpus) and gpus >= 0):
+        raise LTError(f"--gpus-per-trial must be 0 or a positive number (0.25 shares a GPU by four), got {gpus}")
+    if gpus > 1 and gpus != int(gpus):
+        raise LTError(f"--gpus-per-trial {gpus:g}: above 1 it must be a whole number of GPUs")
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
+        raise LTError(f"--max-failures must be 0 or more (retries of a trial whose worker died), got "
+                      f"{max_failures}; Ray Tune would read -1 as retrying for ever")
+
+
+def precheck(store, configs: list[Config], address: str | None, cpus: float, gpus: float,
+             max_failures: int) -> None:
+    """Everything a Ray sweep can be refused for before Ray starts (the CLI calls it before it says
+    what it submits): trial settings, an address that is not a Ray cluster, missing teachers."""
+    check_trial_options(cpus, gpus, max_failures)
+    teacher_payloads(store, configs)
+    if address:
+        _reachable(address)
 
 
 def check_resources(cpus: float, gpus: float, address: str | None) -> dict:
     """Refuse, before submitting anything, trials that no node could ever run (they would wait forever)."""
     import ray
 
-    if cpus <= 0 and gpus <= 0:
-        raise LTError("a trial needs some resources: --cpus-per-trial > 0 (or --gpus-per-trial)")
-    if gpus > 1 and gpus != int(gpus):
-        raise LTError(f"--gpus-per-trial {gpus:g}: above 1 it must be a whole number of GPUs")
     nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
     total = {k: sum(n.get(k, 0) for n in nodes) for k in ("CPU", "GPU")}
     where = f"the Ray cluster at {address}" if address else "the local Ray instance"
@@ -308,8 +400,10 @@ def run_ray(spec: SweepSpec, store, configs: list[Config], sweep_ids: list[str],
     from ..version import code_version
     from .progress import FINAL
 
+    check_trial_options(cpus_per_trial, gpus_per_trial, max_failures)
     if gpus_per_trial == 0 and spec.base.device == "cuda":
         raise LTError("--device cuda with --gpus-per-trial 0: Ray gives such a trial no GPU")
+    teachers = teacher_payloads(store, configs)
     connect(address, num_cpus=None)
     try:
         check_resources(cpus_per_trial, gpus_per_trial, address)
@@ -317,7 +411,8 @@ def run_ray(spec: SweepSpec, store, configs: list[Config], sweep_ids: list[str],
         for config in configs:
             claimed.add(store.claim(config, os.getpid(), force=True)[1])
         runs = RunMap(store, claimed)
-        common = {"code_version": code_version(), "cpus": cpus_per_trial}
+        common = {"code_version": code_version(), "cpus": cpus_per_trial,
+                  "teachers": teachers}
         trainable = tune.with_resources(train_trial, {"cpu": cpus_per_trial, "gpu": gpus_per_trial})
         storage = Path(storage or store.root / "ray_results")
         storage.mkdir(parents=True, exist_ok=True)

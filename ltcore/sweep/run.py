@@ -72,6 +72,10 @@ def run_sweep(spec: SweepSpec, store=None, backend: str = "local", *, workers: i
                       "started when no --address is given)")
     if spec.asha and backend != "ray":
         raise LTError("--asha (early stopping) runs through Ray Tune: add --backend ray")
+    if backend == "ray":
+        from .ray_tune import check_trial_options
+
+        check_trial_options(cpus_per_trial, gpus_per_trial, max_failures)
     store = store or RunStore()
     todo, ids, cached = plan(spec, store)
     report = on_progress or (lambda p: None)

@@ -31,3 +31,11 @@ def test_the_learn_page_sidebar_shows_the_lessons_data_not_the_views(app, tmp_pa
     assert f"`{lesson.dataset}`" in text and f"ρ = {lesson.ratio:g}" in text and "ρ = 20" not in text
     at.switch_page(page("data")).run()                # the view's own settings come back unchanged
     assert at.sidebar.number_input(key="ratio").value == 20 and at.query_params["ratio"] == "20"
+
+
+def test_the_first_view_of_a_newcomer_carries_no_ratio_warning(app, tmp_path, monkeypatch):
+    """Issue 22, item 5: `make run`, Data page, defaults → a ratio the default data really gives."""
+    monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
+    at = app.run()
+    assert not at.exception and not at.sidebar.warning and not at.warning
+    assert "Real ratio: **62×**" in sidebar_text(at)

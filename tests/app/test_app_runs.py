@@ -8,13 +8,16 @@ from apphelpers import decode, figures, page, train_into
 
 from app.logic import memo as shared
 from app.charts.base import frequency_order
+from app.ui import runs_table
 
 METHODS = ("ce", "balanced_softmax")
 
 
 @pytest.fixture(scope="module")
 def seeds_lab(tmp_path_factory):
-    """gaussians ρ20, 2 epochs: ce and balanced_softmax over seeds 0 and 1, trained in-process."""
+    """gaussians ρ20, 2 epochs: ce and balanced_softmax over seeds 0 and 1, trained in-process
+    (neural collapse measured after each epoch)."""
+    from app.logic.state import geometry_schedule
     from ltcore import Config
     from ltcore.runs import RunStore
 
@@ -23,7 +26,8 @@ def seeds_lab(tmp_path_factory):
         mp.setenv("LTLAB_DATA", str(data))
         store = RunStore()
         runs = {(m, s): train_into(store, Config(dataset="gaussians", ratio=20, method=m, seed=s, epochs=2,
-                                                 batch_size=128)) for m in METHODS for s in (0, 1)}
+                                                 batch_size=128, **geometry_schedule(2)))
+                for m in METHODS for s in (0, 1)}
     return data, store, runs
 
 
@@ -107,7 +111,8 @@ def rows_of(at):
 
 
 def select(at, positions):
-    at.session_state["runs_table"] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    key = runs_table.selection_key(at.session_state)
+    at.session_state[key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
     return at.run()
 
 
@@ -130,14 +135,19 @@ def test_run_table_filters_shows_hides_and_tags_runs_in_the_store(app, lab):
     select(at, [0, 1])
     next(b for b in at.button if b.label == "Show").click().run()
     assert set(at.session_state["runs"]) == {runs["ce", 0], runs["balanced_softmax", 0], runs["balanced_softmax", 1]}
+    assert "0 selected" in " ".join(c.value for c in at.caption)     # an action clears the selection
+    select(at, [0, 1])
     at.text_input(key="runs_table_tag").set_value("paper-fig").run()
     next(b for b in at.button if b.label == "Add tag").click().run()
+    at.run()                                # AppTest does not follow the fragment's own rerun
+    assert "0 selected" in " ".join(c.value for c in at.caption)
     assert store.tags(runs["balanced_softmax", 1]) == ["paper-fig"] and store.tags(runs["ce", 0]) == []
     at.multiselect(key="runs_table_method").set_value([]).run()
     at.multiselect(key="runs_table_tags").set_value(["paper-fig"]).run()
     assert len(rows_of(at)) == 2 and set(rows_of(at)["tags"]) == {"paper-fig"}
     select(at, [0])
     next(b for b in at.button if b.label == "Remove tag").click().run()
+    select(at, [0])
     next(b for b in at.button if b.label == "Hide").click().run()
     assert len(at.session_state["runs"]) == 2
     store.tag([runs["balanced_softmax", 0], runs["balanced_softmax", 1]], "paper-fig", remove=True)
@@ -158,10 +168,14 @@ def test_delete_asks_first_and_on_a_shared_server_only_this_sessions_runs(app, l
     at.session_state["_started_runs"] = {extra}        # as if this session had queued it
     select(at, [position])
     next(b for b in at.button if b.label == "Delete 1 run…").click().run()
-    assert "for good" in at.warning[0].value and store.get(extra) is not None   # nothing deleted yet
+    assert "Undo" in at.warning[0].value and store.get(extra) is not None   # nothing deleted yet
+    assert "ce · gaussians · ρ20 · seed 7 · " + extra[:12] in at.warning[0].value   # the run is named
     next(b for b in at.button if b.label == "Yes, delete").click().run()
-    assert store.get(extra) is None and extra not in at.session_state["runs"]
-    assert len(rows_of(at)) == 4
+    assert extra not in at.session_state["runs"] and extra not in rows_of(at)["run_id"].tolist()
+    assert store.get(extra) is not None and len(rows_of(at)) == 4   # in this session's bin: Undo can bring it back
+    assert "0 selected" in " ".join(c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Delete for good now").click().run()
+    assert store.get(extra) is None and len(rows_of(at)) == 4
 
 
 def test_train_view_is_one_banded_line_per_multi_seed_config_clears_and_opens_on_compare(app, lab):
@@ -197,3 +211,40 @@ def test_log_toggle_and_geometry_choices_live_in_the_url(app, lab):
     at.radio(key="geometry_dim").set_value(2).run()
     assert at.query_params["geometry_run"] == ids[0] and "geometry_dim" not in at.query_params
     assert at.query_params["data_log"] == "1"
+
+
+def test_reliability_and_what_if_draw_one_entry_per_configuration_with_the_seed_switch(app, lab):
+    """Issue 22, item 3: 2 methods × 2 seeds are two reliability lines (mean ± std bands, two
+    colours) and two what-if bar series, not four; with the switch off, four single seeds."""
+    store, runs = lab
+    at = open_compare(app, list(runs.values()), compare_tab="Confusion & calibration")
+    lines = [t for t in figures(at)["reliability"]["data"][1:] if t.get("fill") != "toself"]
+    bands = [t for t in figures(at)["reliability"]["data"] if t.get("fill") == "toself"]
+    assert [t["name"].split(" (ECE")[0] for t in lines] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
+    assert len(bands) == 2 and len({t["line"]["color"] for t in lines}) == 2
+    assert "± " in lines[0]["name"]                                     # ECE mean ± std over the seeds
+    at.toggle(key="seed_groups").set_value(False).run()
+    lines = [t for t in figures(at)["reliability"]["data"][1:] if t.get("fill") != "toself"]
+    assert len(lines) == 4 and len({t["line"]["color"] for t in lines}) == 4
+    at.toggle(key="seed_groups").set_value(True).run()
+    at.session_state["compare_tab"] = "What if τ…"
+    at.run()
+    bars = [t for t in figures(at)["compare_whatif_per_class"]["data"] if t["type"] == "bar"]
+    assert [t["name"] for t in bars] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
+    assert bars[0]["error_y"]["visible"]
+
+
+def test_geometry_all_four_nc_draws_one_band_and_line_per_configuration(app, lab):
+    """Issue 22, item 3: Geometry's "all four" drew one line per seed (16 in NC2 for 3 × 3 runs)."""
+    store, runs = lab
+    app.query_params.update({"runs": ",".join(runs.values()), "geometry_nc": "all"})
+    at = app.run()
+    at.switch_page(page("geometry")).run()
+    assert not at.exception
+    traces = figures(at)["nc_history"]["data"]
+    lines = [t for t in traces if t.get("fill") != "toself" and t.get("showlegend")]
+    assert [t["name"] for t in lines] == ["ce · 2 seeds", "balanced_softmax · 2 seeds"]
+    assert sum(t.get("fill") == "toself" for t in traces) >= 2       # ± one std over the seeds (NC1 at least)
+    nc1 = [statistics.fmean(h["nc1"] for h in store.load_result(runs["ce", s]).extras["nc_history"]
+                            if h["epoch"] == 2) for s in (0, 1)]
+    assert decode(lines[0]["customdata"])[-1] == pytest.approx(statistics.fmean(nc1))

@@ -179,7 +179,7 @@ def test_no_store_writes_nothing_and_delete_removes_stage1_files(capsys, tmp_pat
     assert not home.exists() and len(stage1) == 2   # the crt run's own weights and its stage 1
     from ltcore.runs import RunStore
     store = RunStore(data / "runs.sqlite")
-    own = Path(store.get(store.resolve(crt[:8]))["checkpoint"])
+    own = store.checkpoint_path(store.resolve(crt[:8]))
     (shared_stage1,) = [p for p in stage1 if p != own]
 
     class Planted:

@@ -53,7 +53,7 @@ def test_round_trip_restores_numbers_history_and_arrays(tmp_path, trained):
 def test_corrupt_array_file_is_reported_not_loaded(tmp_path, trained):
     store = RunStore(tmp_path / "runs.sqlite")
     run_id = store.save_result(trained)
-    [npy] = [p for p in store.array_dir(run_id).iterdir() if "features" in p.name]
+    [npy] = [p for p in store.array_dir(run_id).rglob("*.npy") if "features" in p.name]
     blob = bytearray(npy.read_bytes())
     blob[-1] ^= 0xFF
     npy.write_bytes(bytes(blob))

@@ -123,3 +123,20 @@ def test_a_table_trains_on_ray_into_the_store_and_resumes_from_it(ray_address, t
     assert "2 of 2 runs already in the store; training 0" in capsys.readouterr().err
     assert [r["finished"] for r in store.list_runs()] == [r["finished"] for r in runs]  # nothing re-trained
     assert (tmp_path / "b" / path.name).read_text() == path.read_text()
+
+
+def test_a_distillation_sweep_on_ray_learns_from_its_stored_teacher(ray_address, capsys):
+    """Issue 25 item 10: kd/bkd with a stored or `@ce` teacher on Ray was a raw trial traceback
+    (the trial had no store to look its teacher up in); the driver now ships the teacher."""
+    from ltcore.runs.execute import execute
+
+    store = RunStore()
+    teacher = Config(dataset="digits", ratio=10, epochs=2)
+    _, teacher_id = store.claim(teacher, os.getpid())
+    store.mark_running(teacher_id, os.getpid())
+    assert execute(store, teacher_id) is not None
+    args = ["sweep", "--dataset", "digits", "--method", "bkd", "--methods", "bkd", "--param", "kd_teacher=@ce",
+            "--ratios", "10", "--seeds", "0", "--epochs", "2", "--backend", "ray", "--address", ray_address, "--quiet"]
+    assert main(args) == 0, capsys.readouterr().err
+    (student,) = [r for r in store.list_runs() if r["method"] == "bkd"]
+    assert student["status"] == "done" and store.history(student["run_id"])[-1]["worker"]["pid"] != os.getpid()

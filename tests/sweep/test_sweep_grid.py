@@ -101,3 +101,29 @@ def test_ctrl_c_stops_the_sweep_and_marks_its_runs_stopped(isolated_data_dir, sp
     while any(pid_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.3)
     assert workers and not any(pid_alive(pid) for pid in workers), "a worker kept running after the sweep"
+
+
+class TimedStore:
+    """A store's answers about two finished runs: 2 epochs of 1 s each, 10 s from start to finish."""
+
+    def list_runs(self, **_):
+        return [{"run_id": f"r{i}", "started": 100.0, "finished": 110.0} for i in range(2)]
+
+    def history(self, run_id):
+        return [{"epoch": 1, "seconds": 1.0}, {"epoch": 2, "seconds": 1.0}]
+
+    def run_id_for(self, config):
+        return config.run_id
+
+    def get(self, run_id):
+        return None
+
+
+def test_the_time_estimate_counts_what_a_run_spends_outside_its_epochs():
+    """Issue 22: the Sweep estimate said 16 s for a 43 s grid; epochs alone miss each run's start,
+    evaluation and measurements (here 8 of a run's 10 s)."""
+    from ltcore.sweep import estimate
+
+    configs = SweepSpec(Config(dataset="digits", epochs=4), ("ce",), (10, 100), (0,)).configs()
+    est = estimate(TimedStore(), configs, parallel=2)
+    assert est["to_train"] == 2 and est["seconds"] == pytest.approx((8 + 4 * 1.0) * 2 / 2)

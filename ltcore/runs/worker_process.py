@@ -1,5 +1,5 @@
-"""A worker slot: one `python -m ltcore.runs.worker --serve` process, started warm (torch imported)
-before a job arrives and reused for up to `reuse` runs; pinned to one GPU when there are several."""
+"""A worker process of the job queue: one `python -m ltcore.runs.worker --serve` process, started
+warm (torch imported) before a job arrives and reused for up to `reuse` runs; pinned to one GPU when there are several."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
-class Slot:
+class WorkerProcess:
     def __init__(self, index: int, db: Path, log: Path, gpu: int | None, reuse: int, save_checkpoints: bool,
                  threads: int | None = None, own_session: bool = False):
         self.index, self.db, self.log, self.gpu, self.threads = index, db, log, gpu, threads
