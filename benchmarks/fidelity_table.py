@@ -2,10 +2,11 @@
 
 Runs `pytest tests/fidelity` with LTLAB_FIDELITY_OUT set (each test records preset, authors'
 source, what was compared and the measured max |diff|), then writes one row per (preset, source,
-what) between the page's markers. Nothing is typed by hand: rerun after changing a method.
+what) between the page's markers, followed by the stated differences from the authors
+(`ltcore.methods.differences`). Nothing is typed by hand: rerun after changing a method.
 
     python benchmarks/fidelity_table.py            # run the checks, update docs/methods.md
-    python benchmarks/fidelity_table.py --print    # print the table only
+    python benchmarks/fidelity_table.py --print    # print the tables only
 """
 from __future__ import annotations
 
@@ -52,11 +53,22 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def differences() -> str:
+    """The stated differences from the authors, one row each."""
+    sys.path.insert(0, str(ROOT))
+    from ltcore.methods.differences import DIFFERENCES
+
+    lines = ["Where a preset knowingly differs from its authors (stated in its docstring):", "",
+             "| preset | authors' repository / file | what differs | why |", "|---|---|---|---|"]
+    lines += [f"| `{d.preset}` | {d.source} | {d.differs} | {d.why} |" for d in DIFFERENCES]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--print", action="store_true", help="print the table, leave docs/methods.md alone")
     args = parser.parse_args()
-    text = table(measure())
+    text = table(measure()) + "\n\n" + differences()
     if args.print:
         print(text)
         return

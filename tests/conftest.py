@@ -21,6 +21,10 @@ def isolated_data_dir(tmp_path_factory, monkeypatch):
 
 
 os.environ.setdefault("LTLAB_OFFLINE", "1")
+# Ray on loopback only: the test head runs with this set (tests/sweep/raycluster.py), so its GCS listens
+# on 127.0.0.1; a driver without it maps 127.0.0.1 to the machine's network address (where nothing
+# listens) and waits for ever. Set before anything imports ray, whose constants read it at import.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def _signals_at_default() -> None:

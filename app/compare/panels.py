@@ -18,7 +18,7 @@ from ltcore.metrics.seeds import SeedSummary, group_by_seed, summarise_seeds
 from app.charts import curves as charts_runs
 from app.charts.cache import freeze
 from app.logic import memo as shared
-from app.logic.labels import run_labels
+from app.logic.labels import own_ratio, ratio_value, run_labels
 from app.logic.tables import GROUPS
 from app.ui import jobs
 from app.ui.plot import chart
@@ -62,7 +62,7 @@ def choose(ids: list[str], runs: list, labels: list[str]) -> tuple[list[str], li
               "with an error bar (± one sample std over the seeds). Off: every seed on its own.")
     if not st.session_state["seed_groups"]:
         return ids, runs, labels
-    names = run_labels([s.config for s in made])
+    names = run_labels([s.config for s in made], [own_ratio(s) for s in made])
     return heads, made, [f"{n} · {s.n} seeds" if s.n > 1 else n for n, s in zip(names, made)]
 
 
@@ -72,7 +72,8 @@ def table(ids: list[str], runs: list, labels: list[str]) -> pd.DataFrame:
     rows = []
     for rid, r, label in zip(ids, runs, labels):
         s = r if isinstance(r, SeedSummary) else summarise_seeds([r], [rid])
-        row = {"run": label, "method": s.config.method, "dataset": s.config.dataset, "ratio": s.config.ratio,
+        row = {"run": label, "method": s.config.method, "dataset": s.config.dataset,
+               "ratio": ratio_value(s.config.profile, s.config.ratio, own_ratio(s)),
                "seeds": ", ".join(map(str, s.seeds)), "n": s.n, "epochs": s.epochs_completed}
         for key in HEADLINE:
             if key.endswith("_acc") and key.split("_")[0] in GROUPS:
@@ -105,7 +106,7 @@ _FIGURES = shared.Memo(max_entries=128)
 def groups(ids: list[str], runs: list, by_seed: bool) -> list[tuple[str, list[str], list[list[dict]]]]:
     """(label, run ids, histories) per line: one per seed group (`by_seed`) or one per run."""
     members = group_by_seed([r.config for r in runs]) if by_seed else [[i] for i in range(len(runs))]
-    names = run_labels([runs[g[0]].config for g in members])
+    names = run_labels([runs[g[0]].config for g in members], [own_ratio(runs[g[0]]) for g in members])
     return [(name, [ids[i] for i in g], [runs[i].history for i in g]) for name, g in zip(names, members)]
 
 

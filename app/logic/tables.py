@@ -30,12 +30,15 @@ def spell_out_few(df: pd.DataFrame, column: str = "few_acc", done: pd.Series | N
 
 
 def method_notes(extras: dict) -> str:
-    """What a method learned that the accuracy columns do not show: SADE's test-time expert weights,
+    """What a method learned that the accuracy columns do not show: SADE's test-time expert weights
+    (or that its experts were averaged without test-time aggregation),
     LWS classes whose learned scale is negative (a stage-1 model that under-fits them)."""
     notes = []
     if extras.get("sade_weights"):
         weights = " / ".join(f"{w:.2f}" for w in extras["sade_weights"])
         notes.append(f"expert weights {weights} (plain / balanced / inverse; test-time aggregation)")
+    elif (extras.get("method_slots") or {}).get("classifier") == "experts":
+        notes.append("SADE experts averaged (no test-time aggregation)")
     if extras.get("lws_negative"):
         classes = ", ".join(str(k) for k in extras["lws_negative"])
         notes.append(f"LWS scale < 0 for class {classes}: stage 1 under-fits it (own-class logits mostly < 0)")

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..config import Config
 from ..errors import LTError
 from ..sweep import check_size
-from ..reproduce.report import format_markdown, format_preset_table, summarise, write_outputs
+from ..reproduce.report import folder_note, format_markdown, format_preset_table, summarise, with_note, write_outputs
 from ..reproduce.runners import run_local, run_ray, stored_outcomes, warm_unlabelled
 from ..reproduce.tables import TABLES, inapplicable, table_configs
 
@@ -20,6 +20,9 @@ def add_parser(sub) -> None:
     p.add_argument("table", choices=sorted(TABLES), help="; ".join(f"{k}: {v.description}" for k, v in TABLES.items()))
     p.add_argument("--dataset", default=None, help="train on another data set (e.g. synthetic_cifar offline: "
                    "a smoke table, published column empty)")
+    p.add_argument("--data-path", default="", metavar="DIR", help="train on an image folder with train/ and "
+                   "test/ class sub-folders (e.g. CIFAR-10 as image files; --dataset imagefolder); its test/ "
+                   "is the test set")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--epochs", type=int, default=None, help="fewer epochs (milestones scale along)")
     p.add_argument("--methods", default=None, help="comma-separated presets (default: the table's; mnist1d-lt: "
@@ -65,14 +68,18 @@ def cmd_reproduce(args) -> int:
     spec = TABLES[args.table]
     if args.address and args.backend != "ray":
         raise LTError("--address HOST:PORT is for --backend ray (add it, or drop --address)")
-    dataset = args.dataset or spec.dataset
+    data_path = getattr(args, "data_path", "") or ""
+    if data_path and args.dataset not in (None, "imagefolder"):
+        raise LTError(f"--data-path trains on an image folder (--dataset imagefolder), not {args.dataset!r}: "
+                      "drop --dataset or --data-path")
+    dataset = "imagefolder" if data_path else args.dataset or spec.dataset
     if dataset not in DATASETS.names():
         raise LTError(f"unknown data set {dataset!r} for {spec.name}; this installation has: "
                       f"{', '.join(DATASETS.names())}")
     configs = table_configs(spec, comma_list(args.seeds, int, "--seeds"), dataset, args.epochs,
                             comma_list(args.methods, str, "--methods") if args.methods else None,
                             comma_list(args.ratios, float, "--ratios") if args.ratios else None,
-                            args.eval_every, args.device)
+                            args.eval_every, args.device, data_path)
     if not args.no_train:  # the size check every command that trains makes, before any data is read
         check_size(len(configs), max(c.epochs for c in configs), args.yes)
     if args.backend == "ray":  # before Ray starts: settings Tune would wait or retry on for ever
@@ -85,16 +92,17 @@ def cmd_reproduce(args) -> int:
         os.environ["LTLAB_DATA"] = str(Path(args.data_dir).expanduser())
     # Missing files: one line naming them, before anything trains. Generated data (mnist1d) is
     # written to its cache here, once, before the workers start (they all read that file).
-    load_split(dataset, args.data_dir)
+    split = load_split(dataset, args.data_dir, **({"path": data_path} if data_path else {}))
     warm_unlabelled(dataset, configs)
     say = lambda msg: sys.stderr.write(msg + "\n")  # noqa: E731
     methods = list(dict.fromkeys(c.method for c in configs))
-    skipped = {} if args.methods else inapplicable(spec, dataset, args.device)
+    skipped = {} if args.methods else inapplicable(spec, dataset, args.device, data_path)
     say(f"{spec.name} on {dataset}: {len(configs)} runs ({configs[0].epochs} epochs each), "
         f"{len(methods)} presets: {', '.join(methods)}"
         + "".join(f"\n  left out: {m}: {why}" for m, why in skipped.items()))
     outcomes = train_table(configs, store_for(args.data_dir), args, say)
-    published_for = spec.name if dataset == spec.dataset and not spec.reference else None
+    files_of_table = bool(data_path) and bool(spec.classes) and tuple(split.classes) == spec.classes
+    published_for = spec.name if (dataset == spec.dataset or files_of_table) and not spec.reference else None
     rows = summarise(spec, configs, outcomes, published_for, spec.reference)
     title = f"{spec.name}: {dataset}, {configs[0].epochs} epochs, seeds {args.seeds}"
     if spec.reference:
@@ -102,6 +110,8 @@ def cmd_reproduce(args) -> int:
     else:
         title += "" if published_for else " (smoke table: no published column for this data set)"
         markdown = format_markdown(spec, rows, title)
+    if data_path:
+        markdown = with_note(markdown, folder_note(spec, split, data_path, files_of_table))
     print(markdown)
     folder = Path(args.out) if args.out else (Path(args.data_dir).expanduser() if args.data_dir
                                                else default_data_dir()) / "reproduce"

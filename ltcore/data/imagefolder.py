@@ -12,6 +12,11 @@ transparency, CMYK, floating point) is named in the warnings. Other files and im
 read are skipped and counted in `DataSplit.warnings`. A balanced test split (the same number per class,
 fixed seed) is held out, then a balanced validation split from what remains (see
 `validation_per_class`); the training pool keeps the folder's natural imbalance.
+
+A folder with `train/` and `test/` sub-folders (each a folder of the same class sub-folders, as
+CIFAR-10 is often kept as image files) uses its own test split: every image of `test/` is the test
+set, and the validation split is held out of `train/` before anything else, so it never comes from
+the pool a long-tailed subset is drawn from; the training pool is the rest of `train/`.
 """
 from __future__ import annotations
 
@@ -233,10 +238,68 @@ def _root(path) -> Path:
     return root
 
 
+SPLIT_FOLDERS = ("train", "test")
+
+
+def has_split_folders(root: Path) -> bool:
+    """Whether `root` holds `train/` and `test/` folders (the given-test-split layout)."""
+    return all((root / name).is_dir() and not (root / name).is_symlink() for name in SPLIT_FOLDERS)
+
+
+def read_images(root: Path, size: int):
+    """(classes, x uint8 NCHW, y, warnings) of one folder of class sub-folders."""
+    classes, samples, others, links, special = scan_folder(root)
+    signature = tuple((p, st.st_size, st.st_mtime_ns) for p, st in
+                      ((p, os.stat(p)) for p, _ in samples))
+    x, y, unreadable, lossy = decode_folder(tuple(samples), int(size), signature)
+    warnings = (_skip_warning("non-image file", others, root)
+                + _skip_warning("unreadable image file", unreadable, root)
+                + _skip_warning("symbolic link", links, root, " (links are not followed out of a class folder)")
+                + _skip_warning("special file", special, root,
+                                " (not regular files: pipes, sockets and devices are never opened)")
+                + [_names_warning(f"converted {len(paths)} image{'s' if len(paths) != 1 else ''} lossily ({what})",
+                                  paths, root) for what, paths in sorted(lossy.items())])
+    return classes, x, y, warnings
+
+
+def load_given_split(root: Path, size: int) -> DataSplit:
+    """`train/` + `test/`: the test folder as the test set, a balanced validation split of
+    `validation_per_class` per class held out of `train/`, the rest the training pool."""
+    classes, x, y, warnings = read_images(root / "train", size)
+    test_classes, x_te, y_te, test_warnings = read_images(root / "test", size)
+    if test_classes != classes:
+        only_train = sorted(set(classes) - set(test_classes))
+        only_test = sorted(set(test_classes) - set(classes))
+        raise DataMissingError(
+            f"{root / 'train'} and {root / 'test'} must hold the same class folders; only in train: "
+            f"{', '.join(only_train) or '-'}; only in test: {', '.join(only_test) or '-'}")
+    counts = torch.bincount(y, minlength=len(classes)).tolist()
+    test_counts = torch.bincount(y_te, minlength=len(classes)).tolist()
+    empty = [f"{c}" for c, n in zip(classes, counts) if n == 0] + \
+        [f"test/{c}" for c, n in zip(classes, test_counts) if n == 0]
+    if empty:
+        raise DataMissingError(f"class folder(s) {', '.join(empty)} in {root} have no readable image; "
+                               "every class needs images in train/ and in test/")
+    n_val = validation_per_class(min(counts))
+    tr, va = balanced_holdout(y, n_val, VAL_HOLDOUT_SEED)
+    mean, std = channel_stats(x[tr])
+    warnings = warnings + [w.replace("skipped", "skipped in test/", 1) for w in test_warnings]
+    if n_val == 0:
+        warnings.append(f"no validation split: the smallest class of train/ has {min(counts)} images "
+                        f"(fewer than {int(1 / VAL_FRACTION)}), so nothing can be tuned on held-out images")
+    if len(set(test_counts)) > 1:
+        warnings.append(f"test/ is not balanced ({min(test_counts)} to {max(test_counts)} images a class): "
+                        "overall accuracy weighs classes unequally; balanced accuracy does not")
+    return DataSplit("imagefolder", x[tr], y[tr], x_te, y_te, classes, mean, std, warnings,
+                     x_val=x[va], y_val=y[va])
+
+
 @DATASETS.register(
     "imagefolder", "your own folder of class sub-folders (ImageFolder rules), RGB resized to 32×32; "
     "natural imbalance kept (profile none) or re-profiled; balanced test of min(20% of the "
-    "smallest class, 50) per class and validation split of min(10%, 25) per class",
+    "smallest class, 50) per class and validation split of min(10%, 25) per class, or, for a "
+    "folder with train/ and test/ sub-folders, test/ as the test set and the validation split "
+    "from train/",
     shape=(3, 32, 32), num_classes=None, kind="image", augment="crop_flip", model="resnet32",
     offline=False, needs_path=True)
 def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 32) -> DataSplit:
@@ -245,10 +308,9 @@ def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 
     if int(size) < 4:
         raise ConfigError(f"image size must be at least 4 pixels, got {size}")
     root = _root(path)
-    classes, samples, others, links, special = scan_folder(root)
-    signature = tuple((p, st.st_size, st.st_mtime_ns) for p, st in
-                      ((p, os.stat(p)) for p, _ in samples))
-    x, y, unreadable, lossy = decode_folder(tuple(samples), int(size), signature)
+    if has_split_folders(root):
+        return load_given_split(root, int(size))
+    classes, x, y, warnings = read_images(root, int(size))
     counts = torch.bincount(y, minlength=len(classes)).tolist()
     short = [f"{c} ({n})" for c, n in zip(classes, counts) if n < 2]
     if short:
@@ -261,13 +323,6 @@ def load_imagefolder(data_dir: Path, seed: int = 0, path: str = "", size: int = 
     rest, va = balanced_holdout(y[pool], n_val, VAL_HOLDOUT_SEED)
     tr, va = pool[rest], pool[va]
     mean, std = channel_stats(x[tr])
-    warnings = (_skip_warning("non-image file", others, root)
-                + _skip_warning("unreadable image file", unreadable, root)
-                + _skip_warning("symbolic link", links, root, " (links are not followed out of a class folder)")
-                + _skip_warning("special file", special, root,
-                                " (not regular files: pipes, sockets and devices are never opened)")
-                + [_names_warning(f"converted {len(paths)} image{'s' if len(paths) != 1 else ''} lossily ({what})",
-                                  paths, root) for what, paths in sorted(lossy.items())])
     if n_val == 0:
         warnings.append(f"no validation split: the smallest class has {min(counts)} images (fewer "
                         f"than {int(1 / VAL_FRACTION)}), so nothing can be tuned on held-out images")

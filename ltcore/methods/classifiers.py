@@ -38,7 +38,12 @@ class ETFClassifier(nn.Module):
     """Yang et al. NeurIPS'22: fixed simplex ETF M = √(K/(K−1)) P (I − 11ᵀ/K), P (d×K) with
     orthonormal columns, never trained; features pass BatchNorm1d and L2 normalisation, z = Mᵀĥ.
 
-    When d < K a learned linear map to K dimensions comes first (an ETF needs d ≥ K − 1).
+    When d < K a learned linear map to K dimensions comes first (an ETF needs d ≥ K − 1). The
+    authors instead widen the backbone: for CIFAR-100 their ResNet-32 has 32/64/128 channels and
+    128-d features (NeuralCollapseApplications/ImbalancedLearning `models/resnet_cifar.py`
+    `resnet32_fe_c100` = `ResNet_fe(BasicBlock, [5, 5, 5], 32)`, config `Res_cifar100_*_ETF_DR.yaml`).
+    The lab keeps the run's backbone (the same model for every preset of a comparison), so on
+    CIFAR-100 with the 64-d ResNet-32 this preset trains a 64→100 projection the authors do not have.
     """
 
     def __init__(self, feat_dim: int, num_classes: int, seed: int = 0):

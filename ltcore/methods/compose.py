@@ -157,11 +157,16 @@ class ComposedMethod(Method):
             model.backbone = rebuild(model.backbone)
 
     def param_groups(self, model: torch.nn.Module) -> list[dict]:
-        """The model's parameters, and a contrastive term's projection head(s) beside them."""
+        """The model's parameters, and a contrastive term's projection head(s) beside them; the
+        classifier's bias in a group without weight decay when the loss says so (Cui et al.'s
+        sigmoid/focal losses)."""
         params = [p for p in model.parameters() if p.requires_grad]
         if self.contrast is not None:
             params += [p for p in self.contrast.parameters() if p.requires_grad]
-        return [{"params": params}]
+        bias = getattr(getattr(model, "classifier", None), "bias", None)
+        if getattr(self.loss, "decay_head_bias", True) or not isinstance(bias, torch.Tensor):
+            return [{"params": params}]
+        return [{"params": [p for p in params if p is not bias]}, {"params": [bias], "weight_decay": 0.0}]
 
     def kept_indices(self, labels: torch.Tensor) -> torch.Tensor:
         """Indices of the training samples used for training (all but the held-out split)."""
@@ -196,7 +201,7 @@ class ComposedMethod(Method):
         if self.pretext is not None:
             self.info["ssp"] = self.pretext.run(self, ctx)
         if self.contrast is not None:
-            self.contrast.attach(ctx)
+            self.contrast.attach(ctx, kept)
         return False
 
     def reuses_stage1(self) -> bool:

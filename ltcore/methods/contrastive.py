@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .registries import BALANCING_HEADS, CONTRASTIVE, Needs, integer, number
-from .views import augment_view, two_views
+from .views import BCL_SIM, SIM, SLAUG, ViewRecipe, augment_view, two_views
 
 
 # --- pure losses ---------------------------------------------------------------------------
@@ -171,16 +171,26 @@ class MomentumEncoder:
 
 
 class ContrastTerm(nn.Module):
-    """Base of a `contrast` slot object: `attach(ctx)` once before training (after the initial weights
+    """Base of a `contrast` slot object: `attach(ctx, kept)` once before training (after the initial weights
     are loaded), `training_loss(method,
     model, x, y)` for a batch (the whole step's loss), `logits(model, x)` at evaluation."""
 
     replaces_loss = False
     """True when the contrastive loss is the whole loss of the main loop (no classifier loss)."""
+    recipe: ViewRecipe = SIM
+    """the authors' augmentation of the contrastive views (views.py)."""
 
-    def attach(self, ctx) -> None:
-        self.flip = getattr(ctx.train_batches, "augment", "none") == "crop_flip"
+    def attach(self, ctx, kept: torch.Tensor | None = None) -> None:
+        """`kept`: the indices of the training samples the run trains on (None: all)."""
+        batches = ctx.train_batches
+        self.kept = kept
+        self.flip = getattr(batches, "augment", "none") == "crop_flip"
         self.gen = ctx.gen
+        self.mean, self.std = getattr(batches, "mean", None), getattr(batches, "std", None)
+
+    def views(self, x: torch.Tensor, y: torch.Tensor):
+        """Two views of the batch with this method's recipe, colour in pixel units."""
+        return two_views(x, y, self.gen, self.flip, self.recipe, self.mean, self.std)
 
 
 class BCL(ContrastTerm):
@@ -188,10 +198,14 @@ class BCL(ContrastTerm):
 
     As the authors' `main.py` `train()` L299-311: the batch itself (view 0) gives the classifier
     logits for the logit-compensated CE (the preset's loss, `la` with τ = 1, `loss/logitadjust.py`),
-    two further views go through the same backbone in the same forward pass and an MLP head to
-    1024-d normalised features, and the class prototypes are another MLP head (`head_fc`) applied
-    to the classifier's weight rows, normalised (`BCLModel.forward`). Defaults are the authors'
-    `main.py` flags: `--temp 0.07`, `--alpha 1.0`, `--beta 0.35`, `--feat_dim 1024`, with their
+    two further views go through the same backbone in the same forward pass, and all three views
+    go through the MLP head in one call (`BCLModel.forward`, `models/resnext.py` L306: its
+    BatchNorm sees 3B samples) to 1024-d normalised features, of which views 1-2 enter the loss;
+    the class prototypes are another MLP head (`head_fc`) applied to the classifier's weight rows,
+    normalised. Views 1-2 follow their `augmentation_sim` (`main.py` L172-180: crop 0.08-1, flip,
+    ColorJitter(0.4, 0.4, 0.4, 0.1) p = 0.8, grey p = 0.2; `BCL_SIM`) on top of the run's own
+    crop/flip; view 0 is the run's batch (their RandAugment on view 0 is not applied). Defaults
+    are the authors' `main.py` flags: `--temp 0.07`, `--alpha 1.0`, `--beta 0.35`, `--feat_dim 1024`, with their
     cosine classifier (`NormedLinear`, s = 30). Their optimiser settings (cosine lr, weight decay
     5e-4, RandAugment on view 0) are the run's, not the preset's; the published code covers
     ImageNet-LT/iNaturalist only, so there are no CIFAR-specific flags to copy.
@@ -206,13 +220,15 @@ class BCL(ContrastTerm):
         self.head_fc = mlp_head(feat_dim, int(bcl_dim))
         self.to(device)
 
+    recipe = BCL_SIM
+
     def training_loss(self, method, model, x, y):
-        v1, v2, _ = two_views(x, y, self.gen, self.flip)
+        v1, v2, _ = self.views(x, y)
         b = len(y)
         h = model.features(torch.cat([x, v1, v2]))
         z = model.classifier(h[:b])
-        f = F.normalize(self.head(h[b:]).float(), dim=1)
-        feats = torch.stack([f[:b], f[b:]], 1)
+        f = F.normalize(self.head(h).float(), dim=1)
+        feats = torch.stack([f[b:2 * b], f[2 * b:]], 1)
         centers = F.normalize(self.head_fc(model.classifier.weight).float(), dim=1)
         return self.ce_weight * method.loss(z, y) + self.weight * bcl_loss(centers, feats, y, self.temperature)
 
@@ -224,16 +240,21 @@ class KCL(ContrastTerm):
     projection to 128-d: their `--mlp` is off in the README commands), a momentum key encoder
     (m = 0.999), a queue of 65536 keys with their labels (empty slots labelled −1), positives = the
     own key + the first k = 6 queue keys of the class (`--posk 6`), soft-target CE at τ = 0.07
-    (`util.SoftCrossEntropyLoss`). Both views are random views of the batch (`--slaug`). The
-    contrastive loss is the whole main-loop loss; the classifier is learnt afterwards on the
-    frozen features (the preset's second stage). Where this differs from the authors: the preset's
+    (`util.SoftCrossEntropyLoss`). Both views are random views of the batch as their `--slaug`
+    (`helper.py` L355-361: RandomResizedCrop 0.08-1 and a flip, no colour; `SLAUG`). Before the
+    first epoch the queue is filled with real labelled keys as their `init_key_queue`
+    (`main_kcl.py` L193-229): up to `kcl_queue // batch` full batches of one pass over the training
+    set through query and key encoder in train mode, without loss or momentum step; slots beyond
+    one pass keep their random keys labelled −1. The contrastive loss is the whole main-loop loss;
+    the classifier is learnt afterwards on the frozen features (the preset's second stage). Where
+    this differs from the authors: the preset's
     second stage is cRT (class-balanced sampling, Kang et al. ICLR'20), while the authors' README
     long-tailed command trains the linear classifier with `main_lincls.py` (lr 30, no weight decay,
-    100 epochs, steps at 60/80) without its `--balanced` flag. On small data sets lower
-    `kcl_queue`: the queue holds random keys until that many images have been seen.
+    100 epochs, steps at 60/80) without its `--balanced` flag.
     """
 
     replaces_loss = True
+    recipe = SLAUG
 
     def __init__(self, feat_dim: int, num_classes: int, counts, device, kcl_k: int = 6,
                  kcl_temperature: float = 0.07, kcl_queue: int = 65536, kcl_momentum: float = 0.999,
@@ -246,15 +267,33 @@ class KCL(ContrastTerm):
         self.key = None
         self.queue = None
 
-    def attach(self, ctx) -> None:
-        super().attach(ctx)
+    def attach(self, ctx, kept: torch.Tensor | None = None) -> None:
+        super().attach(ctx, kept)
         self.key = MomentumEncoder(ctx.model.backbone, self.head, self.momentum)
         keys = F.normalize(torch.randn(self.dim, self.queue_size, device=ctx.device, generator=ctx.gen), dim=0)
         self.queue = MemoryQueue(self.queue_size, self.dim, keys.t().contiguous(),
                                  torch.full((self.queue_size,), -1, dtype=torch.long, device=ctx.device))
+        self.fill_queue(ctx)
+
+    @torch.no_grad()
+    def fill_queue(self, ctx) -> None:
+        """The authors' `init_key_queue`: full batches of a shuffled pass, keys pushed with labels."""
+        from ..engine.loop import epoch_batches
+
+        batches, bs = ctx.train_batches, ctx.config.batch_size
+        idx = self.kept if self.kept is not None else torch.arange(len(batches.y), device=batches.y.device)
+        wanted = max(self.queue_size // bs, 1)
+        order = idx[torch.randperm(len(idx), device=idx.device, generator=ctx.gen)]
+        ctx.model.train()
+        for i, (x, y) in enumerate(epoch_batches(batches, order[:len(order) // bs * bs], bs)):
+            if i == wanted:
+                break
+            xq, xk, _ = self.views(x, y)
+            self.head(ctx.model.features(xq))        # the query encoder's BatchNorm statistics move too
+            self.queue.push(self.key.encode(xk), y)
 
     def training_loss(self, method, model, x, y):
-        xq, xk, _ = two_views(x, y, self.gen, self.flip)
+        xq, xk, _ = self.views(x, y)
         q = F.normalize(self.head(model.features(xq)).float(), dim=1)
         self.key.update(model.backbone, self.head)
         k = self.key.encode(xk)
@@ -268,13 +307,16 @@ class PaCo(ContrastTerm):
     """Parametric contrastive learning (Cui et al. ICCV'21 §3.3, Eq. 5-6).
 
     As the authors' `PaCo/LT/moco/builder.py` `MoCo._train` and `paco_cifar.py` `train()`: the
-    query is the batch itself (their `augmentation_regular`), the key a contrastive view
-    (`augmentation_sim_cifar`) through a momentum encoder (m = 0.999); the projection is an MLP
+    query is the batch itself with the run's crop/flip (their `augmentation_regular` adds
+    AutoAugment's CIFAR10Policy and Cutout 16, which the lab does not apply), the key a contrastive
+    view (`augmentation_sim_cifar`, `SIM`; their Gaussian blur p = 0.5 left out) through a momentum
+    encoder (m = 0.999); the projection is an MLP
     head to `--moco-dim` on the pooled feature, the class centres are the linear classifier on
     that pooled feature (`self.linear`), and the loss is `PaCoLoss` over [q; k; queue]. The queue
     starts as their `normalize(randn(K, dim), dim=0)` with random labels. Defaults from the
     authors' CIFAR-LT scripts (`sh/CIFAR100_train_imb0.01.sh`): α = 0.01, β = γ = 1, τ = 0.05,
-    queue 1024, 32-d. At evaluation the plain classifier logits are used (their `_inference`).
+    queue 1024, 32-d; their script trains 400 epochs (`--epochs 400`, lr 0.05, wd 5e-4), which is
+    the run's choice here. At evaluation the plain classifier logits are used (their `_inference`).
     """
 
     replaces_loss = True
@@ -293,8 +335,8 @@ class PaCo(ContrastTerm):
         self.key = None
         self.queue = None
 
-    def attach(self, ctx) -> None:
-        super().attach(ctx)
+    def attach(self, ctx, kept: torch.Tensor | None = None) -> None:
+        super().attach(ctx, kept)
         self.key = MomentumEncoder(ctx.model.backbone, self.head, self.momentum)
         keys = F.normalize(torch.randn(self.queue_size, self.dim, device=ctx.device, generator=ctx.gen), dim=0)
         labels = torch.randint(0, self.num_classes, (self.queue_size,), device=ctx.device, generator=ctx.gen)
@@ -305,7 +347,7 @@ class PaCo(ContrastTerm):
         z = model.classifier(h)
         q = F.normalize(self.head(h).float(), dim=1)
         self.key.update(model.backbone, self.head)
-        k = self.key.encode(augment_view(x, self.gen, self.flip))
+        k = self.key.encode(augment_view(x, self.gen, self.flip, self.recipe, self.mean, self.std))
         feats = torch.cat([q, k, self.queue.keys.clone()])
         labels = torch.cat([y, y, self.queue.labels.clone()])
         self.queue.push(k, y)

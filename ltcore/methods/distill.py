@@ -13,8 +13,9 @@ Both follow the authors' code, github.com/EricZsy/BalancedKnowledgeDistillation:
 `losses.py` `BKDLoss.forward` (L87-99): p̃_t = softmax(t/T)·w / Σ_k(softmax(t/T)·w), loss =
 α·T²·Σ_k mean_i KL_ik + CE(s, y) — the CE is unweighted, w goes into the KD term.
 w are the class-balanced weights of Cui et al. (`train_student.py` L223-237: `Reweight` from the
-first epoch, `DRW` = β 0 before epoch 160 and 0.9999 after; CIFAR-10 runs used DRW): here they are
-whatever the `reweight` slot gives the loss each epoch, so the `bkd` preset uses `reweight='drw'`.
+first epoch, `DRW` = β 0 before epoch 160 and 0.9999 after; L124-127 choose DRW on CIFAR-10 and
+`Reweight` on every other set): here they are whatever the `reweight` slot gives the loss each
+epoch, and the `bkd` preset's `reweight='by_dataset'` makes the authors' choice per data set.
 Defaults are the authors' flags `--T 2.0` and `--alpha 1.0`. Note the authors (unlike Hinton's
 paper, which averages the two terms) weight the KD term by α on top of a CE of weight 1; we follow
 the code. The teacher scores the same (augmented, possibly mixed) batch as the student, in eval

@@ -15,6 +15,13 @@ Test-time aggregation (`test_training_cifar.py` `test_training`): expert weights
 between the predicted class distributions softmax(Σ_e a_e z_e) of two augmented views of each
 input (SGD lr 0.1, momentum 0.9, Nesterov, weight decay 5e-4, batch 128, up to 5 epochs, stopping
 when a weight falls below 0.05); the prediction is then Σ_e a_e z_e.
+
+The `sade` preset is the training stage only (experts averaged, a = 1/E), as every surface that
+lists it says: test-time aggregation reads the unlabelled test inputs, which a lab run should not
+do unless asked (`stage2=test_time_aggregation`). Its two test-time views are the run's own
+training crop/flip with the authors' colour on top (`test_training_cifar.py` L179-187:
+ColorJitter(0.4, 0.4, 0.4, 0.1) p = 0.8, grey-scale p = 0.2); their Gaussian blur (p = 0.2) is left
+out, as for the contrastive views (images of at most 32×32 here).
 """
 from __future__ import annotations
 
@@ -26,12 +33,16 @@ from ..errors import ConfigError
 from .base import MethodContext
 from .classifiers import NormedLinear
 from .registries import CLASSIFIERS, STAGE2, Needs, integer
+from .views import ViewRecipe, colour
 
 NUM_EXPERTS = 3
 EXPERT_WIDTH = 0.75
 """Each expert's stages have ¾ of the single model's width (the authors' `reduce_dimension`)."""
 TTA = {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 128, "min_weight": 0.05}
 """The authors' test-time settings (`configs/test_time_cifar100_ir100_sade.json`)."""
+TEST_VIEW = ViewRecipe(crop_scale=(1.0, 1.0))
+"""The colour of the authors' test-time views (`test_training_cifar.py` L179-187): ColorJitter(0.4,
+0.4, 0.4, 0.1) with p = 0.8, grey-scale p = 0.2 (crop and flip come from the run's augmentation)."""
 
 
 class ExpertBackbone(nn.Module):
@@ -102,12 +113,19 @@ def aggregation_loss(theta: torch.Tensor, z0: torch.Tensor, z1: torch.Tensor) ->
 
 
 def two_views(ctx: MethodContext, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """Two augmented views of test inputs idx with the training augmentation of the data set; data
-    without image augmentation get Gaussian input noise (σ = 0.1 after normalisation) instead."""
+    """Two augmented views of test inputs idx: the training crop/flip of the data set, then the
+    authors' test-time colour (`TEST_VIEW`: ColorJitter and grey-scale in pixel units; their blur
+    is left out); data without image augmentation get Gaussian input noise (σ = 0.1 after
+    normalisation) instead."""
     raw = ctx.test_inputs.x[idx]
     train = ctx.train_batches
     if train.is_image and train.augment != "none":
-        return train.prepare(raw, True), train.prepare(raw, True), train.augment
+        def view():
+            x = train.prepare(raw, True)
+            if train.mean is None:
+                return x
+            return (colour(x * train.std + train.mean, TEST_VIEW, ctx.gen, True) - train.mean) / train.std
+        return view(), view(), f"{train.augment} + colour jitter, grey-scale"
     x = ctx.test_inputs.prepare(raw, False)
     noise = lambda: 0.1 * torch.randn(x.shape, device=x.device, generator=ctx.gen)  # noqa: E731
     return x + noise(), x + noise(), "gaussian noise σ=0.1"

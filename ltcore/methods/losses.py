@@ -175,8 +175,12 @@ class SigmoidFocalLoss(ClassLoss):
     p = σ(z), t the one-hot target; the normaliser is the number of positives (= B) and the class
     weights w are the class-balanced (1−β)/(1−β^n) normalised to Σ w = K. They multiply the loss
     (they are not a weighted mean). The authors start the last layer's bias at −log(K − 1) (prior
-    π = 1/K, `model_base.py` `_fully_connected`); `init_head` does that for a linear head.
+    π = 1/K, `model_base.py` `_fully_connected`); `init_head` does that for a linear head. That bias
+    is not weight-decayed (`_tower_fn` L346-351: "no regularization (weight decay) for last layer's
+    bias"): `decay_head_bias = False` puts it in an optimiser group of its own with weight decay 0.
     """
+
+    decay_head_bias = False
 
     def __init__(self, counts, beta: float = 0.9999, gamma: float = 1.0):
         super().__init__(counts, None)

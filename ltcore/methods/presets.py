@@ -68,7 +68,8 @@ preset("transfer", "cross-entropy starting from a previous run's weights (init_f
 preset("kd", "knowledge distillation from a teacher run: CE + α·T²·KL to its softened outputs (T = 2)",
        "Hinton et al. 2015", AUG, requires=("kd_teacher",), loss="kd")
 preset("bkd", "balanced knowledge distillation: plain CE + KL to the teacher's class-balanced outputs, "
-       "weights from DRW", "Zhang et al. 2021 (BKD)", AUG, requires=("kd_teacher",), loss="bkd", reweight="drw")
+       "weights deferred (DRW) on CIFAR-10 and from epoch 0 on other data sets, as the authors",
+       "Zhang et al. 2021 (BKD)", AUG, requires=("kd_teacher",), loss="bkd", reweight="by_dataset")
 preset("crt", "decoupling: CE stage 1, then classifier re-training with class-balanced sampling",
        "Kang et al. ICLR'20", MOD, stage2="crt")
 preset("tau_norm", "decoupling: CE stage 1, then τ-normalised classifier without bias (τ picked on the "
@@ -85,8 +86,9 @@ preset("etf_dr", "fixed simplex-ETF classifier + dot-regression loss (per-sample
        classifier="etf", loss="dot_regression", mixing="mixup")
 preset("nc_reg", "cross-entropy + neural-collapse regularisers NC1/NC2 (λ1, λ2)",
        "Liu et al. AISTATS'23", MOD, regularizer="nc")
-preset("sade", "three experts (plain, balanced, inverse-prior) on a shared backbone, averaged",
-       "Zhang et al. NeurIPS'22", ENS, classifier="experts", loss="sade")
+preset("sade", "SADE's training stage without test-time aggregation: three experts (plain, balanced, "
+       "inverse-prior) on a shared backbone, averaged; stage2=test_time_aggregation adds the authors' "
+       "expert weighting", "Zhang et al. NeurIPS'22 (averaged experts)", ENS, classifier="experts", loss="sade")
 preset("bcl", "BCL: balanced supervised contrastive loss (class-averaging, class prototypes) on two views "
        "beside a logit-compensated cosine classifier", "Zhu et al. CVPR'22", MOD, contrast="bcl", loss="la",
        classifier="cosine", cos_scale=30.0)

@@ -2,7 +2,9 @@
 
 Kang et al. ICLR'20 §3.1: class k is drawn with probability p_k ∝ n_k^q (q = 1 instance-balanced,
 q = ½ square-root, q = 0 class-balanced) and an image uniformly inside its class; epochs keep N
-draws. ROS/RUS change the epoch size (K·n_max / K·n_min).
+draws. ROS/RUS change the epoch size (K·n_max / K·n_min). The decoupled second stages (cRT, LWS)
+use the authors' class-aware sampler instead (`ClassAwareSampler`: runs of 4 images of one class,
+K·n_max draws an epoch).
 """
 from __future__ import annotations
 
@@ -67,6 +69,55 @@ class ProgressiveSampler(PowerSampler):
         return (1 - t) * class_probabilities(counts, 1.0) + t * class_probabilities(counts, 0.0)
 
 
+class Cycle:
+    """The authors' `RandomCycleIter`: the items in a random order, a fresh random order each time
+    they run out; `take(m)` the next m items (state kept between calls, so across epochs)."""
+
+    def __init__(self, items: torch.Tensor):
+        self.items, self.pos = items, len(items)
+
+    def take(self, m: int, gen: torch.Generator | None) -> torch.Tensor:
+        parts = []
+        while m > 0:
+            if self.pos == len(self.items):
+                self.items = self.items[torch.randperm(len(self.items), device=self.items.device, generator=gen)]
+                self.pos = 0
+            step = min(m, len(self.items) - self.pos)
+            parts.append(self.items[self.pos:self.pos + step])
+            self.pos, m = self.pos + step, m - step
+        return torch.cat(parts) if parts else self.items[:0]
+
+
+class ClassAwareSampler:
+    """Class-aware sampling as the decoupling authors' cRT and LWS (facebookresearch/classifier-
+    balancing `data/ClassAwareSampler.py` L24-86; `config/*/cls_crt.yaml`, `cls_lws.yaml`:
+    `num_samples_cls: 4`): the next class of a random cycle over the classes, then the next
+    `per_class` images of that class's own random cycle, one after the other; K·n_max draws an
+    epoch. The cycles carry over from one epoch to the next as their iterators do; a last run cut
+    by the epoch's end still advances its class's cycle by `per_class` (their `zip` takes all)."""
+
+    def __init__(self, counts=None, epochs=None, per_class: int = 4):
+        self.per_class = int(per_class)
+        self.classes: Cycle | None = None
+        self.members: dict[int, Cycle] = {}
+
+    def order(self, labels: torch.Tensor, epoch: int, gen: torch.Generator | None) -> torch.Tensor:
+        counts = torch.bincount(labels)
+        present = torch.nonzero(counts).flatten()
+        if self.classes is None:
+            self.classes = Cycle(present)
+            self.members = {k: Cycle(torch.nonzero(labels == k).flatten()) for k in present.tolist()}
+        total = int(counts.max()) * len(present)
+        runs = -(-total // self.per_class)
+        sequence = self.classes.take(runs, gen)
+        out = torch.empty(runs, self.per_class, dtype=torch.long, device=labels.device)
+        for k in present.tolist():
+            rows = torch.nonzero(sequence == k).flatten()
+            if len(rows):
+                out[rows] = self.members[k].take(len(rows) * self.per_class, gen).view(-1, self.per_class)
+        return out.flatten()[:total]
+
+
 def per_class_order(labels: torch.Tensor, gen: torch.Generator, pick) -> torch.Tensor:
     """Shuffled concatenation over the present classes k of `pick(idx_k, counts)`, where idx_k are
     the indices of class k and counts the class counts (the shared loop of ROS and RUS)."""
@@ -116,6 +167,9 @@ SAMPLERS.add("sqrt", lambda counts, epochs: PowerSampler(counts, epochs, 0.5),
 SAMPLERS.add("progressive", ProgressiveSampler,
              "progressively-balanced: from instance- to class-balanced over the epochs",
              paper="Kang et al. ICLR'20", params={})
+SAMPLERS.add("class_aware", ClassAwareSampler, "class-aware: a random cycle over the classes, runs of 4 "
+             "images of a class, K·n_max draws an epoch (the decoupling authors' cRT/LWS sampler)",
+             paper="Kang et al. ICLR'20 (classifier-balancing ClassAwareSampler)", params={})
 SAMPLERS.add("ros", RandomOverSampler, "random over-sampling: tail images repeated up to n_max",
              paper="Buda et al. Neural Networks'18", params={})
 SAMPLERS.add("rus", RandomUnderSampler, "random under-sampling: head images dropped down to n_min",

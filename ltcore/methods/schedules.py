@@ -37,6 +37,22 @@ class DeferredReweighting:
         return self.cb if epoch >= self.start else base
 
 
+class DataSetReweighting(DeferredReweighting):
+    """BKD's class weights (EricZsy/BalancedKnowledgeDistillation `train_student.py` L124-127 and
+    L223-237): deferred re-weighting on CIFAR-10 (`DRW`), class-balanced weights from the first
+    epoch on every other data set (`Reweight`), both with β = 0.9999. The data set is the run's
+    `dataset` name, known at `prepare`; an image folder of CIFAR-10 files counts as another set."""
+
+    DRW_SETS = ("cifar10",)
+
+    def __init__(self, counts, epochs, drw_epoch: int | None = None, beta: float = 0.9999):
+        super().__init__(counts, epochs, drw_epoch, beta)
+        self.deferred = self.start
+
+    def prepare(self, ctx, kept) -> None:
+        self.start = self.deferred if ctx.config.dataset in self.DRW_SETS else 0
+
+
 def logit_adjustment(counts, tau: float = 1.0):
     """Menon et al. ICLR'21 Eq. 9: predict with z_k − τ log π_k (τ = 0 is the identity)."""
     offset = float(tau) * log_prior(counts)
@@ -48,12 +64,15 @@ def logit_adjustment(counts, tau: float = 1.0):
 
 
 REWEIGHTING.add("none", NoReweighting, "no re-weighting schedule", paper="—", params={})
+DRW_PARAMS = {"drw_epoch": integer(None, "DRW: epoch (0-based) at which class-balanced weights switch on; "
+                                   "None = int(0.8 × epochs) (160 of 200 in Cao et al.)", lambda v: v >= 0, "≥ 0",
+                                   optional=True),
+              "beta": BETA}
 REWEIGHTING.add("drw", DeferredReweighting, "deferred re-weighting: class-balanced weights from "
-                "drw_epoch on (any loss)", paper="Cao et al. NeurIPS'19",
-                params={"drw_epoch": integer(None, "DRW: epoch (0-based) at which class-balanced weights "
-                                             "switch on; None = int(0.8 × epochs) (160 of 200 in Cao et al.)",
-                                             lambda v: v >= 0, "≥ 0", optional=True),
-                        "beta": BETA})
+                "drw_epoch on (any loss)", paper="Cao et al. NeurIPS'19", params=DRW_PARAMS)
+REWEIGHTING.add("by_dataset", DataSetReweighting, "class-balanced weights as BKD's authors: deferred "
+                "(DRW) on CIFAR-10, from the first epoch on every other data set",
+                paper="Zhang et al. 2021 (BKD)", params=DRW_PARAMS)
 POSTHOC.add("none", lambda counts: None, "no adjustment at evaluation", paper="—", params={})
 POSTHOC.add("logit_adjust", logit_adjustment, "post-hoc logit adjustment z − τ log π",
             paper="Menon et al. ICLR'21", params={"tau": TAU})

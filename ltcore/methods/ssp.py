@@ -26,7 +26,7 @@ from ..errors import ConfigError
 from ..engine.loop import Batches, epoch_batches, train_epochs
 from .contrastive import mlp_head
 from .registries import PRETEXT, integer, number, text
-from .views import two_views
+from .views import SIM, two_views
 
 TASKS = ("auto", "rotation", "simclr")
 
@@ -115,7 +115,7 @@ class SelfSupervisedStage:
             if task == "rotation":
                 t = rotation_targets(len(xb), ctx.gen, xb.device)
                 return F.cross_entropy(head(model.features(rotate(xb, t))).float(), t)
-            v1, v2, _ = two_views(xb, xb.new_zeros(len(xb)), ctx.gen, flip)
+            v1, v2, _ = two_views(xb, xb.new_zeros(len(xb)), ctx.gen, flip, SIM, batches.mean, batches.std)
             z = head(model.features(torch.cat([v1, v2])))
             return nt_xent(z[:len(xb)], z[len(xb):], self.temperature)
 

@@ -19,8 +19,10 @@ from ..engine.loop import epoch_batches, train_epochs
 from .base import MethodContext
 from .classifiers import LWSHead, NCMClassifier, ncm_centroids, tau_normalize
 from .registries import BALANCING_HEADS, STAGE2, Needs, integer, number
-from .samplers import class_probabilities, draw_by_class
+from .samplers import ClassAwareSampler
 
+CLASS_RUN = 4
+"""images of one class drawn in a row by the second stages' sampler (the authors' `num_samples_cls`)."""
 TAU_GRID = [round(0.1 * i, 1) for i in range(21)]
 """τ values swept by τ-normalisation: 0, 0.1, …, 2 (Kang et al. search τ in [0, 2])."""
 
@@ -89,8 +91,9 @@ def head_batches(ctx: MethodContext, idx: torch.Tensor, positions: torch.Tensor,
 
 def train_head(method, ctx: MethodContext, head: nn.Module, name: str, epochs: int,
                lr: float | None) -> list[float]:
-    """Train `head` (installed as the model's classifier) on frozen features with class-balanced
-    sampling and the method's loss (class weights off), cosine lr; returns the loss per epoch.
+    """Train `head` (installed as the model's classifier) on frozen features with the authors'
+    class-aware sampler (runs of 4 images of a class, K·n_max draws an epoch: `ClassAwareSampler`)
+    and the method's loss (class weights off), cosine lr; returns the loss per epoch.
 
     The backbone is in train mode as in the authors' code (see the module docstring)."""
     model, config = ctx.model, ctx.config
@@ -105,14 +108,13 @@ def train_head(method, ctx: MethodContext, head: nn.Module, name: str, epochs: i
     fixed = (batches.augment == "none" or not batches.is_image) and not has_batchnorm(model.backbone)
     cache = features_of(ctx, idx) if fixed else None
     labels = batches.y[idx]
-    probs = class_probabilities(torch.bincount(labels, minlength=method.num_classes), 0.0)
+    sampler = ClassAwareSampler(per_class=CLASS_RUN)
     frozen = [p for p in model.backbone.parameters() if p.requires_grad]
     for p in frozen:
         p.requires_grad_(False)
     try:
         return train_epochs(ctx, opt, epochs, lambda h, yb, _epoch: loss_fn(head(h), yb),
-                            lambda _epoch: head_batches(ctx, idx, draw_by_class(labels, probs, len(labels), ctx.gen),
-                                                        cache),
+                            lambda epoch: head_batches(ctx, idx, sampler.order(labels, epoch, ctx.gen), cache),
                             {"type": "stage2", "stage": name, "epochs": epochs},
                             lr=lambda epoch: base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
     finally:

@@ -71,6 +71,24 @@ def _interval(row) -> str:
     return "—" if row.get("ours_low") is None else f"[{row['ours_low']:.2f}, {row['ours_high']:.2f}]"
 
 
+def folder_note(spec: TableSpec, split, path: str, same_classes: bool) -> str:
+    """The line under a table trained on an image folder: which images, and why its numbers are not
+    the pickled data set's."""
+    n_val = len(split.y_val)
+    kind = (f"the classes of {spec.dataset}: published column shown for orientation, but these are image "
+            f"files (JPEG files are lossy re-encodings), not the original pickled {spec.dataset} arrays"
+            if same_classes else f"not the classes of {spec.dataset}: no published column")
+    return (f"Data: image folder {path} — test set = its test/ ({len(split.y_test)} images); "
+            f"{n_val} validation images held out of train/ before the long-tailed draw "
+            f"(pool {len(split.y_train)}); {kind}.")
+
+
+def with_note(markdown: str, note: str) -> str:
+    """`note` as a paragraph under the table's heading line."""
+    head, _, rest = markdown.partition("\n")
+    return f"{head}\n\n{note}\n{rest}"
+
+
 def _mean_std(values: list) -> tuple:
     """(mean, sample std) rounded to 0.01; std 0 for one value; (None, None) for none."""
     if not values:

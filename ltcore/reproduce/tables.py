@@ -37,19 +37,24 @@ class TableSpec:
     description: str = ""
     reference: str | None = None   # a published table shown beside ours for the ordering (no Δ)
     method_params: tuple = ()      # ((preset, ((param, value), ...)), ...): a table's scale for a preset
+    classes: tuple = ()            # the data set's class names: an image folder of them gets the published column
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 TABLES = {
     "cifar10-lt": TableSpec("cifar10-lt", "cifar10", (100.0, 50.0, 10.0), CIFAR_METHODS, "ldam",
-                            description="CIFAR-10-LT (exp. profile), ResNet-32, LDAM-DRW recipe, 200 epochs"),
+                            description="CIFAR-10-LT (exp. profile), ResNet-32, LDAM-DRW recipe, 200 epochs",
+                            classes=CIFAR10_CLASSES),
     "cifar100-lt": TableSpec("cifar100-lt", "cifar100", (100.0, 50.0, 10.0), CIFAR_METHODS, "ldam",
                              description="CIFAR-100-LT (exp. profile), ResNet-32, LDAM-DRW recipe, 200 epochs"),
     "mnist1d-lt": TableSpec("mnist1d-lt", "mnist1d_noisy", (100.0, 50.0, 10.0), None,
                             "resnet1d_ldam", eval_every=5, reference="cifar10-lt",
                             # KCL's queue of 65,536 keys is the authors' ImageNet-LT size (~0.57 of an
-                            # epoch there); on 2,478 signals it would hold random keys for 26 epochs and
-                            # cost ~36 s an epoch on a CPU. 1,024 keys (~0.4 of an epoch, PaCo's CIFAR
-                            # queue) keep the authors' proportion.
+                            # epoch there); on 2,478 signals the initial fill (one pass) leaves ~96% of
+                            # it random keys for 26 epochs, at ~36 s an epoch on a CPU. 1,024 keys (~0.4
+                            # of an epoch, PaCo's CIFAR queue) keep the authors' proportion.
                             method_params=(("kcl", (("kcl_queue", 1024),)),),
                             description="MNIST-1D-LT (exp. profile, the noisier generator), every preset "
                                         "(kd/bkd taught by the table's ce run), the benchmark regime "
@@ -100,7 +105,8 @@ def load_published(path: Path = PUBLISHED_FILE) -> dict[tuple[str, float, str], 
 
 
 def table_configs(spec: TableSpec, seeds, dataset: str | None = None, epochs: int | None = None,
-                  methods=None, ratios=None, eval_every: int | None = None, device: str = "auto") -> list[Config]:
+                  methods=None, ratios=None, eval_every: int | None = None, device: str = "auto",
+                  data_path: str = "") -> list[Config]:
     """Every (ratio, method, seed) run of a table as validated Configs (ratio-major order).
 
     Without `methods`, the table's presets that apply to the data set (see `inapplicable`). A preset
@@ -111,11 +117,11 @@ def table_configs(spec: TableSpec, seeds, dataset: str | None = None, epochs: in
     unknown = sorted(set(methods or ()) - set(_preset_names()))
     if unknown:
         raise LTError(f"unknown method(s) {', '.join(unknown)}; see `python -m ltcore methods`")
-    base = _base(spec, dataset, epochs, eval_every, device)
+    base = _base(spec, dataset, epochs, eval_every, device, data_path)
     if methods:
         methods = list(methods)
     else:
-        skip = inapplicable(spec, dataset, device)
+        skip = inapplicable(spec, dataset, device, data_path)
         methods = [m for m in table_methods(spec) if m not in skip]
     needs_file = sorted(m for m in methods if set(_requires(m)) - {TEACHER_PARAM})
     if needs_file:
@@ -136,12 +142,16 @@ def table_configs(spec: TableSpec, seeds, dataset: str | None = None, epochs: in
     return configs
 
 
-def _base(spec: TableSpec, dataset: str | None, epochs: int | None, eval_every: int | None, device: str) -> dict:
-    """The table's recipe as Config fields (epochs shortened with the milestones scaled along)."""
+def _base(spec: TableSpec, dataset: str | None, epochs: int | None, eval_every: int | None, device: str,
+          data_path: str = "") -> dict:
+    """The table's recipe as Config fields (epochs shortened with the milestones scaled along);
+    `data_path` for an image folder (`imagefolder`)."""
     base = dict(RECIPES.get(spec.recipe).obj)
     base.update(dict(spec.overrides))
     base.update(dataset=dataset or spec.dataset, profile="exp", device=device,
                 eval_every=eval_every or spec.eval_every)
+    if data_path:
+        base["data_path"] = str(data_path)
     if epochs is not None:
         base["epochs"] = epochs
         base["warmup_epochs"] = min(base.get("warmup_epochs", 0), max(epochs - 1, 0))
@@ -165,12 +175,12 @@ def _fit_model(base: dict) -> dict:
     return base
 
 
-def inapplicable(spec: TableSpec, dataset: str | None = None, device: str = "auto") -> dict:
+def inapplicable(spec: TableSpec, dataset: str | None = None, device: str = "auto", data_path: str = "") -> dict:
     """The table's default presets that cannot train on the data set → the one-line reason (e.g.
     `cmo` pastes image patches: MNIST-1D has 1-D signals)."""
     from ..errors import ConfigError
 
-    base = _base(spec, dataset, None, None, device)
+    base = _base(spec, dataset, None, None, device, data_path)
     out = {}
     for m in table_methods(spec):
         params = {TEACHER_PARAM: "teacher"} if needs_teacher(m) else {}

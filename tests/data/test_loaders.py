@@ -314,3 +314,46 @@ def test_imagefolder_holds_out_a_validation_split_beside_the_test_set(tmp_path):
     assert split.available_counts() == [14, 24] and split.warnings == []
     levels = [set(part[:, 0, 0, 0].tolist()) for part in (split.x_train, split.x_val, split.x_test)]
     assert sum(map(len, levels)) == 50 and len(set.union(*levels)) == 50
+
+
+def write_split_folder(root, classes, train_counts, test_per_class, fmt="png"):
+    """root/train/<class>/ and root/test/<class>/ of flat images whose red level is the class index
+    (test images have green 255, train images green 0: the split each image came from shows)."""
+    for split, counts in (("train", train_counts), ("test", [test_per_class] * len(classes))):
+        for k, (name, n) in enumerate(zip(classes, counts)):
+            (root / split / name).mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                Image.new("RGB", (8, 8), (20 * k, 255 if split == "test" else 0, 0)).save(
+                    root / split / name / f"{i:04d}.{fmt}")
+    return root
+
+
+def test_imagefolder_with_train_and_test_uses_the_given_test_split(tmp_path):
+    """test/ is the whole test set; the validation split (10% of the smallest train class, here 2
+    a class) is held out of train/, never of the long-tailed pool, and never from test/."""
+    root = write_split_folder(tmp_path / "cifar", ["cat", "dog", "emu"], [30, 20, 25], 4)
+    split = load_split("imagefolder", tmp_path, path=str(root))
+    assert split.classes == ["cat", "dog", "emu"]
+    assert torch.bincount(split.y_test).tolist() == [4, 4, 4]
+    assert (split.x_test[:, 1] == 255).all()                           # every test image from test/
+    assert torch.bincount(split.y_val).tolist() == [2, 2, 2] and (split.x_val[:, 1] == 0).all()
+    assert split.available_counts() == [28, 18, 23] and (split.x_train[:, 1] == 0).all()
+    assert torch.equal(split.x_train[:, 0, 0, 0].long(), 20 * split.y_train)  # labels follow the folders
+    lt = make_longtail(split, "exp", 10, seed=0)
+    assert lt.counts[0] == 28 and set(lt.train_idx.tolist()) <= set(range(len(split.y_train)))
+
+
+def test_imagefolder_train_and_test_must_hold_the_same_classes(tmp_path):
+    root = write_split_folder(tmp_path / "odd", ["cat", "dog"], [5, 5], 2)
+    (root / "test" / "dog").rename(root / "test" / "emu")
+    with pytest.raises(DataMissingError, match="only in train: dog; only in test: emu"):
+        load_split("imagefolder", tmp_path, path=str(root))
+
+
+def test_trainer_scores_on_the_given_test_folder(tmp_path):
+    root = write_split_folder(tmp_path / "pets", ["cat", "dog", "emu"], [30, 20, 25], 5, fmt="jpg")
+    result = train(Config(dataset="imagefolder", data_path=str(root), profile="exp", ratio=5, model="cnn",
+                          epochs=1, batch_size=16, device="cpu"), data_dir=tmp_path)
+    assert result.status == "done" and sorted(result.class_counts) == [5, 12, 28]   # exp, ρ = 5, n_max 28
+    confusion = result.metrics["confusion_matrix"]
+    assert [sum(row) for row in confusion] == [5, 5, 5]                 # scored on test/: 5 a class

@@ -4,13 +4,15 @@ Transcribed from:
   github.com/FlamieZhu/Balanced-Contrastive-Learning (commit f72d070): loss/contrastive.py L17-58
     (`BalSCL.forward`), loss/logitadjust.py L10-20 (`LogitAdjust`), models/resnext.py L8-18
     (`NormedLinear`, s = 30) and L304-309 (`BCLModel.forward`: prototypes from `head_fc(fc.weight.T)`),
-    main.py L304-311 (the step: α·CE + β·SCL).
+    main.py L304-311 (the step: α·CE + β·SCL, the head over all three views).
   github.com/bingykang/BalFeat (commit ba60412): moco/kcl_builder.py L154-190 (`KCL.forward`: logits
     and k-positive soft labels), util.py L43-50 (`SoftCrossEntropyLoss`).
   github.com/dvlab-research/Parametric-Contrastive-Learning (commit fe56535): PaCo/LT/losses.py L24-72
     (`PaCoLoss.forward`), with `cal_weight_for_classes` L19-22.
   github.com/YyzHarry/imbalanced-semi-self (commit b91ad29): utils.py L12-21 (`rotation`).
 """
+import copy
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -140,9 +142,11 @@ def test_bcl_loss_matches_balscl(fidelity):
         fidelity("bcl", BCL_SRC, f"BalSCL loss (class-averaging, prototypes), τ={t}", ours, theirs)
 
 
-def test_bcl_step_matches_the_authors_objective(fidelity, monkeypatch):
-    """One BCL step given the three views' backbone features: α·LogitAdjust(NormedLinear) +
-    β·BalSCL with prototypes normalize(head_fc(W)) — ours through the BCL term's own heads."""
+def test_bcl_step_matches_the_authors_objective_in_train_mode(fidelity, monkeypatch):
+    """One BCL step in train mode given the three views' backbone features: α·LogitAdjust(NormedLinear)
+    + β·BalSCL with prototypes normalize(head_fc(W)), the projection head run once over all three
+    views (its BatchNorm statistics from 3B samples, `BCLModel.forward`) — ours through the BCL
+    term's own heads, theirs through copies of them."""
     torch.manual_seed(1)
     counts, d, b = [40, 12, 5, 2], 16, 12
     term = BCL(d, len(counts), counts, torch.device("cpu"), bcl_dim=8)
@@ -157,19 +161,21 @@ def test_bcl_step_matches_the_authors_objective(fidelity, monkeypatch):
 
     model = Model()
     model.classifier = head
-    term.eval()  # BatchNorm with fixed statistics so both sides see the same head outputs
-    term.gen, term.flip = None, False
-    views = iter([h[b:2 * b], h[2 * b:]])
-    monkeypatch.setattr("ltcore.methods.contrastive.two_views", lambda x, y, gen, flip: (next(views), next(views), y))
+    term.train()                                            # the authors train in train mode
+    authors_head, authors_head_fc = copy.deepcopy(term.head), copy.deepcopy(term.head_fc)
+    term.gen, term.flip, term.mean, term.std = None, False, None, None
+    monkeypatch.setattr("ltcore.methods.contrastive.two_views", lambda x, y, *rest: (h[b:2 * b], h[2 * b:], y))
     ours = term.training_loss(type("M", (), {"loss": la})(), model, h[:b], y)
     w_dk = head.weight.detach().t()                         # the authors store fc.weight as d×K
     logits = authors_normed_linear(w_dk, h[:b])
-    f = F.normalize(term.head(h[b:]), dim=1)
-    centers = F.normalize(term.head_fc(w_dk.T), dim=1)
+    feat_mlp = F.normalize(authors_head(h), dim=1)          # resnext.py L306: all 3B inputs at once
+    _, f2, f3 = torch.split(feat_mlp, [b, b, b], dim=0)     # main.py L304-306
+    centers = F.normalize(authors_head_fc(w_dk.T), dim=1)
     theirs = 1.0 * authors_logit_adjust(counts, logits, y) + 0.35 * authors_balscl(
-        counts, 0.07, centers, torch.stack([f[:b], f[b:]], 1), y)
+        counts, 0.07, centers, torch.cat([f2.unsqueeze(1), f3.unsqueeze(1)], dim=1), y)
     fidelity("bcl", "FlamieZhu/Balanced-Contrastive-Learning main.py + models/resnext.py",
-             "training objective α·LA(NormedLinear s=30) + β·BalSCL", ours.detach(), theirs.detach())
+             "training step in train mode α·LA(NormedLinear s=30) + β·BalSCL, head over 3 views",
+             ours.detach(), theirs.detach())
 
 
 def test_kcl_logits_and_loss_match_the_authors(fidelity):
@@ -215,3 +221,48 @@ def test_projection_head_is_the_authors_mlp():
     head = mlp_head(16, 4)
     kinds = [type(m) for m in head]
     assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear] and head[3].out_features == 4
+
+
+def kcl_context(n=40, classes=4, batch=8, seed=0):
+    """A KCL term's MethodContext on n tiny random images (a flatten-linear backbone)."""
+    from contextlib import nullcontext
+    from types import SimpleNamespace
+
+    from ltcore.data.device_loader import DeviceBatches
+    from ltcore.methods.base import MethodContext
+
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 256, (n, 3, 8, 8), generator=gen, dtype=torch.uint8)
+    y = torch.arange(n) % classes
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Sequential(nn.Flatten(), nn.Linear(192, 16), nn.BatchNorm1d(16))
+            self.classifier = nn.Linear(16, classes)
+
+        def features(self, x):
+            return self.backbone(x)
+
+    batches = DeviceBatches(x, y, "cpu", mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), augment="crop_flip")
+    return MethodContext(config=SimpleNamespace(batch_size=batch), model=Net(), train_batches=batches,
+                         device=torch.device("cpu"), gen=gen, autocast=nullcontext, emit=lambda e: None,
+                         should_stop=lambda: False)
+
+
+def test_kcl_queue_holds_real_labelled_keys_after_the_first_step():
+    """The authors' `init_key_queue` (BalFeat main_kcl.py L193-229) fills the queue with the key
+    encoder's keys of moco_k // batch training batches before epoch 0: after the first step every
+    slot of a 32-key queue holds a training label (none is the empty −1) and a unit-norm key."""
+    from ltcore.methods.contrastive import KCL
+
+    ctx = kcl_context()
+    term = KCL(16, 4, [10] * 4, torch.device("cpu"), kcl_queue=32, kcl_dim=8)
+    term.attach(ctx)
+    x, y = next(iter(ctx.train_batches.batches(torch.arange(8), 8)))
+    term.training_loss(None, ctx.model, x, y)
+    labels = term.queue.labels
+    assert (labels >= 0).all(), f"{int((labels < 0).sum())} of 32 queue slots are still empty after the first step"
+    assert torch.equal(labels[:8], y)                            # the first step's keys at the pointer
+    assert torch.bincount(labels[8:], minlength=4).max() <= 10   # one pass: no image twice (10 per class)
+    assert torch.allclose(term.queue.keys.norm(dim=1), torch.ones(32))

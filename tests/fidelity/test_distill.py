@@ -3,7 +3,8 @@ code, on identical inputs; their limits; the teacher loaded from the store or a 
 
 Transcribed from github.com/EricZsy/BalancedKnowledgeDistillation (commit 168dd0a):
   losses.py L65-75 (`KDLoss.forward`), L87-99 (`BKDLoss.forward`), train_student.py L223-237 (the
-  class-balanced `per_cls_weights` of the `Reweight`/`DRW` rules).
+  class-balanced `per_cls_weights` of the `Reweight`/`DRW` rules) and L124-127 (DRW on CIFAR-10,
+  Reweight elsewhere).
 """
 import numpy as np
 import pytest
@@ -84,6 +85,33 @@ def test_bkd_weights_are_the_class_balanced_weights_switched_on_by_drw():
     # the tail class gains teacher mass, the head loses it
     q = p / p.sum(1, keepdim=True)
     assert (q[:, -1] > F.softmax(z_t / 2, 1)[:, -1]).all() and (q[:, 0] < F.softmax(z_t / 2, 1)[:, 0]).all()
+
+
+def authors_student_weights(dataset, epoch, cls_num_list):              # train_student.py L124-127, L223-237
+    train_rule = 'DRW' if dataset == 'cifar10' else 'Reweight'
+    if train_rule == 'Reweight':
+        beta = 0.9999
+    else:
+        beta = [0, 0.9999][epoch // 160]
+    effective_num = 1.0 - np.power(beta, cls_num_list)
+    per_cls_weights = (1.0 - beta) / np.array(effective_num)
+    return per_cls_weights / np.sum(per_cls_weights) * len(cls_num_list)
+
+
+@pytest.mark.parametrize("dataset", ["cifar10", "cifar100", "mnist1d"])
+def test_bkd_class_weights_follow_the_data_set_as_the_authors(dataset, fidelity):
+    """The authors defer the weights (DRW) on CIFAR-10 only and re-weight from epoch 0 on every
+    other set: the weights the `bkd` preset gives its loss at epochs 0, 159 and 160 of 200."""
+    from types import SimpleNamespace
+
+    method = build_method("bkd", {"kd_teacher": "x.pt"}, COUNTS, 200, torch.device("cpu"))
+    ctx = SimpleNamespace(config=SimpleNamespace(dataset=dataset))
+    getattr(method.reweight, "prepare", lambda *a: None)(ctx, None)
+    for epoch in (0, 159, 160):
+        method.on_epoch_start(epoch)
+        w = method.loss.weight if method.loss.weight is not None else torch.ones(len(COUNTS))
+        fidelity("bkd", f"{SOURCE} train_student.py", f"class weights per data set ({dataset}), epoch {epoch}",
+                 w, torch.tensor(authors_student_weights(dataset, epoch, COUNTS), dtype=torch.float32))
 
 
 def test_high_temperature_limit_matches_centred_logit_matching():

@@ -104,14 +104,15 @@ def test_lws_head(fidelity):
 def test_crt_stage_two_keeps_batchnorm_in_train_mode(fidelity):
     """run_networks.py lines 115-120 (`fix`: only requires_grad = False) and 248-249 (every network
     `.train()` each epoch): the frozen backbone's BatchNorm normalises with batch statistics and
-    keeps updating its running statistics. The authors' loop is replayed on the same batches."""
+    keeps updating its running statistics. The authors' loop is replayed on the same batches (their
+    class-aware sampler's draws are checked by themselves in test_samplers.py)."""
     import copy
     from contextlib import nullcontext
     from types import SimpleNamespace
 
     from ltcore.data import DeviceBatches
     from ltcore.methods import build_loss
-    from ltcore.methods.samplers import draw_by_class
+    from ltcore.methods.samplers import ClassAwareSampler
     from ltcore.methods.stage2 import train_head
     from ltcore.models import build_model
 
@@ -138,13 +139,13 @@ def test_crt_stage_two_keeps_batchnorm_in_train_mode(fidelity):
         p.requires_grad = False
     opt = torch.optim.SGD(theirs_head.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
     gen = torch.Generator().manual_seed(5)
-    probs = class_probabilities(torch.bincount(y, minlength=K), 0.0)
+    sampler = ClassAwareSampler(per_class=4)
     for epoch in range(2):
         for group in opt.param_groups:
             group["lr"] = 0.1 * 0.5 * (1 + math.cos(math.pi * epoch / 2))
         feat.train()
         theirs_head.train()
-        order = draw_by_class(y, probs, len(y), gen)
+        order = sampler.order(y, epoch, gen)
         for s in range(0, len(order), 64):
             idx = order[s:s + 64]
             xb = (x[idx].float() / 255.0 - 0.5) / 0.25

@@ -253,3 +253,20 @@ def test_sade_diverse_expert_loss(fidelity):
         fidelity("sade", "SADE model/loss.py `DiverseExpertLoss`", f"diverse-expert loss, τ={tau}",
                  build_loss("sade", counts, sade_tau=tau)(z, y), authors_diverse_expert_loss(z, y, counts, tau))
     assert math.isfinite(float(build_loss("sade", counts)(z, y)))
+
+
+def test_cb_focal_head_bias_is_not_weight_decayed():
+    """richardaecn/class-balanced-loss src/cifar_main.py L346-351: the sigmoid/focal losses leave the
+    last layer's bias out of the weight decay; every other parameter keeps it (softmax CE decays all)."""
+    from torch import nn
+
+    from ltcore.methods import build_method
+
+    model = nn.Module()
+    model.backbone, model.classifier = nn.Linear(4, 3), nn.Linear(3, 5)
+    for name, bias_decayed in (("cb_focal", False), ("ce", True)):
+        groups = build_method(name, {}, COUNTS, 2, torch.device("cpu")).param_groups(model)
+        opt = torch.optim.SGD(groups, lr=0.1, weight_decay=5e-4)
+        decay = {id(p): g["weight_decay"] for g in opt.param_groups for p in g["params"]}
+        assert decay[id(model.classifier.bias)] == (5e-4 if bias_decayed else 0.0), name
+        assert decay[id(model.classifier.weight)] == decay[id(model.backbone.bias)] == 5e-4

@@ -12,26 +12,33 @@ from ltcore.errors import ConfigError
 from ltcore.methods import check_params
 from ltcore.methods.contrastive import MemoryQueue, MomentumEncoder
 from ltcore.methods.ssp import nt_xent
-from ltcore.methods.views import two_views
+from ltcore.methods.views import BCL_SIM, SIM, SLAUG, two_views
 
 NEW = ["bcl", "kcl", "paco", "ssp"]
 SMALL = {"kcl": {"kcl_queue": 256}, "paco": {"paco_queue": 256}}
 
 
 def test_image_views_keep_each_sample_with_its_label():
-    """Constant images at level y_i: every view of sample i stays nearest level y_i (a crop of a
-    constant image is constant; the jitter moves it by < 0.5), in the batch's order."""
+    """Constant images at level y_i: a crop/flip view (KCL's `--slaug` recipe) of sample i is still
+    level y_i, in the batch's order; a colour view with the loader's mean/std stays in [0, 1]
+    pixel units (torchvision's ColorJitter clamps)."""
     gen = torch.Generator().manual_seed(0)
     y = torch.randint(0, 10, (64,), generator=gen)
     x = y.float()[:, None, None, None].expand(64, 3, 8, 8).contiguous()
-    v1, v2, labels = two_views(x, y, gen)
+    v1, v2, labels = two_views(x, y, gen, True, SLAUG)
     assert torch.equal(labels, y)
     for v in (v1, v2):
         assert v.shape == x.shape and v.dtype == x.dtype
-        assert torch.equal(v.mean(dim=(1, 2, 3)).round().long().clamp(0, 9), y)
+        assert torch.equal(v.mean(dim=(1, 2, 3)).round().long(), y)
     real = torch.randn(64, 3, 16, 16, generator=gen)
     a, b, _ = two_views(real, y, gen)
     assert not torch.allclose(a, b) and not torch.allclose(a, real)  # two different random views
+    mean, std = torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1), torch.tensor([0.2, 0.25, 0.3]).view(1, 3, 1, 1)
+    pixels = torch.rand(64, 3, 16, 16, generator=gen)
+    for recipe in (SIM, BCL_SIM):
+        v, _, _ = two_views((pixels - mean) / std, y, gen, True, recipe, mean, std)
+        back = v * std + mean
+        assert back.min() >= -1e-5 and back.max() <= 1 + 1e-5
 
 
 def test_signal_views_keep_each_sample_with_its_label():

@@ -299,3 +299,29 @@ def test_mnist1d_table_scales_kcl_queue_to_the_data_set_and_leaves_other_presets
     configs = table_configs(TABLES["mnist1d-lt"], seeds=[0], methods=["ce", "kcl"], ratios=[100.0], device="cpu")
     params = {c.method: dict(c.method_params) for c in configs}
     assert params == {"ce": {}, "kcl": {"kcl_queue": 1024}}
+
+
+def test_cifar10_table_on_an_image_folder_says_its_files_are_not_the_pickled_arrays(tmp_path):
+    """`reproduce cifar10-lt --data-path DIR` trains on a train/ + test/ folder of CIFAR-10's classes,
+    scores on its test/, and the table says the images are files, not the original arrays."""
+    from PIL import Image
+
+    from ltcore.reproduce.tables import CIFAR10_CLASSES
+
+    root = tmp_path / "cifar-files"
+    for split, n in (("train", 12), ("test", 2)):
+        for k, name in enumerate(CIFAR10_CLASSES):
+            (root / split / name).mkdir(parents=True)
+            for i in range(n):
+                Image.new("RGB", (32, 32), (25 * k, 10 * i, 0)).save(root / split / name / f"{i:04d}.jpg")
+    out = run_cli("reproduce", "cifar10-lt", "--data-path", str(root), "--seeds", "0", "--epochs", "1",
+                  "--methods", "ce", "--ratios", "10", "--workers", "1", "--device", "cpu",
+                  "--data-dir", str(tmp_path / "store"), "--out", str(tmp_path / "out"))
+    assert out.returncode == 0, out.stderr
+    assert "cifar10-lt: imagefolder" in out.stdout
+    assert "test set = its test/ (20 images)" in out.stdout and "10 validation images held out of train/" in out.stdout
+    assert "not the original pickled cifar10 arrays" in out.stdout
+    rows = list(csv.DictReader(open(tmp_path / "out" / "cifar10-lt-imagefolder-1ep.csv")))
+    assert rows[0]["published"] != "" and 0 <= float(rows[0]["ours_mean"]) <= 100
+    wrong = run_cli("reproduce", "cifar10-lt", "--data-path", str(root), "--dataset", "cifar10")
+    assert wrong.returncode == 2 and "--data-path" in wrong.stderr
