@@ -26,7 +26,7 @@ def lock_panel() -> None:
         st.button("Leave teacher mode", key="teacher_lock", icon=":material/lock:", on_click=teacher.lock)
         return
     with st.form("teacher_form", border=False):
-        key = st.text_input("Teacher key", type="password", key="teacher_key",
+        key = st.text_input("Teacher key", type="password", key="teacher_key", persist_state="session",
                             help=f"the secret the server was started with ({teacher.KEY_ENV})")
         if st.form_submit_button("Unlock", icon=":material/lock_open:"):
             if teacher.unlock(key):

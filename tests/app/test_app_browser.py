@@ -76,4 +76,4 @@ def test_switching_every_page_while_runs_train_keeps_the_session_and_the_url(chr
     for step in seen:
         assert step["exceptions"] == 0 and step["errors"] == [], step
         assert "dataset=gaussians" in step["url"] and "runs=" in step["url"], step
-    assert "runs=" in after_reload and "epochs=300" in after_reload
+    assert "runs=" in after_reload and "epochs=1000" in after_reload

@@ -73,6 +73,7 @@ def test_compare_charts_show_a_markup_run_label_as_text(tmp_path, monkeypatch):
         def __init__(self):
             self.per_class_acc, self.class_names, self.class_counts = [0.5, 0.25], [EVIL, "b"], [24, 10]
             self.config = type("C", (), {"ratio": 2.4})()
+            self.metrics = {}
 
     from app.charts.cache import freeze
     spec = json.dumps(freeze(charts.per_class_accuracy([Run()], [f"{EVIL} · tagged"])).to_dict(), default=list)

@@ -111,12 +111,15 @@ def test_a_store_held_locked_is_read_at_once_and_a_write_is_reported_busy(store_
     assert "busy" in line and str(folder / "runs.sqlite") in line and seconds < 20, (line, seconds)
 
 
-def test_a_rerun_stopped_from_the_dashboard_keeps_the_finished_result(store_copy):
+def test_a_rerun_stopped_from_the_dashboard_keeps_the_finished_result(store_copy, monkeypatch):
     """item 3, its variant: Stop during a rerun replaced the finished result by the partial one
     (and its weights)."""
     import os
 
-    from ltcore.runs.execute import execute
+    from ltcore.runs.execute import StopPoll, execute
+
+    # the flag read at every step (the store is polled every 0.5 s: a tiny run can end before that)
+    monkeypatch.setattr(StopPoll, "__call__", lambda self: self.store.stop_requested(self.run_id))
 
     folder, store, run_id = store_copy
     before = store.load_result(run_id)
