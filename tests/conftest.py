@@ -128,3 +128,19 @@ def pytest_collection_modifyitems(config, items):
         return next((i for i, name in enumerate(LONGEST_FIRST) if path.endswith("tests/" + name)), len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the order inside each file and among the rest is kept
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium for the real-browser tests: skipped without it, a failure where CI requires
+    it (LTLAB_REQUIRE_BROWSER=1)."""
+    sys.path.insert(0, str(ROOT / "tests" / "app"))
+    import browser  # tests/app/browser.py: the project's real-browser helpers
+
+    path = browser.find_chromium()
+    if path is None:
+        message = "no chromium found (apt-get install -y chromium); the real-browser test cannot run"
+        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
+        pytest.skip(message)
+    return path

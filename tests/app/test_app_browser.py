@@ -2,7 +2,6 @@
 
 Skipped with a visible reason when no chromium is installed, unless LTLAB_REQUIRE_BROWSER=1 (CI),
 where a missing browser is a failure."""
-import os
 
 import pytest
 
@@ -10,16 +9,6 @@ import browser
 
 pytestmark = pytest.mark.slow  # a streamlit server and chromium
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = browser.find_chromium()
-    if path is None:
-        message = "no chromium found (apt-get install -y chromium); the real-browser test cannot run"
-        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(message)
-    return path
 
 
 def test_lesson_one_trains_in_the_browser_and_draws_the_per_class_chart(chromium, tmp_path):

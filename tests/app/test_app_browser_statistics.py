@@ -2,26 +2,14 @@
 images leaves one test image per class; Compare must say plainly that its comparisons cannot be
 told apart from noise, show the test images behind every accuracy and mark each change against
 the baseline whose 95 % interval contains 0."""
-import os
 
 import numpy as np
-import pytest
 from PIL import Image
 
 import browser
 
 FOLDER_COUNTS = {"ant": 100, "bee": 30, "cat": 10, "dog": 5, "eel": 2}
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = browser.find_chromium()
-    if path is None:
-        message = "no chromium found (apt-get install -y chromium); the real-browser test cannot run"
-        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(message)
-    return path
 
 
 def image_folder(root, counts: dict):

@@ -2,25 +2,13 @@
 Data page, then "Which fix helps on my data?" and its answer, then the runs on Compare.
 
 Skipped with a visible reason when no chromium is installed, unless LTLAB_REQUIRE_BROWSER=1."""
-import os
 import re
 
 import browser
 import numpy as np
-import pytest
 
 COUNTS = {"ant": 33, "bee": 12, "cat": 6, "dog": 5}   # one image per class held out: real ratio 32 / 4 = 8
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = browser.find_chromium()
-    if path is None:
-        message = "no chromium found (apt-get install -y chromium); the real-browser test cannot run"
-        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(message)
-    return path
 
 
 def image_folder(root):

@@ -4,7 +4,6 @@ runs, clears the selection and can be undone, and a data set without few-shot cl
 instead of drawing blanks. Tiny gaussians runs; each walk starts its own server and store.
 
 Skipped with a visible reason when no chromium is installed, unless LTLAB_REQUIRE_BROWSER=1."""
-import os
 
 import pytest
 
@@ -14,17 +13,6 @@ from app.logic.tables import NO_FEW
 pytestmark = pytest.mark.slow  # researcher walks in a real browser
 
 MAIN = '[data-testid="stMain"]'
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = browser.find_chromium()
-    if path is None:
-        message = "no chromium found (apt-get install -y chromium); the real-browser walks cannot run"
-        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,12 @@
 """Issue 23 in a real browser at a projector's 1280 × 720: every lesson reachable (previous/next
 and the picker), the teacher button not truncated, teacher mode only with the server's key and
 never in a link, the student link opening the lesson without notes or answers."""
-import os
 
-import pytest
 
 import browser
 
 KEY = "chalk-and-talk"
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = browser.find_chromium()
-    if path is None:
-        message = "no chromium found (apt-get install -y chromium); the real-browser test cannot run"
-        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(message)
-    return path
 
 
 def heading(page) -> str:
