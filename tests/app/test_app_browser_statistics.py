@@ -3,10 +3,13 @@ images leaves one test image per class; Compare must say plainly that its compar
 told apart from noise, show the test images behind every accuracy and mark each change against
 the baseline whose 95 % interval contains 0."""
 
+import pytest
 import numpy as np
 from PIL import Image
 
 import browser
+
+pytestmark = pytest.mark.slow  # a streamlit server and chromium
 
 FOLDER_COUNTS = {"ant": 100, "bee": 30, "cat": 10, "dog": 5, "eel": 2}
 

@@ -2,10 +2,13 @@
 Data page, then "Which fix helps on my data?" and its answer, then the runs on Compare.
 
 Skipped with a visible reason when no chromium is installed, unless LTLAB_REQUIRE_BROWSER=1."""
+import pytest
 import re
 
 import browser
 import numpy as np
+
+pytestmark = pytest.mark.slow  # a streamlit server and chromium
 
 COUNTS = {"ant": 33, "bee": 12, "cat": 6, "dog": 5}   # one image per class held out: real ratio 32 / 4 = 8
 

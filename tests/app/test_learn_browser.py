@@ -3,7 +3,10 @@ and the picker), the teacher button not truncated, teacher mode only with the se
 never in a link, the student link opening the lesson without notes or answers."""
 
 
+import pytest
 import browser
+
+pytestmark = pytest.mark.slow  # a streamlit server and chromium
 
 KEY = "chalk-and-talk"
 
