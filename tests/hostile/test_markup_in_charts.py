@@ -3,7 +3,6 @@ as text, never as markup — in the figure JSON every page sends and in a real b
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -78,17 +77,6 @@ def test_compare_charts_show_a_markup_run_label_as_text(tmp_path, monkeypatch):
     from app.charts.cache import freeze
     spec = json.dumps(freeze(charts.per_class_accuracy([Run()], [f"{EVIL} · tagged"])).to_dict(), default=list)
     assert "<a " not in spec and "&lt;a href" in spec
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = browser.find_chromium()
-    if path is None:
-        message = "no chromium found (apt-get install -y chromium); the real-browser test cannot run"
-        if os.environ.get("LTLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " and LTLAB_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(message)
-    return path
 
 
 @pytest.mark.slow
