@@ -4,7 +4,7 @@ text makes checked on its own runs (mean ± std over seeds), one question — an
 they claim checked on the runs, "Prepare the class" with its board, and the student link."""
 import streamlit as st
 
-from app.learn import lesson_charts as lesson_view, teacher, teacher_view
+from app.learn import lesson_charts as lesson_view, teacher, teacher_view, warm
 from app.ui import frame, jobs, monitor, widgets
 from ltcore import lessons
 from ltcore.methods import PRESETS
@@ -12,6 +12,7 @@ from ltcore.methods import PRESETS
 LESSONS = lessons.load()
 st.title(f"Learn: {len(LESSONS)} lessons on long-tailed learning")
 jobs.warm_up()
+warm.start(LESSONS)                                # charts of ready lessons built before students ask
 if frame.get("lesson") not in range(1, len(LESSONS) + 1):
     frame.put("lesson", 1)
 number = frame.get("lesson")

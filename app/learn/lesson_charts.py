@@ -81,16 +81,22 @@ def figures(kind: str, view: SeedView) -> list[tuple[str, object]]:
     return []
 
 
-def draw(kind: str, view: SeedView, key: str) -> None:
-    """One chart kind for the lesson's runs, built once per process for these results (the entry
-    keeps the result objects alive, so their ids in the key stay theirs)."""
-    if kind == "whatif":  # interactive: the first (plain) run re-scored live, never memoised
-        whatif.panel(view.ids[:1], view.labels[:1], key="lesson_whatif")  # one lesson at a time: its τs in the link
-        return
+def build(kind: str, view: SeedView) -> list[tuple[str, object]]:
+    """The frozen figures of one (non-interactive) chart kind, built once per process for these
+    results (the entry keeps the result objects alive, so their ids in the key stay theirs)."""
     memo_key = (str(default_data_dir()), kind, tuple(view.ids), tuple(view.labels),
                 tuple(id(r) for r in view.means), tuple(id(r) for r in view.first))
     _, built = _FIGURES.get(memo_key, lambda: ((view.means, view.first), [(suffix, freeze(fig)) for suffix, fig
                                                                           in figures(kind, view)]))
+    return built
+
+
+def draw(kind: str, view: SeedView, key: str) -> None:
+    """One chart kind for the lesson's runs (`build`: once per process)."""
+    if kind == "whatif":  # interactive: the first (plain) run re-scored live, never memoised
+        whatif.panel(view.ids[:1], view.labels[:1], key="lesson_whatif")  # one lesson at a time: its τs in the link
+        return
+    built = build(kind, view)
     for suffix, figure in built:
         chart(figure, key=f"{key}{suffix}")
     if built and kind == "nc":

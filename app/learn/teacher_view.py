@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.learn import lesson_charts as lesson_view, teacher
+from app.learn import lesson_charts as lesson_view, teacher, warm
 from app.ui import frame, jobs
 from ltcore import classroom, lessons
 
@@ -61,25 +61,32 @@ def tools(all_lessons: list, lesson) -> None:
 def board(all_lessons: list) -> None:
     """Which lessons are ready (every run done), live while any is training."""
     rows = _board_rows(all_lessons)
-    busy = any(r.state in ("training", "waiting") for r in rows)
+    busy = any(state in BUSY for _, state in rows)
 
     @st.fragment(run_every=BOARD_SECONDS if busy else None)
     def live():
         now = _board_rows(all_lessons)
-        ready = sum(r.state == "ready" for r in now)
+        ready = sum(state == "ready" for _, state in now)
         st.markdown(f"**The class board:** {ready} of {len(now)} lessons ready")
-        st.dataframe(pd.DataFrame([{"lesson": f"{r.number}. {r.short}", "state": r.state,
-                                    "runs done": f"{r.done}/{r.total}"} for r in now]),
+        st.dataframe(pd.DataFrame([{"lesson": f"{r.number}. {r.short}", "state": state,
+                                    "runs done": f"{r.done}/{r.total}"} for r, state in now]),
                      hide_index=True, key="class_board", height=35 * (len(now) + 1) + 3)
-        if busy and not any(r.state in ("training", "waiting") for r in now):
+        if busy and not any(state in BUSY for _, state in now):
             st.rerun()  # the last lesson got ready: draw the page once more, and stop polling
     live()
 
 
-def _board_rows(all_lessons: list) -> list:
+BUSY = ("training", "waiting", "building charts")
+
+
+def _board_rows(all_lessons: list) -> list[tuple]:
+    """(board row, state shown): a lesson whose runs are done is "ready" once this server has built
+    its charts (`warm`), so a class opening it then is served at once."""
     status = {row["run_id"]: row["status"] for row in jobs.list_runs()}
     store = jobs.store()
-    return classroom.board(all_lessons, lambda config: status.get(store.run_id_for(config)))
+    rows = classroom.board(all_lessons, lambda config: status.get(store.run_id_for(config)))
+    return [(r, "building charts" if r.state == "ready" and not warm.is_warm(lesson) else r.state)
+            for r, lesson in zip(rows, all_lessons)]
 
 
 def _by_method(results) -> dict | None:

@@ -113,3 +113,11 @@ def test_prepare_the_class_trains_every_lesson_once_and_the_board_says_ready(cla
     rows = RunStore().list_runs()
     assert len(rows) == 2 and all(r["attempts"] == 1 for r in rows)       # ce shared by both lessons: once
     assert at.get("plotly_chart")                                          # lesson 2's chart, ready at once
+
+    from app.learn import lesson_charts
+
+    def built_on_the_page(*args):
+        raise AssertionError("a student's page built a chart the server should have built before")
+    monkeypatch.setattr(lesson_charts, "figures", built_on_the_page)
+    student = learn(lesson="1")                                            # lesson 1: never opened before
+    assert not student.exception and len(student.get("plotly_chart")) == 1
