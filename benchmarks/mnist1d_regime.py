@@ -59,10 +59,10 @@ def regime_configs(regime: str, methods, seeds, ratios) -> list[Config]:
 
     dataset, fields = REGIMES[regime]
     base = TABLES["mnist1d-lt"]
+    fields = {**fields, "precision": "fp32"}  # before the table machinery: kd/bkd name their teacher's run id
     spec = TableSpec(f"regime-{regime}", dataset, tuple(ratios), None, "quick", tuple(fields.items()),
                      eval_every=fields["epochs"], method_params=base.method_params)
     configs = table_configs(spec, seeds, dataset, None, methods, ratios, None, "cpu")
-    configs = [c.replace(precision="fp32") for c in configs]
     return sorted(configs, key=lambda c: (c.seed, -c.ratio, c.method != "ce"))
 
 
