@@ -429,8 +429,8 @@ def jobs_mode(args) -> dict:
             "distinct_configs": len(runs), "trained_exactly_once": sum(r["attempts"] == 1 for r in runs.values()),
             "runs": runs, "students_with_result": len(finished), "errors": errors,
             "status_polls": len(polls), "status_p50_s": percentile(polls, 50), "status_p95_s": percentile(polls, 95),
-            "time_to_result_p50_s": percentile(finished, 50), "time_to_result_max_s": max(finished, default=float("nan")),
-            "data_dir": str(data)}
+            "time_to_result_p50_s": percentile(finished, 50),
+            "time_to_result_max_s": max(finished, default=float("nan")), "data_dir": str(data)}
 
 
 def main() -> int:
@@ -458,7 +458,8 @@ def main() -> int:
           and report["students_with_result"] == report["students"])
     if args.prepared:
         prepare, charts = report["prepare_seconds"], report["charts_p95_s"]
-        print(f"cold Prepare {prepare if prepare is None else round(prepare, 1)} s against the goal {PREPARE_GOAL_S:.0f} s"
+        print(f"cold Prepare {prepare if prepare is None else round(prepare, 1)} s against the goal "
+              f"{PREPARE_GOAL_S:.0f} s"
               f" ({'—' if prepare is None else f'{prepare / PREPARE_GOAL_S:.2f}×'}); charts p95 {charts:.2f} s "
               f"against the goal {CHARTS_GOAL_S:.0f} s ({charts / CHARTS_GOAL_S:.2f}×)")
     print("PASS" if ok else "FAIL")

@@ -157,8 +157,8 @@ def ltcore_rate(precision: str, graphs: bool, compile_mode: str | None = None, e
         sync()
         steady = (time.perf_counter() - t) / epochs
     rate = len(trainer.train_batches) / steady
-    info = {"kernels_per_step": None, "setup_s": round(setup, 2), "first_epoch_s": round(warm, 2), "epoch_s": round(steady, 3),
-            "compile_s": round(warm - steady, 1) if compile_mode else None,
+    info = {"kernels_per_step": None, "setup_s": round(setup, 2), "first_epoch_s": round(warm, 2),
+            "epoch_s": round(steady, 3), "compile_s": round(warm - steady, 1) if compile_mode else None,
             "graph": trainer.graph_step.summary() if trainer.graph_step else trainer.extras.get("cuda_graph"),
             "compiled": trainer.fast_features.summary() if trainer.fast_features else None}
     if keep:  # for launches_per_step after the figures are out (a profiler problem must not lose them)
@@ -609,7 +609,8 @@ def main():
     ap.add_argument("--parts", default="env,throughput,sync,compile,run,multi")
     ap.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
     ap.add_argument("--tiny", action="store_true", help="a few hundred images, 1-2 epochs: checks logic on a CPU")
-    ap.add_argument("--budget", type=float, default=0, help="seconds this process may take (parts skip what does not fit)")
+    ap.add_argument("--budget", type=float, default=0,
+                    help="seconds this process may take (parts skip what does not fit)")
     ap.add_argument("--results", default=os.path.join(os.environ.get("OUT", tempfile.gettempdir()), "gpu-results.json"))
     ap.add_argument("--steps", type=int, default=40, help="timed steps of the conventional loop")
     ap.add_argument("--loader-workers", type=int, default=8)

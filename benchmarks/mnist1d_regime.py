@@ -180,7 +180,8 @@ def regime_summary(scores: dict, ratio: float, published: dict, table: str = "ci
     better = [m for m in means if m != "ce" and (p := published.get((table, ratio, m))) and p.top1 > base_pub.top1]
     above = [m for m in better if means[m] > means["ce"]]
     both = [m for m in means if published.get((table, ratio, m))]
-    rs = spearman([means[m] for m in both], [published[(table, ratio, m)].top1 for m in both]) if len(both) >= 3 else None
+    rs = (spearman([means[m] for m in both], [published[(table, ratio, m)].top1 for m in both])
+          if len(both) >= 3 else None)
     out = [f"Above ce: {len(above)} of the {len(better)} presets here whose published CIFAR-10-LT ρ={ratio:g} value "
            f"beats CE's ({', '.join(sorted(set(better) - set(above))) or 'none'} below)."]
     if rs is not None:

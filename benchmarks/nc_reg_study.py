@@ -95,7 +95,8 @@ def table(results: dict, seeds: list[int]) -> str:
         nc1 = [r["nc1"] for r in runs if r["nc1"] is not None]
         if base and label != "ce":
             diff = [a - b for a, b in zip(bal, (r["balanced"] for r in base))]
-            delta = f"{100 * statistics.mean(diff):+5.1f} ± {100 * (statistics.stdev(diff) if len(diff) > 1 else 0):3.1f}"
+            delta = (f"{100 * statistics.mean(diff):+5.1f} ± "
+                     f"{100 * (statistics.stdev(diff) if len(diff) > 1 else 0):3.1f}")
             wins = f"{sum(d > 0 for d in diff)}/{len(diff)}"
         else:
             delta, wins = "", ""

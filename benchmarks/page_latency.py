@@ -412,7 +412,8 @@ def main(argv=None) -> int:
         ids = train_store(folder, args.epochs)
         roots = {"this": ROOT}
         if args.baseline:
-            roots = {f"baseline {args.baseline[:10]}": baseline_checkout(args.baseline, Path(tmp) / "baseline"), **roots}
+            roots = {f"baseline {args.baseline[:10]}": baseline_checkout(args.baseline, Path(tmp) / "baseline"),
+                     **roots}
         logs = {version: ServerLog(Path(tmp) / f"timing-{i}.log") for i, version in enumerate(roots)}
         urls = {version: timed_server(stack, folder, root, logs[version], f"streamlit-{i}.log")
                 for i, (version, root) in enumerate(roots.items())}
@@ -436,7 +437,8 @@ def main(argv=None) -> int:
                 server, cpu = times["server"][1:] or times["server"], times["cpu"][1:] or times["cpu"]
                 browser_cpu = times["browser_cpu"][1:] or times["browser_cpu"]
                 print(f"{name:28} {1000 * s_['first']:6.0f} {1000 * s_['warm_median']:9.0f} "
-                      f"{1000 * s_['warm_max']:9.0f} {1000 * statistics.median(server):11.0f} {1000 * max(server):11.0f}"
+                      f"{1000 * s_['warm_max']:9.0f} {1000 * statistics.median(server):11.0f} "
+                      f"{1000 * max(server):11.0f}"
                       f" {1000 * statistics.median(cpu):8.0f} {1000 * statistics.median(browser_cpu):16.0f}")
     if len(raw) == 2:
         (base, b), (this, t) = raw.items()

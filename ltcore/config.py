@@ -89,8 +89,10 @@ class Config:
              f"warm-up epochs must be in [0, epochs), got {self.warmup_epochs}"),
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
             (self.device in DEVICES, f"unknown device {self.device!r}; choose one of: {', '.join(DEVICES)}"),
-            (self.augment in ("auto", "none", "crop", "crop_flip"), f"unknown augmentation {self.augment!r}; choose auto, none, crop or crop_flip"),
-            (self.precision in ("auto", "fp32", "bf16"), f"unknown precision {self.precision!r}; choose auto, fp32 or bf16"),
+            (self.augment in ("auto", "none", "crop", "crop_flip"),
+             f"unknown augmentation {self.augment!r}; choose auto, none, crop or crop_flip"),
+            (self.precision in ("auto", "fp32", "bf16"),
+             f"unknown precision {self.precision!r}; choose auto, fp32 or bf16"),
             (self.nc_every >= 0, "nc_every must be ≥ 0"),
             (self.eval_every >= 1, f"eval_every must be ≥ 1, got {self.eval_every}"),
         ]

@@ -165,12 +165,14 @@ def fill(text: str, by_method: dict[str, list] | None) -> str:
 
 
 # -- reading and checking the file ------------------------------------------------------------------
-_TEXT, _INT, _BOOL, _LIST, _TABLE, _NUMBER = "a text", "a whole number", "true or false", "a list", "a table", "a number"
+_TEXT, _INT, _BOOL, _LIST, _TABLE, _NUMBER = ("a text", "a whole number", "true or false", "a list", "a table",
+                                              "a number")
 LESSON_KEYS = {"short": _TEXT, "title": _TEXT, "text": _TEXT, "question": _TEXT, "charts": _LIST,
                "runs": _LIST, "base": _TABLE, "seeds": _INT, "geometry": _BOOL, "claims": _LIST,
                "answer": _TEXT, "notes": _TEXT, "teacher_claims": _LIST}
 REQUIRED = ("short", "title", "text", "question", "charts", "runs")
-CLAIM_KEYS = {"say": _TEXT, "left": "a text or a number", "right": "a text or a number", "margin": _NUMBER, "near": _NUMBER}
+CLAIM_KEYS = {"say": _TEXT, "left": "a text or a number", "right": "a text or a number", "margin": _NUMBER,
+              "near": _NUMBER}
 _TYPES = {_TEXT: str, _INT: int, _BOOL: bool, _LIST: list, _TABLE: dict, _NUMBER: (int, float)}
 
 

@@ -48,8 +48,10 @@ if acc_tab.open:  # only the open tab is drawn (its label is in the URL)
             ss = st.session_state
             view_label_of = dict(zip(view_ids, view_labels))
             if ss["baseline"] not in view_ids:
-                ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
-            st.selectbox("Baseline run", view_ids, persist_state="session", key="baseline", format_func=view_label_of.get)
+                ss["baseline"] = next((rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"),
+                                      view_ids[0])
+            st.selectbox("Baseline run", view_ids, persist_state="session", key="baseline",
+                         format_func=view_label_of.get)
             at = view_ids.index(ss["baseline"])
             base = view_runs[at]
             chart(figures.get("change", view_runs, view_labels, lambda r, lab: charts.accuracy_change(
@@ -63,7 +65,8 @@ if table_tab.open:
     with table_tab:
         baseline = ss_base if (ss_base := st.session_state["baseline"]) in view_ids else next(
             (rid for rid, r in zip(view_ids, view_runs) if r.config.method == "ce"), view_ids[0])
-        stats = compare_stats.change_table(view_labels, members, view_ids.index(baseline)) if len(view_ids) > 1 else None
+        stats = (compare_stats.change_table(view_labels, members, view_ids.index(baseline))
+                 if len(view_ids) > 1 else None)
         if grouped:
             table = panels.table(view_ids, view_runs, view_labels)
             config = panels.column_config(table)
@@ -88,7 +91,8 @@ if table_tab.open:
         crest = tables.crest_generations(ids, runs, labels)
         if not crest.empty:
             st.markdown("**CReST self-training**: pseudo-labels per class each generation trained on beside the "
-                        "labelled set (tail classes are added more often), and its model's balanced validation accuracy")
+                        "labelled set (tail classes are added more often), and its model's balanced validation "
+                        "accuracy")
             st.dataframe(crest, hide_index=True, column_config={
                 "val_balanced_acc": st.column_config.NumberColumn(format="percent")})
         if not grouped and missing:

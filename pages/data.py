@@ -63,7 +63,8 @@ if split.x_train.dim() == 4:
         shown = min(split.num_classes, charts.GALLERY_CLASSES)
         st.image(dataview.view(data, "gallery", gallery), caption="Training images per class, most → least "
                  "frequent (up to 8; blanks: the class has no more)"
-                 + (f"; the {shown} most frequent of {split.num_classes:,} classes" if shown < split.num_classes else ""))
+                 + (f"; the {shown} most frequent of {split.num_classes:,} classes"
+                    if shown < split.num_classes else ""))
 elif split.x_train.dim() == 2 and DATASETS.get(v["dataset"]).meta.get("signal"):
     def signals():
         x, y = dataview.examples(data)

@@ -57,7 +57,8 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
             nc_panels = NC_CHOICES[shown]
             tracked_runs = [results[r] for r in tracked]
             heads, _, groups = compare_panels.summaries(tracked, tracked_runs)
-            view_ids, view_runs, view_labels = compare_panels.choose(tracked, tracked_runs, [labels[r] for r in tracked])
+            view_ids, view_runs, view_labels = compare_panels.choose(tracked, tracked_runs,
+                                                                     [labels[r] for r in tracked])
             grouped = view_runs is not tracked_runs   # one line (mean ± std) per configuration
             members = [[results[r] for r in group] for group in groups] if grouped else None
             chart(figures.get("nc_history", [results[r] for r in view_ids], view_labels,
@@ -73,7 +74,8 @@ if history_tab.open:  # only the open tab is drawn (its name is in the URL)
             st.caption("These runs measured neural collapse only at the end; runs started from the Train page "
                        "record it along the way.")
 else:
-    chosen = picker.selectbox("Look inside run", ids, format_func=labels.get, persist_state="session", key="geometry_run")
+    chosen = picker.selectbox("Look inside run", ids, format_func=labels.get, persist_state="session",
+                              key="geometry_run")
     result = results[chosen]
     if "neural_collapse" not in result.extras:
         st.warning(result.extras.get("nc_error") or "This run has no neural-collapse measurements.")

@@ -14,7 +14,8 @@ rho = "its own ratio" if v["profile"] == "none" else f"ρ = {v['ratio']:g}"
 st.caption(f"Data: **{v['dataset']}**, profile `{v['profile']}`, {rho}, seed {v['seed']} "
            f"(change them on the Data page or in the sidebar) · runs on **{frame.device_name()}**")
 
-st.multiselect("Methods", PRESETS.names(), persist_state="session", key="methods", placeholder="choose one or more methods",
+st.multiselect("Methods", PRESETS.names(), persist_state="session", key="methods",
+               placeholder="choose one or more methods",
                help="Each method is a preset of the core; one run per method and seed.")
 c = st.columns(5)
 c[0].selectbox("Model", ["auto", *MODELS.names()], persist_state="session", key="model",

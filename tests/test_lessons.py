@@ -80,7 +80,8 @@ def test_notes_figures_are_filled_from_the_runs_and_comparisons_are_checked(tmp_
 
     path = tmp_path / "l.toml"
     path.write_text('seeds = 2\n[[lesson]]\nshort = "x"\ntitle = "x"\ntext = "x"\nquestion = "x?"\ncharts = ["shots"]\n'
-                    'runs = [ { method = "ce", dataset = "gaussians" } ]\nnotes = "few {ce.few}, cosine {ce.tail_cos}"\n'
+                    'runs = [ { method = "ce", dataset = "gaussians" } ]\n'
+                    'notes = "few {ce.few}, cosine {ce.tail_cos}"\n'
                     'teacher_claims = [ { say = "under half", left = 0.5, right = "ce.few" } ]\n')
     lesson = lessons.load(path)[0]
     runs = [SimpleNamespace(metrics={"shot_acc": {"few": f}}, extras={"minority_collapse": {"mean_cos_tail": c}})

@@ -289,7 +289,8 @@ def per_class_accuracy(results, labels) -> go.Figure:
             wilson |= few
         fig.add_bar(x=names, y=y, name=label, marker=run_bar(i), error_y=error, secondary_y=False,
                     customdata=[tests[k] if tests else None for k in order],
-                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:.1%}} of %{{customdata}} test images<extra></extra>")
+                    hovertemplate=f"{plain(label)}, class %{{x}}: %{{y:.1%}} of %{{customdata}} test images"
+                                  "<extra></extra>")
     seen = []
     for r in results:
         if r.class_counts not in seen:

@@ -12,7 +12,8 @@ from app.logic.plaintext import plain
 
 METRICS = {"loss": "training loss", "balanced_acc": "balanced accuracy (test)", "test_acc": "accuracy (test)",
            "few_acc": "few-shot accuracy (test)", "medium_acc": "medium-shot accuracy (test)",
-           "many_acc": "many-shot accuracy (test)", "train_acc": "accuracy on the training batches", "lr": "learning rate"}
+           "many_acc": "many-shot accuracy (test)", "train_acc": "accuracy on the training batches",
+           "lr": "learning rate"}
 
 
 def ema(values: list, weight: float) -> list:
@@ -104,4 +105,5 @@ def class_epoch_heatmap(histories: list[list[dict]], class_names, class_counts, 
     fig.update_yaxes(type="category", autorange="reversed", title="class (training images), most → least frequent")
     fig.update_xaxes(title="epoch")
     seeds = f" (mean of {len(histories)} seeds)" if len(histories) > 1 else ""
-    return _layout(fig, f"Per-class test accuracy over epochs: {plain(label)}{seeds}", height=max(320, 28 * len(order) + 140))
+    return _layout(fig, f"Per-class test accuracy over epochs: {plain(label)}{seeds}",
+                   height=max(320, 28 * len(order) + 140))

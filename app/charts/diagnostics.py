@@ -124,7 +124,8 @@ def decision_regions(grids: list[dict], labels, class_names) -> go.Figure:
     """Side-by-side maps of the predicted class over the plane with the test points on top.
     Each grid: {xs, ys, pred (len(ys)×len(xs)), points (N×2), point_labels (N)}."""
     n = len(grids)
-    fig = make_subplots(1, n, subplot_titles=[plain(label) for label in labels], horizontal_spacing=0.04, shared_yaxes=True)
+    fig = make_subplots(1, n, subplot_titles=[plain(label) for label in labels], horizontal_spacing=0.04,
+                        shared_yaxes=True)
     k = len(class_names)
     scale = [[i / max(k - 1, 1), class_color(i)] for i in range(k)]
     for col, g in enumerate(grids, start=1):

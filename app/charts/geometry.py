@@ -262,7 +262,8 @@ def feature_scatter(frames: list[dict], class_names, dim: int = 2, counts=None) 
                                         xanchor="left", yanchor="top", pad=dict(t=60, r=10), showactive=False)])
     ratio = ", ".join(f"{a} {v:.0%}" for a, v in zip(AXES, last.get("explained_variance_ratio", [])))
     if dim == 3:
-        fig.update_scenes(xaxis=dict(range=[-reach, reach], title="PC1"), yaxis=dict(range=[-reach, reach], title="PC2"),
+        fig.update_scenes(xaxis=dict(range=[-reach, reach], title="PC1"),
+                          yaxis=dict(range=[-reach, reach], title="PC2"),
                           zaxis=dict(range=[-reach, reach], title="PC3"), aspectmode="cube")
     else:
         fig.update_xaxes(range=[-reach, reach], title="PC1")

@@ -75,8 +75,8 @@ def accuracy_vs_param(summary: pd.DataFrame, name: str, objective: str) -> go.Fi
         color = PALETTE[i % len(PALETTE)]
         label = f"{method} ρ={ratio:g}"
         if objective in part and part[objective].notna().any():
-            fig.add_trace(go.Scatter(x=part[name], y=part[objective], mode="lines+markers", name=f"{label} · validation",
-                                     line=dict(color=color)))
+            fig.add_trace(go.Scatter(x=part[name], y=part[objective], mode="lines+markers",
+                                     name=f"{label} · validation", line=dict(color=color)))
         fig.add_trace(go.Scatter(x=part[name], y=part["balanced_acc"], mode="lines+markers", name=f"{label} · test",
                                  line=dict(color=color, dash="dot")))
     fig.update_xaxes(title=name)

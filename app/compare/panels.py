@@ -136,8 +136,8 @@ def draw_curves(ids: list[str], runs: list, by_seed: bool) -> None:
         named, ss["curves_metric"], ss["curves_smooth"], ss["curves_log"])), key="curves")
     chart(_figure("train_test", runs, options[3:], lambda: charts_runs.train_vs_test(named)),
                     key="train_test")
-    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), persist_state="session", key="heatmap_run",
-                         format_func=lambda i: lines[i][0]) if len(lines) > 1 else 0
+    which = st.selectbox("Per-class accuracy over epochs of", range(len(lines)), persist_state="session",
+                         key="heatmap_run", format_func=lambda i: lines[i][0]) if len(lines) > 1 else 0
     label, members, histories = lines[which]
     first = runs[ids.index(members[0])]
     chart(_figure("heatmap", runs, (label, tuple(members)), lambda: charts_runs.class_epoch_heatmap(

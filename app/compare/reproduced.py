@@ -36,7 +36,8 @@ def show_saved_tables() -> None:
     if not paths:
         return
     with st.expander(f"Reproduced paper tables ({len(paths)})", icon=":material/table_chart:"):
-        chosen = st.selectbox("Table", paths, format_func=lambda p: p.stem, persist_state="session", key="reproduced_table")
+        chosen = st.selectbox("Table", paths, format_func=lambda p: p.stem, persist_state="session",
+                              key="reproduced_table")
         try:
             df = table_frame(reproduce.read_table(chosen))
         except LTError as exc:  # one damaged file is a warning; the other tables and the page stay

@@ -56,7 +56,8 @@ def show_change_table(labels: list[str], members: list[list], base_index: int, b
     marked = table[table["verdict"].str.startswith("not distinguishable")]
     if not marked.empty:
         lines = [f"- {row['configuration']}: {row['Δ balanced (pts)']:+.1f} pts [{row['95 % low']:+.1f}, "
-                 f"{row['95 % high']:+.1f}] ({row['interval from']}) — {row['verdict']}" for _, row in marked.iterrows()]
+                 f"{row['95 % high']:+.1f}] ({row['interval from']}) — {row['verdict']}"
+                 for _, row in marked.iterrows()]
         st.caption(f"{len(marked)} of {len(table)} change(s) have a 95 % interval that contains 0; more seeds "
                    "narrow a paired interval, more test images a bootstrap one.\n" + "\n".join(lines))
     return table

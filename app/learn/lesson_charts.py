@@ -131,7 +131,8 @@ def stage_notes(view: SeedView) -> list[str]:
 def _value(side, name: str, stats: tuple[float, float, int]) -> str:
     mean, std, n = stats
     percent = name in ("balanced", "many", "medium", "few")
-    number = f"{100 * mean:.1f}" if percent else f"{mean:+.3f}" if name in ("tail_cos", "feat_tail_cos") else f"{mean:.2f}"
+    number = (f"{100 * mean:.1f}" if percent
+              else f"{mean:+.3f}" if name in ("tail_cos", "feat_tail_cos") else f"{mean:.2f}")
     if not n:
         return number + (" %" if percent else "")
     spread = f"{100 * std:.1f}" if percent else f"{std:.3f}" if name in ("tail_cos", "feat_tail_cos") else f"{std:.2f}"

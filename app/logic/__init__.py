@@ -1,1 +1,2 @@
-"""The dashboard's state and numbers (URL state, lessons, labels, tables, two-stage records, memos): no streamlit here, unit-testable."""
+"""The dashboard's state and numbers (URL state, lessons, labels, tables, two-stage records, memos):
+no streamlit here, unit-testable."""

@@ -16,7 +16,8 @@ NO_FEW = f"no class has < {FEW_BELOW} training samples at this ρ"
 """What an empty few-shot group means (the thresholds rule, Liu et al. 2019): said instead of a blank."""
 
 
-def spell_out_few(df: pd.DataFrame, column: str = "few_acc", done: pd.Series | None = None) -> tuple[pd.DataFrame, bool]:
+def spell_out_few(df: pd.DataFrame, column: str = "few_acc",
+                  done: pd.Series | None = None) -> tuple[pd.DataFrame, bool]:
     """A copy of `df` for display whose few-shot column says NO_FEW where a finished run has no
     few-shot class (percent text elsewhere, as the number columns show it); `done` marks the rows
     that finished (default: all). Returns (frame, whether the column became text)."""

@@ -52,7 +52,8 @@ def _value(method: str, name: str, current):
                 return None
         start = current if current is not None else 0
         if kind == "int":
-            return int(st.number_input(name, value=int(start), step=1, persist_state="session", key=key, help=help_text))
+            return int(st.number_input(name, value=int(start), step=1, persist_state="session", key=key,
+                                       help=help_text))
         return float(st.number_input(name, value=float(start), format="%g", persist_state="session", key=key,
                                      help=help_text))
     if kind == "bool":

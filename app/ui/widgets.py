@@ -117,6 +117,7 @@ def pick_runs(options: dict[str, dict], label: str = "Runs") -> list[str]:
     if len(known) < len(ss["runs"]):
         st.warning(f"{len(ss['runs']) - len(known)} run(s) of the link are not in this store and were left out.")
         ss["runs"] = known
-    st.multiselect(label, list(options), persist_state="session", key="runs", format_func=lambda r: option_label(options[r]),
+    st.multiselect(label, list(options), persist_state="session", key="runs",
+                   format_func=lambda r: option_label(options[r]),
                    placeholder="choose runs (train some on the Train page)")
     return list(ss["runs"])

@@ -89,7 +89,8 @@ def _fmt(value, spec=".3f") -> str:
 def format_table(rows: list[dict]) -> str:
     if not rows:
         return "no runs stored yet (train one: python -m ltcore train ...)"
-    head = f"{'run id':21} {'status':11} {'data':9} {'method':12} {'ratio':>6} {'epoch':>7} {'acc':>6} {'bal':>6} {'few':>6}  finished"
+    head = (f"{'run id':21} {'status':11} {'data':9} {'method':12} {'ratio':>6} {'epoch':>7} "
+            f"{'acc':>6} {'bal':>6} {'few':>6}  finished")
     lines = [head]
     for r in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["finished"])) if r["finished"] else "-"

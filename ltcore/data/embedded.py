@@ -138,8 +138,9 @@ def synthetic_images(num_classes: int = 10, train_per_class: int = 500, test_per
 
 @DATASETS.register(
     "synthetic_cifar", "random CIFAR-shaped 3×32×32 images with class tints, 10 classes (benchmarks, "
-    "smoke tests of the CIFAR pipeline offline); 100/class test, 50/class validation", shape=(3, 32, 32), num_classes=10, kind="image",
-    augment="crop_flip", model="resnet32", offline=True, unlabelled=synthetic_unlabelled)
+    "smoke tests of the CIFAR pipeline offline); 100/class test, 50/class validation", shape=(3, 32, 32),
+    num_classes=10, kind="image", augment="crop_flip", model="resnet32", offline=True,
+    unlabelled=synthetic_unlabelled)
 def load_synthetic_cifar(data_dir: Path, seed: int = 0, train_per_class: int = 500) -> DataSplit:
     return synthetic_images(train_per_class=train_per_class)
 

@@ -21,7 +21,8 @@ def reliability_bins(confidence: torch.Tensor, correct: torch.Tensor, n_bins: in
             "confidence": mean_conf, "_gap": (acc_sum - conf_sum).abs()[nonempty].sum()}
 
 
-def expected_calibration_error(logits: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> tuple[float | None, dict]:
+def expected_calibration_error(logits: torch.Tensor, labels: torch.Tensor,
+                               n_bins: int = 15) -> tuple[float | None, dict]:
     """ECE = Σ_b (|B_b|/N)·|acc_b − conf_b| over `n_bins` equal-width bins of max-softmax confidence."""
     probs = torch.softmax(logits.detach().double().cpu(), dim=1)
     confidence, preds = probs.max(1)

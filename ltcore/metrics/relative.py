@@ -1,6 +1,7 @@
 """Relative accuracy (Zhang et al. TPAMI'23 survey "Deep Long-Tailed Learning", §4.1):
 A_r = A_t / max(A_v, A_b), A_v = plain CE and A_b = the method, both trained on a balanced subset
-of the same total size, A_t = the method on the long-tailed set. Training the references: ltcore.sweep.relative_accuracy_for."""
+of the same total size, A_t = the method on the long-tailed set. Training the references:
+ltcore.sweep.relative_accuracy_for."""
 from __future__ import annotations
 
 from ..config import Config

@@ -177,7 +177,8 @@ def format_preset_table(spec: TableSpec, rows: list[dict], title: str, skipped: 
                       f"{len(both)} presets that have one: Spearman r_s = {rs:+.2f}."]
         ce_row = next((r for r in block if r["method"] == "ce"), None)
         if ce_row and ce_row["ours_mean"] is not None and ce_row["reference_published"] is not None:
-            better = [r for r in both if r["method"] != "ce" and r["reference_published"] > ce_row["reference_published"]]
+            better = [r for r in both
+                      if r["method"] != "ce" and r["reference_published"] > ce_row["reference_published"]]
             above = [r for r in better if r["ours_mean"] > ce_row["ours_mean"]]
             lines += [f"Above ce: {len(above)} of the {len(better)} presets whose published {label} value beats CE's "
                       "score above ce here (mean over seeds)."]
@@ -198,8 +199,9 @@ def format_preset_table(spec: TableSpec, rows: list[dict], title: str, skipped: 
 
 
 CSV_FIELDS = ("table", "dataset", "ratio", "method", "family", "epochs", "seeds", "seeds_asked", "ours_mean",
-              "ours_std", "ours_low", "ours_high", "rank", "published", "delta", "many_mean", "many_std", "medium_mean", "medium_std", "few_mean",
-              "few_std", "reference", "reference_published", "wall_seconds", "source", "checked", "error")
+              "ours_std", "ours_low", "ours_high", "rank", "published", "delta", "many_mean", "many_std", "medium_mean",
+              "medium_std", "few_mean", "few_std", "reference", "reference_published", "wall_seconds", "source",
+              "checked", "error")
 
 
 def write_outputs(rows: list[dict], markdown: str, folder: Path, stem: str) -> tuple[Path, Path]:

@@ -238,7 +238,8 @@ class RunStore:
                 continue
             if row["old"]:  # a result stored before summaries existed
                 with self._connect() as db:
-                    row["summary"] = db.execute("SELECT result FROM results WHERE run_id=?", (row["run_id"],)).fetchone()[0]
+                    row["summary"] = db.execute("SELECT result FROM results WHERE run_id=?",
+                                                (row["run_id"],)).fetchone()[0]
             out.append(summarize(row, config, json.loads(row["summary"]) if row["summary"] else {},
                                  tags.get(row["run_id"], [])))
             if limit and len(out) >= limit:
@@ -399,7 +400,8 @@ class RunStore:
                        "checkpoint_sha256=? WHERE run_id=?",
                        (result.status, result.error, result.device, result.epochs_completed, time.time(),
                         *ckpt, run_id))
-        for old in folder.iterdir() if folder.is_dir() else ():  # the replaced result's arrays, once the new one is stored
+        # the replaced result's arrays, once the new one is stored
+        for old in folder.iterdir() if folder.is_dir() else ():
             if old.name != generation:
                 shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
         return run_id
@@ -410,8 +412,8 @@ class RunStore:
         if not tag or len(tag) > MAX_TAG or "," in tag or not tag.isprintable():
             raise LTError(f"a tag is 1–{MAX_TAG} printable characters without commas, got {tag!r}")
         with self._tx() as db:
-            known = {r[0] for r in db.execute(f"SELECT run_id FROM runs WHERE run_id IN ({','.join('?' * len(run_ids))})",
-                                              list(run_ids))}
+            known = {r[0] for r in db.execute(
+                f"SELECT run_id FROM runs WHERE run_id IN ({','.join('?' * len(run_ids))})", list(run_ids))}
             missing = sorted(set(run_ids) - known)
             if missing:
                 raise LTError(f"no run {missing[0]!r} in the store")

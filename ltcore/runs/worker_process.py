@@ -1,5 +1,6 @@
 """A worker process of the job queue: one `python -m ltcore.runs.worker --serve` process, started
-warm (torch imported) before a job arrives and reused for up to `reuse` runs; pinned to one GPU when there are several."""
+warm (torch imported) before a job arrives and reused for up to `reuse` runs; pinned to one GPU when there
+are several."""
 from __future__ import annotations
 
 import os

@@ -479,8 +479,8 @@ def _experiments(spec: SweepSpec, store, configs, common: dict):
                                 evaluated_rewards=[v for _, v in done] or None)
         space = {**common, "base": base.to_dict(), "kinds": {r.name: r.kind for r in spec.ranges},
                  "values": domains}
-        out.append((f"optuna{i}", space, tune.TuneConfig(search_alg=searcher, scheduler=scheduler, reuse_actors=True, **search_args,
-                                                         num_samples=todo)))
+        out.append((f"optuna{i}", space, tune.TuneConfig(search_alg=searcher, scheduler=scheduler, reuse_actors=True,
+                                                         **search_args, num_samples=todo)))
     return out
 
 

@@ -79,7 +79,8 @@ def run_sweep(spec: SweepSpec, store=None, backend: str = "local", *, workers: i
     store = store or RunStore()
     todo, ids, cached = plan(spec, store)
     report = on_progress or (lambda p: None)
-    parallel = max(workers or 1, 1) if backend == "local" else max(int((os.cpu_count() or 1) // max(cpus_per_trial, 1)), 1)
+    parallel = (max(workers or 1, 1) if backend == "local"
+                else max(int((os.cpu_count() or 1) // max(cpus_per_trial, 1)), 1))
     progress = Progress(total=len(ids) if spec.search != "optuna" else spec.count(), parallel=parallel)
     if backend == "local":
         from .local import run_local

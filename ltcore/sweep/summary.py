@@ -64,7 +64,8 @@ def format_summary(rows: list[dict]) -> str:
         spread = "" if row["rank_best"] == row["rank_worst"] else f" ({row['rank_best']:g}–{row['rank_worst']:g})"
         return f"{row['rank']:g}{spread}".rjust(9)
 
-    head = (f"{'method':<18} {'ratio':>6} {'seeds':>5} " + " ".join(f"{k.replace('_acc', ''):>13}" for k in SUMMARY_KEYS)
+    head = (f"{'method':<18} {'ratio':>6} {'seeds':>5} "
+            + " ".join(f"{k.replace('_acc', ''):>13}" for k in SUMMARY_KEYS)
             + f" {'balanced 95% CI':>15} {'rank':>9}")
     lines = [head]
     for row in rows:

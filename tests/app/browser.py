@@ -50,7 +50,8 @@ def serve(data_dir: Path, timeout: float = 90, root: Path = ROOT, log_name: str 
     port = free_port()
     env = dict(os.environ, LTLAB_DATA=str(data_dir), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
     log = open(data_dir / log_name, "w")
-    proc = subprocess.Popen([*(launcher or [sys.executable, "-m", "streamlit"]), "run", str(Path(root) / "app" / "main.py"),
+    proc = subprocess.Popen([*(launcher or [sys.executable, "-m", "streamlit"]), "run",
+                             str(Path(root) / "app" / "main.py"),
                              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false"],
                             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)

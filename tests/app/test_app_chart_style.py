@@ -36,7 +36,8 @@ def test_nc4_zeros_are_drawn_at_the_floor_with_a_note_not_dropped():
     assert list(nc4.marker.symbol)[-1] == "circle-open"
     assert any("drawn at 0.001" in a.text for a in fig.layout.annotations)
     assert fig.layout.yaxis4.type == "log" and "0.001" in fig.layout.yaxis4.ticktext
-    assert not any("drawn at" in a.text for a in charts_geometry.nc_history([nc_result([0.1, 0.2])], ["ce"]).layout.annotations)
+    assert not any("drawn at" in a.text
+                   for a in charts_geometry.nc_history([nc_result([0.1, 0.2])], ["ce"]).layout.annotations)
 
 
 def test_many_runs_draw_lines_without_a_marker_per_epoch_but_zeros_keep_their_open_marker():

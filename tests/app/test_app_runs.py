@@ -66,7 +66,8 @@ def test_seed_groups_show_mean_and_std_and_the_switch_shows_single_seeds(app, la
     (bar,) = [t for t in change["data"] if t["type"] == "bar"]
     assert bar["name"] == "balanced_softmax · 2 seeds" and "ce · 2 seeds" in change["layout"]["title"]["text"]
     assert decode(bar["y"]) == pytest.approx([100 * (statistics.fmean(r.per_class_acc[k] for r in bs)
-                                                     - statistics.fmean(r.per_class_acc[k] for r in ce)) for k in order])
+                                                     - statistics.fmean(r.per_class_acc[k] for r in ce))
+                                              for k in order])
     t = stats.t.ppf(0.975, 1) / 2 ** 0.5
     assert decode(bar["error_y"]["array"]) == pytest.approx(
         [t * statistics.stdev(100 * (b.per_class_acc[k] - c.per_class_acc[k]) for b, c in zip(bs, ce)) for k in order])

@@ -69,7 +69,8 @@ def test_sweep_page_shows_the_grid_trains_only_the_missing_run_and_draws_stored_
     ce10 = [r.balanced_acc for c, r in results.items() if c.method == "ce" and c.ratio == 10]
     assert max(trace_values(band, "y")) == pytest.approx(statistics.fmean(ce10) + statistics.stdev(ce10))
     gain = figs["sweep_gain"]["data"][0]
-    bs50 = statistics.fmean(r.balanced_acc for c, r in results.items() if c.method == "balanced_softmax" and c.ratio == 50)
+    bs50 = statistics.fmean(r.balanced_acc for c, r in results.items()
+                            if c.method == "balanced_softmax" and c.ratio == 50)
     ce50 = statistics.fmean(r.balanced_acc for c, r in results.items() if c.method == "ce" and c.ratio == 50)
     assert trace_values(gain, "z")[0][1] == pytest.approx(round(100 * (bs50 - ce50), 2))
     assert "sweep_few" in figs

@@ -106,7 +106,8 @@ def authors_paco(cls_num_list, alpha, beta, gamma, supt, temperature, base_tempe
     logits = anchor_dot_contrast - logits_max.detach()
     logits_mask = torch.scatter(torch.ones_like(mask), 1, torch.arange(batch_size).view(-1, 1).to(device), 0)
     mask = mask * logits_mask
-    one_hot_label = torch.nn.functional.one_hot(labels[:batch_size, ].view(-1, ), num_classes=num_classes).to(torch.float32)
+    one_hot_label = torch.nn.functional.one_hot(labels[:batch_size, ].view(-1, ),
+                                                num_classes=num_classes).to(torch.float32)
     mask = torch.cat((one_hot_label * beta, mask * alpha), dim=1)
     logits_mask = torch.cat((torch.ones(batch_size, num_classes).to(device), gamma * logits_mask), dim=1)
     exp_logits = torch.exp(logits) * logits_mask

@@ -62,8 +62,8 @@ def test_picks_equal_the_authors_on_identical_scores(ratio, code_alpha, k, fidel
         idx, labels, picked, predicted = select_pseudo_labels(scores, counts, 1.0 / code_alpha)
         fidelity("crest", "crest data/cifar.py `get_split` L295-308", "pseudo-labels picked per class",
                  torch.tensor(picked), torch.tensor([len(w) for w in want]), choice=True)
-        fidelity("crest", "crest util/semisup.py `get_pseudo_label_list` L288-304", "picked pool indices (by confidence)",
-                 idx, torch.as_tensor(np.concatenate(want)), choice=True)
+        fidelity("crest", "crest util/semisup.py `get_pseudo_label_list` L288-304",
+                 "picked pool indices (by confidence)", idx, torch.as_tensor(np.concatenate(want)), choice=True)
         assert labels.tolist() == [c for c, w in enumerate(want) for _ in w]
         assert sum(predicted) == 3000
 

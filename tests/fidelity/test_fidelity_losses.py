@@ -171,7 +171,8 @@ def test_ldam_drw_weights_and_weighted_loss(fidelity):
     z = z.clamp(-1, 1)
     loss = build_loss("ldam", COUNTS)
     loss.weight = drw.weight(170, None)
-    theirs = authors_ldam(z, y, np.array(COUNTS), weight=torch.tensor(authors_drw_weights(170, np.array(COUNTS))).float())
+    theirs = authors_ldam(z, y, np.array(COUNTS),
+                          weight=torch.tensor(authors_drw_weights(170, np.array(COUNTS))).float())
     fidelity("ldam_drw", "LDAM-DRW losses.py `LDAMLoss` with DRW weights", "re-weighted LDAM loss", loss(z, y), theirs)
     ce = build_loss("ce", COUNTS)
     ce.weight = drw.weight(170, None)

@@ -67,7 +67,8 @@ def test_shared_server_paths_never_leave_the_allowed_roots(capsys, shared):
         ("train", "--dataset", "imagefolder", "--data-path", shared.allowed / "link"),
         ("train", "--dataset", "imagefolder", "--data-path", shared.allowed / ".." / "outside"),
         ("train", "--dataset", "gaussians", "--method", "transfer", "--init-from", shared.outside / "weights.pt"),
-        ("train", "--dataset", "gaussians", "--method", "transfer", "--init-from", shared.allowed / "link" / "weights.pt"),
+        ("train", "--dataset", "gaussians", "--method", "transfer", "--init-from",
+         shared.allowed / "link" / "weights.pt"),
         ("train", "--dataset", "gaussians", "--method", "ce", "--param", f"init_from={shared.outside / 'secret.txt'}"),
     ]
     for argv in cases:
@@ -84,7 +85,8 @@ def test_json_output_has_null_for_non_finite_numbers(capsys, tmp_path, monkeypat
 
     def diverged(config, **kwargs):
         return RunResult(config, "failed", "cpu", ["a", "b"], [10, 2],
-                         {"overall_acc": float("nan"), "balanced_acc": float("nan"), "per_class_acc": [float("nan"), 0.5],
+                         {"overall_acc": float("nan"), "balanced_acc": float("nan"),
+                          "per_class_acc": [float("nan"), 0.5],
                           "shot_acc": {"many": float("inf"), "medium": None, "few": None},
                           "shot_groups": ["many", "few"], "shot_rule": "test", "ece": float("-inf")},
                          [{"epoch": 1, "loss": float("inf")}], 0.1, 1, error="loss became nan in epoch 2")

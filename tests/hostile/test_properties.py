@@ -14,7 +14,8 @@ from ltcore import Config, LTError
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-2**80, max_value=2**80),
                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
-                   st.lists(st.integers(-5, 300), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+                   st.lists(st.integers(-5, 300), max_size=3),
+                   st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
 NAMES = [f.name for f in fields(Config)]
 
 

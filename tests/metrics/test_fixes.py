@@ -34,7 +34,8 @@ def test_the_verdict_names_the_best_fix_its_tail_gain_head_cost_and_its_equals()
     ce = {s: result([0.9 + 0.01 * s, 0.6, 0.4, 0.2, 0.0 + 0.02 * s]) for s in range(3)}
     runs = {"ce": ce,
             "balanced_softmax": {s: result([0.85 + 0.01 * s, 0.6, 0.5, 0.5, 0.3 + 0.03 * s]) for s in range(3)},
-            "crt": {s: result([0.85 + 0.01 * s, 0.6, 0.5, 0.5, 0.3 + 0.03 * s + (-0.04, 0.05, -0.02)[s]]) for s in range(3)},
+            "crt": {s: result([0.85 + 0.01 * s, 0.6, 0.5, 0.5, 0.3 + 0.03 * s + (-0.04, 0.05, -0.02)[s]])
+                    for s in range(3)},
             "cbs": {s: result([0.9 + 0.01 * s, 0.6, 0.4, 0.2, 0.02 * s + 0.01 * (s == 1)]) for s in range(3)}}
     found, head, tail = fixes.effects(runs)
     assert [e.method for e in found] == ["cbs", "balanced_softmax", "crt"]   # FAMILIES order, ldam_drw absent

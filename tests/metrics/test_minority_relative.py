@@ -67,7 +67,8 @@ def test_relative_accuracy_for_trains_missing_references_once():
     lt = fake_result(Config(method="ce", ratio=20), 0.72)
     out = relative_accuracy_for(lt, train_fn=train_fn)
     assert len(calls) == 1 and calls[0].balanced_total                # CE: one run serves both references
-    assert out["value"] == pytest.approx(0.8) and set(out["reference_run_ids"]) == {"plain_ce_balanced", "method_balanced"}
+    assert (out["value"] == pytest.approx(0.8)
+            and set(out["reference_run_ids"]) == {"plain_ce_balanced", "method_balanced"})
     given = relative_accuracy_for(lt, {"plain_ce_balanced": 0.8, "method_balanced": {"balanced_acc": 0.96}},
                                   train_fn=train_fn)
     assert len(calls) == 1 and given["value"] == pytest.approx(0.75) and given["upper_reference"] == "method_balanced"

@@ -36,7 +36,8 @@ def test_summary_holds_per_class_shot_and_headline_mean_and_std():
     assert s.per_class_acc == pytest.approx([0.9, 0.2])
     assert s.std["per_class_acc"] == pytest.approx([0.1, 0.2])
     assert s.shot_acc["few"] == pytest.approx(0.2) and s.std["shot_acc"]["few"] == pytest.approx(0.2)
-    assert s.balanced_acc == pytest.approx(0.55) and s.std["balanced_acc"] == pytest.approx(statistics.stdev([0.6, 0.6, 0.45]))
+    assert (s.balanced_acc == pytest.approx(0.55)
+            and s.std["balanced_acc"] == pytest.approx(statistics.stdev([0.6, 0.6, 0.45])))
     assert s.shot_rule == "terciles" and s.class_counts == [10, 1]
 
 

@@ -118,7 +118,8 @@ def test_a_table_trains_on_ray_into_the_store_and_resumes_from_it(ray_address, t
     (path,) = (tmp_path / "a").glob("*.csv")
     with open(path, newline="") as fh:
         table = {r["method"]: r for r in csv.DictReader(fh)}
-    assert set(table) == {"ce", "balanced_softmax"} and all(r["seeds"] == "1" and r["ours_mean"] for r in table.values())
+    assert (set(table) == {"ce", "balanced_softmax"}
+            and all(r["seeds"] == "1" and r["ours_mean"] for r in table.values()))
     assert main([*args, "--out", str(tmp_path / "b")]) == 0
     assert "2 of 2 runs already in the store; training 0" in capsys.readouterr().err
     assert [r["finished"] for r in store.list_runs()] == [r["finished"] for r in runs]  # nothing re-trained
