@@ -189,10 +189,55 @@ def regime_summary(scores: dict, ratio: float, published: dict, table: str = "ci
     return out
 
 
+def format_side_by_side(rows: list[dict], regime: str) -> str:
+    """One regime's ratios side by side (the README's table): per preset, ordered by the first
+    ratio's mean, balanced accuracy mean ± std and the paired 95 % difference to `ce` at each ratio
+    (marked "≈" when the interval contains 0: not distinguishable at these seeds), and the published
+    CIFAR-10-LT value of the first ratio; then each ratio's "above ce" count and Spearman r_s."""
+    published = load_published()
+    ratios = sorted({float(r["ratio"]) for r in rows if r["regime"] == regime}, reverse=True)
+    scores = {ratio: {} for ratio in ratios}
+    for r in rows:
+        if r["regime"] == regime:
+            scores[float(r["ratio"])].setdefault(r["method"], {})[int(r["seed"])] = float(r["balanced"])
+    first = scores[ratios[0]]
+    order = sorted(first, key=lambda m: -statistics.fmean(first[m].values()))
+    order += sorted({m for ratio in ratios[1:] for m in scores[ratio]} - set(order))
+    head = "| method | " + " | ".join(f"ρ = {ratio:g}: balanced % | Δ vs ce (95 %)" for ratio in ratios)
+    lines = [head + f" | CIFAR-10-LT ρ = {ratios[0]:g} published |",
+             "|---|" + "---|---|" * len(ratios) + "---|"]
+    for m in order:
+        cells = [m]
+        for ratio in ratios:
+            vals = scores[ratio].get(m, {})
+            if not vals:
+                cells += ["—", "—"]
+                continue
+            sd = statistics.stdev(vals.values()) if len(vals) > 1 else 0.0
+            few = f" ({len(vals)} seed{'s' * (len(vals) > 1)})" if len(vals) < 3 else ""
+            cells.append(f"{statistics.fmean(vals.values()):.1f} ± {sd:.1f}{few}")
+            diff = paired_difference({k: v / 100 for k, v in vals.items()},
+                                     {k: v / 100 for k, v in scores[ratio].get("ce", {}).items()})
+            if m == "ce" or diff is None:
+                cells.append("—")
+            elif diff.low is None:
+                cells.append(f"{100 * diff.estimate:+.1f}")
+            else:
+                cells.append(f"{100 * diff.estimate:+.1f} [{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]"
+                             + ("" if diff.distinguishable else " ≈"))
+        pub = published.get(("cifar10-lt", ratios[0], m))
+        cells.append(f"{pub.top1:.2f}" if pub else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for ratio in ratios:
+        lines += [f"ρ = {ratio:g}: " + " ".join(regime_summary(scores[ratio], ratio, published))]
+    return "\n".join(lines)
+
+
 def report(args) -> None:
     with open(args.csv, newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["balanced"]]
-    print(format_regime_report(rows))
+    print(format_side_by_side(rows, args.regimes.split(",")[0]) if args.side_by_side else format_regime_report(rows))
 
 
 def main() -> None:
@@ -204,6 +249,8 @@ def main() -> None:
     parser.add_argument("--worker", default="0/1", help="i/N: train every N-th run starting at i")
     parser.add_argument("--csv", default="/tmp/stats-study/runs.csv")
     parser.add_argument("--report", action="store_true", help="print the tables of the CSV, train nothing")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="with --report: the first of --regimes with its ratios side by side (the README's table)")
     args = parser.parse_args()
     report(args) if args.report else run(args)
 
