@@ -79,13 +79,12 @@ class Lesson:
 
 
 def _configs(run: dict, seeds: int, geometry: bool) -> list[Config]:
-    """One run of a lesson over seeds first, first+1, … (first: the run's `seed`, else 0). No
-    lesson chart draws test accuracy along training (the NC curves of `geometry` come from their own
-    schedule), so the runs score the test set once, after the last epoch (`eval_every` = epochs,
-    unless the run sets it): the same final numbers — evaluating draws no random numbers — in about
-    half the time on digits."""
+    """One run of a lesson over seeds first, first+1, … (first: the run's `seed`, else 0). A lesson
+    without `geometry` draws nothing along training, so its runs score the test set once, after the
+    last epoch (`eval_every` = epochs, unless the run sets it): the same final numbers — evaluating
+    draws no random numbers — in about half the time on digits."""
     epochs = int(run.get("epochs", Config().epochs))
-    extra = {"eval_every": epochs, **(geometry_schedule(epochs) if geometry else {})}
+    extra = geometry_schedule(epochs) if geometry else {"eval_every": epochs}
     first = int(run.get("seed", 0))
     return [Config.from_dict({**extra, **run, "seed": seed}).validate() for seed in range(first, first + seeds)]
 
