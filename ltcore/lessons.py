@@ -82,7 +82,8 @@ def _configs(run: dict, seeds: int, geometry: bool) -> list[Config]:
     """One run of a lesson over seeds first, first+1, … (first: the run's `seed`, else 0). A lesson
     without `geometry` draws nothing along training, so its runs score the test set once, after the
     last epoch (`eval_every` = epochs, unless the run sets it): the same final numbers — evaluating
-    draws no random numbers — in about half the time on digits."""
+    draws no random numbers — in about half the time on digits. A `geometry` lesson keeps the Train
+    page's NC-recording configuration (scored every epoch), so either page reuses the other's runs."""
     epochs = int(run.get("epochs", Config().epochs))
     extra = geometry_schedule(epochs) if geometry else {"eval_every": epochs}
     first = int(run.get("seed", 0))
