@@ -49,10 +49,11 @@ def is_warm(lesson) -> bool:
     return _key(lesson, _ids(lesson)) in _WARM
 
 
-def warm(lesson) -> bool:
-    """Load the lesson's finished runs and build every chart its page draws (False while a run
-    is missing or unfinished). Safe to call from any thread: the memos compute each key once."""
-    ids = _ids(lesson)
+def warm(lesson, ids: list[str] | None = None) -> bool:
+    """Load the lesson's finished runs (`ids`: their run ids, if known) and build every chart its page
+    draws (False while a run is missing or unfinished). Safe to call from any thread: the memos
+    compute each key once."""
+    ids = ids or _ids(lesson)
     results = [jobs.result(rid) for rid in ids]
     if any(r is None for r in results):
         return False
@@ -71,13 +72,14 @@ def _loop(lessons: list) -> None:
     """Warm each lesson once its runs are done; end when all are warm or nothing is in flight."""
     try:
         while True:
-            cold = [lesson for lesson in lessons if not is_warm(lesson)]
+            cold = [(lesson, ids) for lesson, ids in ((lesson, _ids(lesson)) for lesson in lessons)
+                    if _key(lesson, ids) not in _WARM]
             if not cold:
                 return
             status = {row["run_id"]: row["status"] for row in jobs.store().list_runs()}
-            for lesson in cold:
-                if all(status.get(rid) == "done" for rid in _ids(lesson)):
-                    warm(lesson)
+            for lesson, ids in cold:
+                if all(status.get(rid) == "done" for rid in ids):
+                    warm(lesson, ids)
             if not any(s in ("queued", "running") for s in status.values()):
                 return
             time.sleep(POLL_SECONDS)
