@@ -13,6 +13,32 @@ from ..errors import DataMissingError
 from .base import MODELS
 
 
+def stage_blocks(block, in_planes: int, widths, blocks_per_stage: int, strides) -> list[nn.Module]:
+    """The blocks of a CIFAR ResNet's stages (He et al. 2016 §4.2), 1-D or 2-D by `block`: per width,
+    `blocks_per_stage` blocks, the first with that stage's stride."""
+    blocks = []
+    for planes, stride in zip(widths, strides):
+        for b in range(blocks_per_stage):
+            blocks.append(block(in_planes, planes, stride if b == 0 else 1))
+            in_planes = planes
+    return blocks
+
+
+def kaiming_convs(net: nn.Module) -> nn.Module:
+    """He-normal initialisation of every convolution, as the authors' `resnet_cifar.py` does."""
+    for m in net.modules():
+        if isinstance(m, (nn.Conv1d, nn.Conv2d)):
+            nn.init.kaiming_normal_(m.weight)
+    return net
+
+
+def sade_branch(block, in_planes: int, planes: list[int], blocks_per_stage: int, pool: nn.Module) -> nn.Sequential:
+    """One SADE expert's own stages (Vanint/SADE-AgnosticLT `expert_resnet_cifar.py`): the last two
+    stages at the expert's widths, each down-sampling by 2, then global pooling."""
+    blocks = stage_blocks(block, in_planes, planes, blocks_per_stage, (2,) * len(planes))
+    return kaiming_convs(nn.Sequential(*blocks, pool, nn.Flatten()))
+
+
 class BasicBlockA(nn.Module):
     """3×3-3×3 residual block; a down-sampling shortcut subsamples and zero-pads channels (option A)."""
 
@@ -45,15 +71,8 @@ class CifarResNet(nn.Module):
         self.out_dim = 64
         self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
-        layers, in_planes = [], 16
-        for planes, stride in ((16, 1), (32, 2), (64, 2)):
-            for b in range(blocks_per_stage):
-                layers.append(BasicBlockA(in_planes, planes, stride if b == 0 else 1))
-                in_planes = planes
-        self.layers = nn.Sequential(*layers)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight)
+        self.layers = nn.Sequential(*stage_blocks(BasicBlockA, 16, (16, 32, 64), blocks_per_stage, (1, 2, 2)))
+        kaiming_convs(self)
 
     def forward(self, x):
         out = self.layers(F.relu(self.bn1(self.conv1(x))))
@@ -66,19 +85,7 @@ class CifarResNet(nn.Module):
         trunk = nn.Sequential(self.conv1, self.bn1, nn.ReLU(), *self.layers[:n])
         planes = [max(1, round(32 * width)), max(1, round(64 * width))]
 
-        def branch():
-            blocks, in_planes = [], 16
-            for p in planes:
-                for b in range(n):
-                    blocks.append(BasicBlockA(in_planes, p, 2 if b == 0 else 1))
-                    in_planes = p
-            net = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
-            for m in net.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight)
-            return net
-
-        return trunk, branch, planes[-1]
+        return trunk, lambda: sade_branch(BasicBlockA, 16, planes, n, nn.AdaptiveAvgPool2d(1)), planes[-1]
 
 
 class ResNet18Small(nn.Module):

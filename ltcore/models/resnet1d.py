@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import MODELS
+from .resnet import kaiming_convs, sade_branch, stage_blocks
 
 
 class BasicBlock1d(nn.Module):
@@ -47,15 +48,9 @@ class ResNet1d(nn.Module):
         self.out_dim = widths[-1]
         self.stem = nn.Sequential(nn.Conv1d(1, widths[0], 3, 1, 1, bias=False), nn.BatchNorm1d(widths[0]),
                                   nn.ReLU())
-        layers, in_planes = [], widths[0]
-        for i, planes in enumerate(widths):
-            for b in range(blocks_per_stage):
-                layers.append(BasicBlock1d(in_planes, planes, 2 if (b == 0 and i > 0) else 1))
-                in_planes = planes
-        self.layers = nn.Sequential(*layers)
-        for m in self.modules():
-            if isinstance(m, nn.Conv1d):
-                nn.init.kaiming_normal_(m.weight)
+        strides = (1,) + (2,) * (len(widths) - 1)
+        self.layers = nn.Sequential(*stage_blocks(BasicBlock1d, widths[0], widths, blocks_per_stage, strides))
+        kaiming_convs(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.layers(self.stem(x.reshape(x.shape[0], 1, -1)))
@@ -68,19 +63,8 @@ class ResNet1d(nn.Module):
         trunk = nn.Sequential(AsSignal1d(), self.stem, *self.layers[:n])
         planes = [max(1, round(32 * width)), max(1, round(64 * width))]
 
-        def branch():
-            blocks, in_planes = [], self.layers[n - 1].conv2.out_channels
-            for p in planes:
-                for b in range(n):
-                    blocks.append(BasicBlock1d(in_planes, p, 2 if b == 0 else 1))
-                    in_planes = p
-            net = nn.Sequential(*blocks, nn.AdaptiveAvgPool1d(1), nn.Flatten())
-            for m in net.modules():
-                if isinstance(m, nn.Conv1d):
-                    nn.init.kaiming_normal_(m.weight)
-            return net
-
-        return trunk, branch, planes[-1]
+        in_planes = self.layers[n - 1].conv2.out_channels
+        return trunk, lambda: sade_branch(BasicBlock1d, in_planes, planes, n, nn.AdaptiveAvgPool1d(1)), planes[-1]
 
 
 class AsSignal1d(nn.Module):
