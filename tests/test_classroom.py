@@ -4,32 +4,13 @@ from __future__ import annotations
 
 from ltcore import classroom, lessons
 from ltcore.cli import main
+from lessonfiles import lesson, write_lessons
 
-TINY = '''
-seeds = 2
-[[lesson]]
-short = "One"
-title = "One"
-text = "x"
-question = "why?"
-charts = ["shots"]
-base = { dataset = "gaussians", epochs = 1 }
-runs = [ { method = "ce" }, { method = "balanced_softmax" } ]
-
-[[lesson]]
-short = "Two"
-title = "Two"
-text = "x"
-question = "why?"
-charts = ["shots"]
-base = { dataset = "gaussians", epochs = 1 }
-runs = [ { method = "cbs" }, { method = "ce" } ]
-'''
+TINY = "seeds = 2\n" + lesson("One", ["ce", "balanced_softmax"]) + "\n" + lesson("Two", ["cbs", "ce"])
 
 
 def tiny(tmp_path):
-    path = tmp_path / "lessons.toml"
-    path.write_text(TINY)
+    path = write_lessons(tmp_path, TINY)
     return lessons.load(path), path
 
 

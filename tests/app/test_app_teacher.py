@@ -9,38 +9,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apphelpers import ENTRY, page
+from lessonfiles import lesson, write_lessons
 
-TINY = '''
-seeds = 1
-[[lesson]]
-short = "One"
-title = "One"
-text = "x"
-question = "why?"
-answer = "because {ce.few}"
-notes = "look at {ce.many}"
-charts = ["shots"]
-base = { dataset = "gaussians", epochs = 1 }
-runs = [ { method = "ce" }, { method = "balanced_softmax" } ]
-
-[[lesson]]
-short = "Two"
-title = "Two"
-text = "x"
-question = "why?"
-answer = "since"
-charts = ["shots"]
-base = { dataset = "gaussians", epochs = 1 }
-runs = [ { method = "ce" } ]
-'''
+TINY = ("seeds = 1\n" + lesson("One", ["ce", "balanced_softmax"], answer="because {ce.few}", notes="look at {ce.many}")
+        + "\n" + lesson("Two", ["ce"], answer="since"))
 
 
 @pytest.fixture
 def classroom(tmp_path, monkeypatch):
-    lessons_file = tmp_path / "lessons.toml"
-    lessons_file.write_text(TINY)
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
-    monkeypatch.setenv("LTLAB_LESSONS", str(lessons_file))
+    monkeypatch.setenv("LTLAB_LESSONS", str(write_lessons(tmp_path, TINY)))
     return tmp_path
 
 

@@ -7,20 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from lessonfiles import lesson, write_lessons
 from test_pages_hostile import ENTRY, texts
 
 from ltcore.cli import main
 
-GOOD = '''
-[[lesson]]
-short = "Tail"
-title = "A tail"
-text = "x"
-question = "why?"
-charts = ["shots"]
-base = { dataset = "gaussians", epochs = 2 }
-runs = [ { method = "ce" } ]
-'''
+GOOD = lesson("Tail", ["ce"], title="A tail", epochs=2)
 
 CASES = {  # name → (file text or None for a missing file, words the message must hold)
     "malformed_toml": ('[[lesson]]\nshort = "Tail\n', ["not valid TOML", "line"]),
@@ -39,20 +31,13 @@ CASES = {  # name → (file text or None for a missing file, words the message m
 }
 
 
-def write(tmp_path, text):
-    path = tmp_path / "lessons.toml"
-    if text is not None:
-        path.write_text(text)
-    return path
-
-
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_the_learn_page_says_what_is_wrong_with_the_lessons_file(case, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     text, words = CASES[case]
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
-    monkeypatch.setenv("LTLAB_LESSONS", str(write(tmp_path, text)))
+    monkeypatch.setenv("LTLAB_LESSONS", str(write_lessons(tmp_path, text)))
     at = AppTest.from_file(ENTRY, default_timeout=90)
     at.query_params["lesson"] = "1"
     at.run()
@@ -69,7 +54,7 @@ def test_the_learn_page_says_what_is_wrong_with_the_lessons_file(case, tmp_path,
 def test_the_cli_board_says_it_in_one_line(case, tmp_path, monkeypatch, capsys):
     text, words = CASES[case]
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
-    code = main(["lessons", "board", "--lessons", str(write(tmp_path, text))])
+    code = main(["lessons", "board", "--lessons", str(write_lessons(tmp_path, text))])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: lessons file") and err.count("\n") == 1
     assert all(word in err for word in words), err
@@ -79,6 +64,6 @@ def test_other_pages_keep_working_with_a_bad_lessons_file(tmp_path, monkeypatch)
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("LTLAB_DATA", str(tmp_path))
-    monkeypatch.setenv("LTLAB_LESSONS", str(write(tmp_path, CASES["malformed_toml"][0])))
+    monkeypatch.setenv("LTLAB_LESSONS", str(write_lessons(tmp_path, CASES["malformed_toml"][0])))
     at = AppTest.from_file(ENTRY, default_timeout=90).run()
     assert not at.exception and not at.error
