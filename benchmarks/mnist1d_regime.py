@@ -123,6 +123,15 @@ def run(args) -> None:
                   f"({row['cpu_s']} s CPU)", flush=True)
 
 
+def balanced_scores(rows: list[dict], regime: str, ratio: float) -> dict:
+    """Method → {seed: balanced %} of one regime and ratio in the run CSV's rows."""
+    scores: dict = {}
+    for r in rows:
+        if r["regime"] == regime and float(r["ratio"]) == ratio:
+            scores.setdefault(r["method"], {})[int(r["seed"])] = float(r["balanced"])
+    return scores
+
+
 def _numbers(values) -> list[float]:
     return [float(v) for v in values if v not in (None, "")]
 
@@ -136,9 +145,7 @@ def format_regime_report(rows: list[dict]) -> str:
     lines = []
     for regime, ratio in sorted({(r["regime"], float(r["ratio"])) for r in rows}, key=lambda k: (k[0], -k[1])):
         block = [r for r in rows if r["regime"] == regime and float(r["ratio"]) == ratio]
-        scores: dict = {}
-        for r in block:
-            scores.setdefault(r["method"], {})[int(r["seed"])] = float(r["balanced"])
+        scores = balanced_scores(block, regime, ratio)
         ranks = rank_ranges(scores)
         base = scores.get("ce", {})
         order = sorted(scores, key=lambda m: ranks[m].rank)
@@ -196,10 +203,7 @@ def format_side_by_side(rows: list[dict], regime: str) -> str:
     CIFAR-10-LT value of the first ratio; then each ratio's "above ce" count and Spearman r_s."""
     published = load_published()
     ratios = sorted({float(r["ratio"]) for r in rows if r["regime"] == regime}, reverse=True)
-    scores = {ratio: {} for ratio in ratios}
-    for r in rows:
-        if r["regime"] == regime:
-            scores[float(r["ratio"])].setdefault(r["method"], {})[int(r["seed"])] = float(r["balanced"])
+    scores = {ratio: balanced_scores(rows, regime, ratio) for ratio in ratios}
     first = scores[ratios[0]]
     order = sorted(first, key=lambda m: -statistics.fmean(first[m].values()))
     order += sorted({m for ratio in ratios[1:] for m in scores[ratio]} - set(order))
